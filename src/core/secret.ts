@@ -1,0 +1,60 @@
+/**
+ * Secrets: values that must never appear in diffs, logs, errors, journals in clear, or JSON output.
+ * Wrap a value with `secret()` in vars or props; every Secret's text is registered with the process-wide
+ * redactor so that any output path (reporters, errors, --json) masks it as a last line of defence.
+ */
+export const MASK = '********';
+
+const registered = new Set<string>();
+
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+    registerSecretText(value);
+  }
+  /** The clear value. Only modules writing the secret to its destination call this. */
+  reveal(): string { return this.#value; }
+  toString(): string { return MASK; }
+  toJSON(): string { return MASK; }
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return `Secret(${MASK})`; }
+}
+
+export function secret(value: string): Secret {
+  return new Secret(value);
+}
+
+export function isSecret(v: unknown): v is Secret {
+  return v instanceof Secret;
+}
+
+/** Reveal a Secret or pass a string through. */
+export function revealText(v: string | Secret): string {
+  return typeof v === 'string' ? v : v.reveal();
+}
+
+/**
+ * Register text to be masked everywhere (too-short strings are ignored: masking "a" would mangle output).
+ * PEM private keys are registered as a whole and by each base64 line, so a partial leak is masked too.
+ */
+export function registerSecretText(text: string): void {
+  if (text.length < 4) return;
+  registered.add(text);
+  if (text.includes('PRIVATE KEY-----')) {
+    for (const line of text.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registered.add(line);
+  }
+}
+
+/** Mask every registered secret and every PEM private key block in `text`. */
+export function redactText(text: string): string {
+  let out = text.replace(
+    /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g,
+    (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${MASK}\n-----END ${kind}PRIVATE KEY-----`,
+  );
+  if (registered.size === 0) return out;
+  // Longest first so that a secret containing another is masked whole.
+  for (const s of [...registered].sort((a, b) => b.length - a.length)) {
+    if (out.includes(s)) out = out.split(s).join(MASK);
+  }
+  return out;
+}

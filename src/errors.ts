@@ -1,0 +1,91 @@
+/**
+ * One typed hierarchy for every error rig reports. Each class has a stable `code` (shown to the user, used in
+ * `--json`, safe to match on in scripts). Only the CLI turns an error into an exit code (see src/cli/main.ts).
+ */
+export interface ErrorWhere {
+  /** File the error is about (inventory, playbook, template, flag file on a host…). */
+  readonly file?: string;
+  /** 1-based line in `file`. */
+  readonly line?: number;
+  /** Host the error happened on. */
+  readonly host?: string;
+  /** Task path, e.g. `play "masters" › task 3 "set apiserver flags"`. */
+  readonly task?: string;
+}
+
+export interface RigErrorOptions extends ErrorWhere {
+  /** How to fix it: one sentence, imperative. */
+  readonly hint?: string;
+  readonly cause?: unknown;
+}
+
+export class RigError extends Error {
+  readonly code: string = 'RIG_ERROR';
+  readonly where: ErrorWhere;
+  readonly hint?: string;
+
+  constructor(message: string, options: RigErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    const { hint, cause: _cause, ...where } = options;
+    this.where = where;
+    this.hint = hint;
+  }
+
+  /** Single-line location prefix such as `inventory/hosts.ini:12` or `host m1, task "flags"`. */
+  describeWhere(): string {
+    const parts: string[] = [];
+    if (this.where.file) parts.push(this.where.line ? `${this.where.file}:${this.where.line}` : this.where.file);
+    if (this.where.host) parts.push(`host ${this.where.host}`);
+    if (this.where.task) parts.push(this.where.task);
+    return parts.join(', ');
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.where, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends RigError { override readonly code = 'USAGE'; }
+/** Inventory file could not be parsed or is inconsistent. */
+export class InventoryError extends RigError { override readonly code = 'INVENTORY'; }
+/** A host pattern (`--limit`, play `hosts`) matched nothing or is malformed. */
+export class PatternError extends RigError { override readonly code = 'PATTERN'; }
+/** Playbook could not be loaded or failed validation. */
+export class PlaybookError extends RigError { override readonly code = 'PLAYBOOK'; }
+/** Task props failed validation. Holds every problem found, each with its path. */
+export class ValidationError extends RigError {
+  override readonly code = 'VALIDATION';
+  constructor(readonly problems: readonly string[], options: RigErrorOptions = {}) {
+    super(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`, options);
+  }
+}
+/** Template rendering failed (e.g. a missing variable). */
+export class TemplateError extends RigError { override readonly code = 'TEMPLATE'; }
+/** A text file on a host (flag file, JSON, YAML) could not be parsed. */
+export class ParseError extends RigError { override readonly code = 'PARSE'; }
+/** PKI problems: unreadable key, wrong-mode key file, certificate that does not parse. */
+export class PkiError extends RigError { override readonly code = 'PKI'; }
+/** Could not connect to a host (network, auth). */
+export class UnreachableError extends RigError { override readonly code = 'UNREACHABLE'; }
+/** Host key unknown or changed. */
+export class HostKeyError extends RigError { override readonly code = 'HOST_KEY'; }
+/** A command on a host failed. */
+export class RemoteCommandError extends RigError { override readonly code = 'REMOTE_COMMAND'; }
+/** The host's state differs from the plan's `before` state. */
+export class DriftError extends RigError { override readonly code = 'DRIFT'; }
+/** Another run holds the host's lock. */
+export class LockedError extends RigError { override readonly code = 'LOCKED'; }
+/** Journal missing, unreadable, or rollback refused. */
+export class JournalError extends RigError { override readonly code = 'JOURNAL'; }
+/** A saved plan does not match the playbook or the format. */
+export class PlanFileError extends RigError { override readonly code = 'PLAN_FILE'; }
+/** Fleet (test infrastructure) problems. */
+export class FleetError extends RigError { override readonly code = 'FLEET'; }
+/** A bug in rig. */
+export class InternalError extends RigError { override readonly code = 'INTERNAL'; }
+
+export function isRigError(e: unknown): e is RigError {
+  return e instanceof RigError;
+}

@@ -1,0 +1,38 @@
+import type { Task } from '../modules/module.ts';
+
+/** Nested lists are allowed so that task groups from `tasks/` can be spread or inserted as arrays. */
+export type TaskList = ReadonlyArray<Task | TaskList>;
+
+export interface PlayDefinition {
+  /** @default the hosts pattern */
+  readonly name?: string;
+  /** Ansible host pattern: `masters`, `workers`, `all:!masters`. */
+  readonly hosts: string;
+  /** Rolling batches like Ansible: a number, a percentage ('30%'), or a list of them. @default all hosts at once */
+  readonly serial?: number | string | ReadonlyArray<number | string>;
+  /** Abort the play when more than this percentage of a batch failed. @default 0 (any failure stops the play) */
+  readonly maxFailPercentage?: number;
+  /** Play variables (override inventory vars). */
+  readonly vars?: Readonly<Record<string, unknown>>;
+  /** Run tasks with sudo. @default host's ansible_become */
+  readonly become?: boolean;
+  readonly tasks: TaskList;
+  /** Handlers: tasks with a `name`, run once per host at the end of the play (or at flushHandlers) if notified. */
+  readonly handlers?: readonly Task[];
+}
+
+export interface PlaybookDefinition {
+  readonly name: string;
+  /** Playbook-wide variables (below play vars). */
+  readonly vars?: Readonly<Record<string, unknown>>;
+  readonly plays: readonly PlayDefinition[];
+}
+
+export interface Playbook extends PlaybookDefinition {
+  /** Marker so the loader can check the default export. */
+  readonly __rigPlaybook: true;
+}
+
+export function definePlaybook(definition: PlaybookDefinition): Playbook {
+  return { ...definition, __rigPlaybook: true };
+}
