@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { JournalError } from '../errors.ts';
+import type { Plan } from '../engine/plan-types.ts';
+
+/** Default controller-side state directory (journals, retry file), relative to the working directory. */
+export const DEFAULT_STATE_DIR = '.rig';
+
+export type RunKind = 'apply' | 'rollback';
+export type RunStatus = 'running' | 'ok' | 'failed';
+
+export interface RunMeta {
+  readonly id: string;
+  readonly kind: RunKind;
+  readonly playbook: string;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly status: RunStatus;
+  readonly hosts: readonly string[];
+  /** Per host: changed step count, failed flag, unreachable flag. */
+  readonly recap?: Readonly<Record<string, HostRecap>>;
+  /** For a rollback: the run it undid. */
+  readonly rollbackOf?: string;
+  readonly pid: number;
+}
+
+export interface HostRecap {
+  readonly ok: number;
+  readonly changed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly unreachable: boolean;
+  readonly error?: string;
+}
+
+/** Journal events, appended (and fsynced) as the run goes. */
+export type JournalEvent =
+  | { readonly t: 'intent'; readonly host: string; readonly play: number; readonly steps: readonly string[]; readonly at: string }
+  | { readonly t: 'step'; readonly host: string; readonly id: string; readonly status: 'done' | 'failed' | 'restored'; readonly after?: string; readonly message?: string }
+  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked'; readonly message?: string };
+
+/** Sortable run id: UTC timestamp + random suffix, e.g. 20261123T011502Z-3f9a. */
+export function newRunId(now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${ts}-${randomBytes(2).toString('hex')}`;
+}
+
+function writeFileDurable(path: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', mode);
+  try { writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data); fsyncSync(fd); } finally { closeSync(fd); }
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+/** Strip secret contents (and every pre-image) from a plan before it is stored as readable JSON. */
+export function redactPlanForStorage(plan: Plan): Plan {
+  return {
+    ...plan,
+    hosts: plan.hosts.map((h) => ({
+      ...h,
+      plays: h.plays.map((p) => ({
+        ...p,
+        steps: p.steps.map(({ preImage: _pre, ...s }) =>
+          s.change.kind === 'write-file' && s.change.secret ? { ...s, change: { ...s.change, content: '' } } : s),
+      })),
+    })),
+  };
+}
+
+/** One run's journal on the controller: `<stateDir>/runs/<id>/{run.json,plan.json,events.jsonl,pre/<host>/<step>}`. */
+export class RunJournal {
+  readonly dir: string;
+  #meta: RunMeta;
+
+  constructor(readonly stateDir: string, meta: RunMeta) {
+    this.dir = join(stateDir, 'runs', meta.id);
+    this.#meta = meta;
+  }
+
+  get meta(): RunMeta { return this.#meta; }
+
+  /** Create the run directory and write run.json + the plan (secrets stripped), before anything is applied. */
+  begin(plan: Plan): void {
+    mkdirSync(join(this.dir, 'pre'), { recursive: true, mode: 0o700 });
+    chmodSync(this.stateDir, 0o700);
+    writeFileDurable(join(this.dir, 'plan.json'), JSON.stringify(redactPlanForStorage(plan), null, 1));
+    this.writeMeta(this.#meta);
+  }
+
+  writeMeta(meta: RunMeta): void {
+    this.#meta = meta;
+    writeFileDurable(join(this.dir, 'run.json'), JSON.stringify(meta, null, 1));
+  }
+
+  /** Store a pre-image (0600 in a 0700 directory) before the change that overwrites it is sent. */
+  savePreImage(host: string, stepId: string, content: Buffer): void {
+    const dir = join(this.dir, 'pre', encodeURIComponent(host));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileDurable(join(dir, stepId), content, 0o600);
+  }
+
+  append(event: JournalEvent): void {
+    const fd = openSync(join(this.dir, 'events.jsonl'), 'a', 0o600);
+    try { writeSync(fd, JSON.stringify(event) + '\n'); fsyncSync(fd); } finally { closeSync(fd); }
+  }
+}
+
+export interface LoadedRun {
+  readonly meta: RunMeta;
+  readonly plan: Plan;
+  readonly events: readonly JournalEvent[];
+  readonly dir: string;
+  preImage(host: string, stepId: string): Buffer | undefined;
+}
+
+export class JournalStore {
+  constructor(readonly stateDir: string = DEFAULT_STATE_DIR) {}
+
+  create(meta: Omit<RunMeta, 'status' | 'startedAt' | 'pid'>): RunJournal {
+    mkdirSync(join(this.stateDir, 'runs'), { recursive: true, mode: 0o700 });
+    return new RunJournal(this.stateDir, { ...meta, status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
+  }
+
+  listRuns(): RunMeta[] {
+    const dir = join(this.stateDir, 'runs');
+    if (!existsSync(dir)) return [];
+    const out: RunMeta[] = [];
+    for (const id of readdirSync(dir).sort()) {
+      try { out.push(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunMeta); } catch { /* incomplete run dir */ }
+    }
+    return out;
+  }
+
+  load(id?: string): LoadedRun {
+    const runs = this.listRuns();
+    const meta = id ? runs.find((r) => r.id === id || r.id.startsWith(id)) : [...runs].reverse().find((r) => r.kind === 'apply' || r.kind === 'rollback');
+    if (!meta) {
+      throw new JournalError(id ? `no run ${id} in ${this.stateDir}` : `no runs recorded in ${this.stateDir}`, {
+        hint: 'list runs with `rig log`; use --state-dir if the journal is elsewhere',
+      });
+    }
+    const dir = join(this.stateDir, 'runs', meta.id);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Plan;
+    let events: JournalEvent[] = [];
+    try {
+      events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).flatMap((l) => {
+        try { return [JSON.parse(l) as JournalEvent]; } catch { return []; } // a torn last line after a crash
+      });
+    } catch { /* no events: nothing was sent */ }
+    return {
+      meta, plan, events, dir,
+      preImage: (host, stepId) => {
+        const p = join(dir, 'pre', encodeURIComponent(host), stepId);
+        return existsSync(p) ? readFileSync(p) : undefined;
+      },
+    };
+  }
+}

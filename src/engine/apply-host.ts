@@ -1,0 +1,123 @@
+import type { Connector } from '../connectors/connector.ts';
+import { DriftError, isRigError, LockedError, RemoteCommandError, RigError, UnreachableError } from '../errors.ts';
+import type { RunJournal } from '../changelog/journal-store.ts';
+import { buildApplyScript, type LockSpec } from './apply-script.ts';
+import { parseFileSignature } from './file-signature.ts';
+import type { PlanStep } from './plan-types.ts';
+import type { RunEventListener } from './run-events.ts';
+
+export interface HostApplyResult {
+  readonly host: string;
+  readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked';
+  /** Step ids completed on the host. */
+  readonly done: readonly string[];
+  readonly error?: RigError;
+}
+
+export interface ApplyHostOptions {
+  readonly connector: Connector;
+  readonly runId: string;
+  readonly play: number;
+  readonly steps: readonly PlanStep[];
+  readonly journal: RunJournal;
+  readonly lock: LockSpec;
+  readonly onEvent?: RunEventListener;
+  readonly become?: boolean;
+}
+
+function pathOf(step: PlanStep | undefined): string {
+  const c = step?.change as { path?: string; service?: string } | undefined;
+  return c?.path ?? c?.service ?? '?';
+}
+
+/**
+ * Apply one play's steps on one host in ONE round trip. Write-ahead: pre-images and the intent are journaled on the
+ * controller before the script is sent; the script journals them on the host before its first change.
+ */
+export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResult> {
+  const host = o.connector.host.name;
+  const byId = new Map(o.steps.map((s) => [s.id, s]));
+  for (const s of o.steps) if (s.preImage !== undefined) o.journal.savePreImage(host, s.id, Buffer.from(s.preImage, 'base64'));
+  const intent = { t: 'intent' as const, host, play: o.play, steps: o.steps.map((s) => s.id), at: new Date().toISOString() };
+  o.journal.append(intent);
+  const script = buildApplyScript({
+    runId: o.runId, lock: o.lock,
+    steps: o.steps.map((s) => ({ id: s.id, change: s.change })),
+    intentJson: JSON.stringify({ ...intent, steps: o.steps.map((s) => ({ id: s.id, kind: s.change.kind, path: pathOf(s), task: s.change.task })) }),
+  });
+  const done: string[] = [];
+  let res;
+  try {
+    res = await o.connector.runScript(script, o.become ? { become: true } : undefined);
+  } catch (e) {
+    const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
+    o.journal.append({ t: 'host-end', host, play: o.play, status: 'unreachable', message: error.message });
+    return { host, status: 'unreachable', done, error };
+  }
+  const lines = res.stdout.toString().split('\n');
+  const drift: string[] = [];
+  let failure: RigError | undefined;
+  let status: HostApplyResult['status'] = 'ok';
+  for (const line of lines) {
+    const f = line.split(' ');
+    switch (f[0]) {
+      case 'D': {
+        const id = f[1]!;
+        done.push(id);
+        const after = f.slice(2).join(' ');
+        o.journal.append({ t: 'step', host, id, status: 'done', ...(after && after !== '-' ? { after } : {}) });
+        const step = byId.get(id);
+        if (step) o.onEvent?.({ kind: 'step-done', host, step });
+        break;
+      }
+      case 'R':
+        o.journal.append({ t: 'step', host, id: f[1]!, status: 'restored' });
+        break;
+      case 'X': {
+        const id = f[1]!;
+        const msg = Buffer.from(f[3] ?? '', 'base64').toString().trim();
+        const step = byId.get(id);
+        o.journal.append({ t: 'step', host, id, status: 'failed', message: msg.slice(0, 2000) });
+        failure = new RemoteCommandError(`${step ? `${step.change.kind} ${pathOf(step)}` : 'apply'} failed (exit ${f[2]}): ${msg || 'no output'}`, {
+          host, ...(step ? { task: step.change.task } : {}),
+        });
+        status = 'failed';
+        break;
+      }
+      case 'V': {
+        const step = byId.get(f[1]!);
+        const now = parseFileSignature(f.slice(2).join(' '));
+        drift.push(`${pathOf(step)} (${describeDrift(step, now)})`);
+        break;
+      }
+      case 'L': {
+        const owner = Buffer.from(f[2] ?? '', 'base64').toString();
+        failure = new LockedError(`${f[1] === 'lost' ? 'the lock was lost' : 'locked by another run'}: ${owner}`, { host, hint: 'another rig run took the host; see `rig log`' });
+        status = 'locked';
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (drift.length) {
+    failure = new DriftError(`host changed since the plan: ${drift.join(', ')}`, { host, hint: 'run `rig plan` again to see the current differences' });
+    status = 'drift';
+  }
+  if (!failure && !lines.includes('Z ok')) {
+    failure = new RemoteCommandError(`apply script ended early (exit ${res.exitCode}): ${res.stderr.trim().slice(-500) || 'no output'}`, { host });
+    status = 'failed';
+  }
+  o.journal.append({ t: 'host-end', host, play: o.play, status, ...(failure ? { message: failure.message } : {}) });
+  return { host, status, done, ...(failure ? { error: failure } : {}) };
+}
+
+function describeDrift(step: PlanStep | undefined, now: ReturnType<typeof parseFileSignature>): string {
+  const before = step && 'before' in step.change ? step.change.before : undefined;
+  if (!before) return 'changed';
+  if (before.exists !== now.exists) return now.exists ? 'now exists' : 'now absent';
+  if (before.sha256 !== now.sha256) return 'content changed';
+  if (before.mode !== now.mode) return `mode ${before.mode} → ${now.mode}`;
+  if (before.owner !== now.owner || before.group !== now.group) return `owner ${before.owner}:${before.group} → ${now.owner}:${now.group}`;
+  return 'changed';
+}

@@ -1,0 +1,76 @@
+import type { Connector } from '../connectors/connector.ts';
+import { isRigError, LockedError, RigError, UnreachableError } from '../errors.ts';
+import type { FactRequest } from '../facts/fact-request.ts';
+import { buildGatherScript } from '../facts/gather-script.ts';
+import type { MemoryHostFacts } from '../facts/host-facts.ts';
+import { mergeFactRequests, parseGatherOutput } from '../facts/parse-gather-output.ts';
+import { gatherLockScript, type LockSpec } from './apply-script.ts';
+
+/** Run `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export type GatherOutcome =
+  | { readonly ok: true; readonly facts: MemoryHostFacts; readonly ms: number }
+  | { readonly ok: false; readonly error: RigError; readonly unreachable: boolean };
+
+/**
+ * Connect (if needed) and gather every fact in ONE round trip; when `lock` is given, the same script takes the
+ * host's lock after reading the facts.
+ */
+export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }): Promise<GatherOutcome> {
+  const t0 = Date.now();
+  const host = connector.host.name;
+  try {
+    await connector.connect();
+    const merged = mergeFactRequests(requests);
+    const script = buildGatherScript(merged, lock ? gatherLockScript(lock.runId, lock.spec) : '');
+    const res = await connector.runScript(script);
+    const stdout = res.stdout.toString();
+    if (lock) {
+      const m = /^L held ?(\S*)$/m.exec(stdout);
+      if (m) {
+        const owner = Buffer.from(m[1] ?? '', 'base64').toString();
+        return { ok: false, unreachable: false, error: describeLock(host, owner) };
+      }
+      if (!/^L ok$/m.test(stdout)) {
+        return { ok: false, unreachable: false, error: new LockedError(`could not take the lock in /var/lib/rig/lock: ${res.stderr.trim().slice(0, 300)}`, { host }) };
+      }
+    }
+    const facts = parseGatherOutput(merged, stdout, host);
+    return { ok: true, facts, ms: Date.now() - t0 };
+  } catch (e) {
+    const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
+    if (!error.where.host) Object.assign(error, { where: { ...error.where, host } });
+    return { ok: false, error, unreachable: error instanceof UnreachableError || error.code === 'HOST_KEY' };
+  }
+}
+
+/** Turn a lock owner record into a LockedError naming the run, and whether it looks stale. */
+export function describeLock(host: string, ownerJson: string): LockedError {
+  let owner: { runId?: string; controller?: string; pid?: number; startedAt?: string } = {};
+  try { owner = JSON.parse(ownerJson); } catch { /* unknown format */ }
+  let stale = false;
+  if (owner.controller === hostnameOfController() && typeof owner.pid === 'number') {
+    try { process.kill(owner.pid, 0); } catch { stale = true; }
+  }
+  const who = `run ${owner.runId ?? '?'} (pid ${owner.pid ?? '?'} on ${owner.controller ?? '?'}, since ${owner.startedAt ?? '?'})`;
+  return new LockedError(stale ? `stale lock: ${who} holds the lock but its process is gone` : `locked by ${who}`, {
+    host,
+    hint: stale ? 'the run that took the lock died; clear it with --break-lock (then consider `rig rollback` of that run)'
+      : 'wait for that run to finish; if it is dead, re-run with --break-lock',
+  });
+}
+
+import { hostname } from 'node:os';
+export function hostnameOfController(): string { return hostname(); }

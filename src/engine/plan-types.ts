@@ -1,0 +1,74 @@
+import type { Change } from '../core/change.ts';
+
+export const PLAN_FORMAT = 'rig-plan/1';
+
+/** What happened (or will happen) to one task on one host. */
+export interface TaskOutcome {
+  readonly task: string;
+  readonly status: 'changed' | 'ok' | 'skipped' | 'failed';
+  /** No-op reason, skip reason, or the changes' reasons. */
+  readonly reason: string;
+  /** Ids of the steps this task produced. */
+  readonly steps: readonly string[];
+  /** Handlers this task notified. */
+  readonly notified?: readonly string[];
+}
+
+export interface PlanStep {
+  /** `<play>.<n>`, unique per host within the run. */
+  readonly id: string;
+  readonly change: Change;
+  /** Handler name when the step comes from a handler. */
+  readonly handler?: string;
+  /**
+   * Content of the path before the change (base64), captured at plan time for the write-ahead journal.
+   * Stripped from `--json` output and from journal copies of secret files' plans.
+   */
+  readonly preImage?: string;
+}
+
+export interface HostPlayPlan {
+  readonly play: number;
+  readonly steps: readonly PlanStep[];
+  readonly tasks: readonly TaskOutcome[];
+}
+
+export interface HostPlan {
+  readonly host: string;
+  readonly address: string;
+  readonly plays: readonly HostPlayPlan[];
+  /** Connection failed while gathering. */
+  readonly unreachable?: string;
+  /** Planning failed (error text with code). */
+  readonly error?: { readonly code: string; readonly message: string; readonly task?: string; readonly hint?: string };
+}
+
+export interface PlayInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly hosts: string;
+  /** Host names, in order. */
+  readonly hostNames: readonly string[];
+  /** Batches of host names (serial). */
+  readonly batches: readonly (readonly string[])[];
+  readonly maxFailPercentage: number;
+  readonly become?: boolean;
+}
+
+/** A plan is plain data: what apply will do, host by host. Saved with `rig plan --out`. */
+export interface Plan {
+  readonly format: typeof PLAN_FORMAT;
+  readonly createdAt: string;
+  readonly playbook: { readonly path: string; readonly name: string; readonly sha256: string };
+  readonly inventory: readonly string[];
+  readonly limit?: string;
+  readonly plays: readonly PlayInfo[];
+  readonly hosts: readonly HostPlan[];
+}
+
+/** Number of state-changing steps (waits excluded) in a host plan. */
+export function countChanges(h: HostPlan): number {
+  let n = 0;
+  for (const p of h.plays) for (const s of p.steps) if (s.change.kind !== 'wait') n++;
+  return n;
+}

@@ -1,0 +1,15 @@
+import type { RigError } from '../errors.ts';
+import type { PlanStep } from './plan-types.ts';
+
+/** Progress events of a run, for reporters (plain lines, listr2, JSON). A formatter must handle every kind. */
+export type RunEvent =
+  | { readonly kind: 'phase'; readonly phase: 'connect' | 'gather' | 'plan' | 'apply' | 'rollback' }
+  | { readonly kind: 'host-gathered'; readonly host: string; readonly ms: number }
+  | { readonly kind: 'host-unreachable'; readonly host: string; readonly error: RigError }
+  | { readonly kind: 'host-failed'; readonly host: string; readonly error: RigError }
+  | { readonly kind: 'batch-start'; readonly play: number; readonly playName: string; readonly batch: number; readonly hosts: readonly string[] }
+  | { readonly kind: 'host-apply-start'; readonly host: string; readonly play: number; readonly steps: number }
+  | { readonly kind: 'step-done'; readonly host: string; readonly step: PlanStep }
+  | { readonly kind: 'host-apply-done'; readonly host: string; readonly play: number; readonly changed: number };
+
+export type RunEventListener = (e: RunEvent) => void;

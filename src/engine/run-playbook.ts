@@ -1,0 +1,220 @@
+import { hostname } from 'node:os';
+import type { Connector } from '../connectors/connector.ts';
+import type { HostRecap, JournalStore, RunJournal, RunKind } from '../changelog/journal-store.ts';
+import { newRunId } from '../changelog/journal-store.ts';
+import { isRigError, RigError } from '../errors.ts';
+import type { Host } from '../inventory/types.ts';
+import { buildReleaseScript, type LockSpec } from './apply-script.ts';
+import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
+import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.ts';
+import { gatherHostFacts, mapLimit } from './gather-facts.ts';
+import { PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
+import type { RunEventListener } from './run-events.ts';
+
+export interface SessionOptions {
+  readonly createConnector: (host: Host) => Connector;
+  /** Hosts handled in parallel. @default 200 */
+  readonly forks?: number;
+  readonly onEvent?: RunEventListener;
+}
+
+/** Open connections of one run, one per host, reused by every round trip. */
+export class Session {
+  readonly connectors = new Map<string, Connector>();
+  constructor(readonly options: SessionOptions) {}
+  connector(host: Host): Connector {
+    let c = this.connectors.get(host.name);
+    if (!c) { c = this.options.createConnector(host); this.connectors.set(host.name, c); }
+    return c;
+  }
+  async close(): Promise<void> {
+    await Promise.all([...this.connectors.values()].map((c) => c.close().catch(() => undefined)));
+  }
+  get forks(): number { return this.options.forks ?? 200; }
+}
+
+export interface PlanRunOptions {
+  readonly runId?: string;
+  /** Take each host's lock during gathering (apply). */
+  readonly lock?: boolean;
+  readonly breakLock?: boolean;
+}
+
+export interface PlanRunResult {
+  readonly runId: string;
+  readonly plan: Plan;
+  /** Hosts whose lock this run holds. */
+  readonly locked: ReadonlySet<string>;
+  /** Hosts in the plan, by name. */
+  readonly hosts: ReadonlyMap<string, Host>;
+}
+
+export function lockOwner(runId: string): string {
+  return JSON.stringify({ runId, controller: hostname(), pid: process.pid, startedAt: new Date().toISOString() });
+}
+
+/** Gather facts on every targeted host (one round trip each) and plan. No host is changed. */
+export async function planRun(input: PlanInput, session: Session, options: PlanRunOptions = {}): Promise<PlanRunResult> {
+  const runId = options.runId ?? newRunId();
+  const plays = selectPlays(input);
+  const names = [...new Set(plays.flatMap((p) => p.hostNames))];
+  const hosts = names.map((n) => input.inventory.getHost(n));
+  const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}) } : undefined;
+  session.options.onEvent?.({ kind: 'phase', phase: 'gather' });
+  const locked = new Set<string>();
+  const hostPlans = await mapLimit(hosts, session.forks, async (host): Promise<HostPlan> => {
+    const tasks = new HostTasks(host, input, plays);
+    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined);
+    if (!g.ok) {
+      if (g.unreachable) {
+        session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
+        return { host: host.name, address: host.address, plays: [], unreachable: g.error.message };
+      }
+      session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: g.error });
+      return { host: host.name, address: host.address, plays: [], error: errorRecord(g.error) };
+    }
+    if (lockSpec) locked.add(host.name);
+    session.options.onEvent?.({ kind: 'host-gathered', host: host.name, ms: g.ms });
+    try {
+      return planHost(tasks, g.facts);
+    } catch (e) {
+      const err = isRigError(e) ? e : new RigError(String(e), { host: host.name });
+      session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: err });
+      return { host: host.name, address: host.address, plays: [], error: errorRecord(err) };
+    }
+  });
+  const plan: Plan = {
+    format: PLAN_FORMAT,
+    createdAt: new Date().toISOString(),
+    playbook: { path: input.playbook.path, name: input.playbook.playbook.name, sha256: input.playbook.sha256 },
+    inventory: [input.inventory.source],
+    ...(input.limit ? { limit: input.limit } : {}),
+    plays,
+    hosts: hostPlans,
+  };
+  return { runId, plan, locked, hosts: new Map(hosts.map((h) => [h.name, h])) };
+}
+
+export function errorRecord(e: RigError): NonNullable<HostPlan['error']> {
+  return { code: e.code, message: e.message, ...(e.where.task ? { task: e.where.task } : {}), ...(e.hint ? { hint: e.hint } : {}) };
+}
+
+export interface HostOutcome {
+  readonly host: string;
+  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable';
+  readonly recap: HostRecap;
+  readonly error?: RigError | { readonly code: string; readonly message: string };
+  readonly done: readonly string[];
+}
+
+export interface ApplyRunResult {
+  readonly runId: string;
+  readonly outcomes: readonly HostOutcome[];
+  /** True when any host failed or was unreachable. */
+  readonly failed: boolean;
+}
+
+export interface ApplyRunOptions {
+  readonly runId: string;
+  readonly kind: RunKind;
+  readonly store: JournalStore;
+  /** Hosts whose lock was taken at gather time (else the first apply script takes it). */
+  readonly locked: ReadonlySet<string>;
+  readonly hosts: ReadonlyMap<string, Host>;
+  readonly rollbackOf?: string;
+}
+
+function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
+  let ok = 0; let changed = 0; let skipped = 0;
+  for (const p of h.plays) {
+    for (const t of p.tasks) {
+      if (t.status === 'skipped') skipped++;
+      else if (t.status === 'changed' && t.steps.some((id) => done.has(id))) changed++;
+      else if (t.status === 'ok') ok++;
+    }
+  }
+  return { ok, changed, failed: failed ? 1 : 0, skipped, unreachable, ...(error ? { error } : {}) };
+}
+
+/**
+ * Apply a plan play by play, batch by batch (serial), hosts of a batch in parallel: one round trip per host and
+ * play (changes, handlers and waits in order). Journals everything; stops a play when a batch fails beyond
+ * maxFailPercentage. Hosts that fail stop there; the others go on.
+ */
+export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions): Promise<ApplyRunResult> {
+  const journal: RunJournal = o.store.create({
+    id: o.runId, kind: o.kind, playbook: plan.playbook.path, hosts: plan.hosts.map((h) => h.host),
+    ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
+  });
+  journal.begin(plan);
+  session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply' });
+  const hostPlans = new Map(plan.hosts.map((h) => [h.host, h]));
+  const dead = new Map<string, { status: 'failed' | 'unreachable'; error: RigError | { code: string; message: string } }>();
+  const done = new Map<string, Set<string>>();
+  const lockedNow = new Set(o.locked);
+  for (const h of plan.hosts) {
+    done.set(h.host, new Set());
+    if (h.unreachable) dead.set(h.host, { status: 'unreachable', error: { code: 'UNREACHABLE', message: h.unreachable } });
+    else if (h.error) dead.set(h.host, { status: 'failed', error: h.error });
+  }
+  // The last play in which each host has steps releases its lock at the end of that script.
+  const lastPlay = new Map<string, number>();
+  for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
+  let aborted = false;
+  for (const play of plan.plays) {
+    if (aborted) break;
+    for (const [bi, batch] of play.batches.entries()) {
+      const todo = batch.filter((n) => !dead.has(n) && (hostPlans.get(n)?.plays.find((p) => p.play === play.index)?.steps.length ?? 0) > 0);
+      if (!todo.length) continue;
+      session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
+      const results: HostApplyResult[] = await mapLimit(todo, session.forks, async (name) => {
+        const host = o.hosts.get(name)!;
+        const steps = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!.steps;
+        session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length });
+        const r = await applyHostSteps({
+          connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
+          lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
+          ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
+          ...(play.become ?? host.become ? { become: true } : {}),
+        });
+        if (r.status === 'ok') {
+          lockedNow.add(name);
+          if (lastPlay.get(name) === play.index) lockedNow.delete(name);
+        } else {
+          lockedNow.delete(name);
+        }
+        for (const id of r.done) done.get(name)!.add(id);
+        session.options.onEvent?.({ kind: 'host-apply-done', host: name, play: play.index, changed: r.done.length });
+        return r;
+      });
+      let failedInBatch = 0;
+      for (const r of results) {
+        if (r.status === 'ok') continue;
+        failedInBatch++;
+        const error = r.error ?? new RigError('failed', { host: r.host });
+        dead.set(r.host, { status: r.status === 'unreachable' ? 'unreachable' : 'failed', error });
+        session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
+      }
+      if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) { aborted = true; break; }
+    }
+  }
+  // Release locks still held (hosts with nothing to apply, or after an abort): the second round trip of a converged run.
+  await mapLimit([...lockedNow], session.forks, async (name) => {
+    const host = o.hosts.get(name);
+    if (!host) return;
+    try { await session.connector(host).runScript(buildReleaseScript(o.runId)); } catch { /* reported already or unreachable */ }
+  });
+  const outcomes: HostOutcome[] = plan.hosts.map((h) => {
+    const d = done.get(h.host)!;
+    const death = dead.get(h.host);
+    const recap = recapOf(h, d, death?.status === 'failed', death?.status === 'unreachable', death?.error.message);
+    const status: HostOutcome['status'] = death ? death.status : recap.changed > 0 ? 'changed' : 'ok';
+    return { host: h.host, status, recap, done: [...d], ...(death ? { error: death.error } : {}) };
+  });
+  const failed = outcomes.some((x) => x.status === 'failed' || x.status === 'unreachable') || aborted;
+  journal.writeMeta({
+    ...journal.meta, status: failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
+    recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
+  });
+  return { runId: o.runId, outcomes, failed };
+}

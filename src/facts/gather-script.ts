@@ -1,0 +1,91 @@
+import { quoteShell } from '../text/shell-quote.ts';
+import type { FactRequest } from './fact-request.ts';
+
+/** Files larger than this are stat'ed and hashed but their content is not transferred. */
+export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Shell functions of the gather protocol. Constant text; every value reaches them as a quoted argument.
+ * Output records, one per line, fields separated by single spaces, free text base64-encoded:
+ *   O <hostname-b64> <os-id> <init> <pkg-manager> <uid>
+ *   F <i> absent | F <i> <type> <mode> <owner> <group> <size> <sha256|-> <content-b64|-> <link-target-b64|->
+ *   C <i> <exit> <stdout-b64> <stderr-b64>
+ *   S <i> <exists 0|1> <running 0|1>
+ *   P <i> <version|->            (one per package name, in request order)
+ *   K <i> <caps-b64>
+ */
+export const GATHER_PRELUDE = String.raw`
+set -u
+export LC_ALL=C
+rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
+rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$) ; mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+if [ -d /run/systemd/system ]; then rig_init=systemd
+elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then rig_init=upstart
+elif command -v openrc >/dev/null 2>&1 && [ -d /run/openrc ]; then rig_init=openrc
+else rig_init=sysv; fi
+if command -v apt-get >/dev/null 2>&1; then rig_pm=apt; elif command -v dnf >/dev/null 2>&1; then rig_pm=dnf
+elif command -v yum >/dev/null 2>&1; then rig_pm=yum; else rig_pm=none; fi
+rig_os=unknown; [ -r /etc/os-release ] && rig_os=$(. /etc/os-release && echo "\${ID:-unknown}")
+printf 'O %s %s %s %s %s\n' "$(hostname | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$(id -u)"
+rig_file() {
+  if [ -L "$2" ]; then rig_ty=symlink; elif [ -f "$2" ]; then rig_ty=file; elif [ -d "$2" ]; then rig_ty=directory
+  elif [ -e "$2" ]; then rig_ty=other; else printf 'F %s absent\n' "$1"; return 0; fi
+  rig_st=$(stat -c '%a %U %G %s' -- "$2") || { printf 'F %s absent\n' "$1"; return 0; }
+  set -- "$1" "$2" "$3" $rig_st
+  rig_sum=- rig_c=- rig_l=-
+  if [ "$rig_ty" = file ]; then
+    rig_sum=$(sha256sum < "$2" | cut -c1-64)
+    if [ "$3" = 1 ] && [ "$7" -le ${MAX_CONTENT_BYTES} ]; then rig_c=$(rig_b64 < "$2"); [ -n "$rig_c" ] || rig_c=.; fi
+  elif [ "$rig_ty" = symlink ]; then rig_l=$(readlink -- "$2" | rig_b64)
+  fi
+  printf 'F %s %s %04o %s %s %s %s %s %s\n' "$1" "$rig_ty" "0$4" "$5" "$6" "$7" "$rig_sum" "$rig_c" "$rig_l"
+}
+rig_cmd() {
+  rig_i=$1; shift
+  "$@" >"$rig_t/o" 2>"$rig_t/e" </dev/null; rig_rc=$?
+  printf 'C %s %s %s %s\n' "$rig_i" "$rig_rc" "$(rig_b64 < "$rig_t/o")" "$(rig_b64 < "$rig_t/e")"
+}
+rig_svc() {
+  rig_ex=0 rig_run=0
+  case $rig_init in
+    systemd) systemctl cat -- "$2" >/dev/null 2>&1 && rig_ex=1; systemctl is-active --quiet -- "$2" && rig_run=1 ;;
+    upstart) initctl status "$2" >/dev/null 2>&1 && rig_ex=1; initctl status "$2" 2>/dev/null | grep -q running && rig_run=1
+             [ $rig_ex = 0 ] && [ -x "/etc/init.d/$2" ] && { rig_ex=1; "/etc/init.d/$2" status >/dev/null 2>&1 && rig_run=1; } ;;
+    openrc) [ -x "/etc/init.d/$2" ] && rig_ex=1; rc-service "$2" status >/dev/null 2>&1 && rig_run=1 ;;
+    *) [ -x "/etc/init.d/$2" ] && { rig_ex=1; "/etc/init.d/$2" status >/dev/null 2>&1 && rig_run=1; } ;;
+  esac
+  printf 'S %s %s %s\n' "$1" "$rig_ex" "$rig_run"
+}
+rig_pkg() {
+  rig_i=$1; shift
+  for rig_p in "$@"; do
+    rig_v=-
+    case $rig_pm in
+      apt) rig_q=$(dpkg-query -W -f='\${Status} \${Version}' -- "$rig_p" 2>/dev/null) && case $rig_q in "install ok installed "*) rig_v=\${rig_q##* };; esac ;;
+      yum|dnf) rig_v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' -- "$rig_p" 2>/dev/null) || rig_v=- ;;
+    esac
+    printf 'P %s %s\n' "$rig_i" "$rig_v"
+  done
+}
+rig_cap() {
+  rig_v=
+  if command -v getcap >/dev/null 2>&1 && [ -e "$2" ]; then rig_v=$(getcap -- "$2" 2>/dev/null); fi
+  printf 'K %s %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"
+}
+`.replace(/\\\$/g, '$');
+
+/** Build the one script that gathers every requested fact (deduplicated by the caller). */
+export function buildGatherScript(requests: readonly FactRequest[], epilogue = ''): string {
+  const lines = [GATHER_PRELUDE];
+  requests.forEach((r, i) => {
+    switch (r.kind) {
+      case 'file': lines.push(`rig_file ${i} ${quoteShell(r.path)} ${r.content === false ? 0 : 1}`); break;
+      case 'command': lines.push(`rig_cmd ${i} ${r.argv.map(quoteShell).join(' ')}`); break;
+      case 'service': lines.push(`rig_svc ${i} ${quoteShell(r.name)}`); break;
+      case 'package': lines.push(`rig_pkg ${i} ${r.names.map(quoteShell).join(' ')}`); break;
+      case 'capability': lines.push(`rig_cap ${i} ${quoteShell(r.path)}`); break;
+    }
+  });
+  lines.push(epilogue, 'echo "E done"', '');
+  return lines.join('\n');
+}

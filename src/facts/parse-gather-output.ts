@@ -1,0 +1,84 @@
+import { InternalError, RemoteCommandError } from '../errors.ts';
+import type { CommandFact, FactRequest, FileFact, OsFact, ServiceFact } from './fact-request.ts';
+import { MemoryHostFacts } from './host-facts.ts';
+
+const b64 = (s: string | undefined): Buffer => (s === undefined || s === '.' || s === '-' ? Buffer.alloc(0) : Buffer.from(s, 'base64'));
+
+/** Parse the records printed by a gather script (see gather-script.ts) into facts, keyed as requested. */
+export function parseGatherOutput(requests: readonly FactRequest[], stdout: string, host: string): MemoryHostFacts {
+  let os: OsFact | undefined;
+  const files = new Map<string, FileFact>();
+  const commands = new Map<string, CommandFact>();
+  const services = new Map<string, ServiceFact>();
+  const packages = new Map<string, string | undefined>();
+  const capabilities = new Map<string, string>();
+  const pkgCursor = new Map<number, number>();
+  let done = false;
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const f = line.split(' ');
+    const tag = f[0];
+    if (tag === 'E') { done = true; continue; }
+    if (tag === 'O') {
+      os = {
+        hostname: b64(f[1]).toString().trim(), id: f[2] ?? 'unknown', init: f[3] as OsFact['init'],
+        packageManager: f[4] as OsFact['packageManager'], uid: Number(f[5]),
+      };
+      continue;
+    }
+    const i = Number(f[1]);
+    const req = requests[i];
+    if (!req) continue; // lines of the epilogue use other tags
+    if (tag === 'F' && req.kind === 'file') {
+      if (f[2] === 'absent') { files.set(req.path, { exists: false }); continue; }
+      const type = f[2] as FileFact['type'];
+      const fact: FileFact = {
+        exists: true, type, mode: f[3], owner: f[4], group: f[5], size: Number(f[6]),
+        ...(f[7] && f[7] !== '-' ? { sha256: f[7] } : {}),
+        ...(f[8] && f[8] !== '-' ? { content: b64(f[8]) } : {}),
+        ...(f[9] && f[9] !== '-' ? { target: b64(f[9]).toString() } : {}),
+      };
+      files.set(req.path, fact);
+    } else if (tag === 'C' && req.kind === 'command') {
+      commands.set(req.key, { exitCode: Number(f[2]), stdout: b64(f[3]).toString(), stderr: b64(f[4]).toString() });
+    } else if (tag === 'S' && req.kind === 'service') {
+      services.set(req.name, { name: req.name, exists: f[2] === '1', running: f[3] === '1' });
+    } else if (tag === 'P' && req.kind === 'package') {
+      const k = pkgCursor.get(i) ?? 0;
+      pkgCursor.set(i, k + 1);
+      const name = req.names[k];
+      if (name !== undefined) packages.set(name, f[2] === '-' ? undefined : f[2]);
+    } else if (tag === 'K' && req.kind === 'capability') {
+      capabilities.set(req.path, b64(f[2]).toString().trim());
+    }
+  }
+  if (!os || !done) {
+    throw new RemoteCommandError('fact gathering did not complete (truncated answer)', {
+      host, hint: 'check that the host has a POSIX sh with coreutils (stat, sha256sum, base64)',
+    });
+  }
+  for (const r of requests) {
+    if (r.kind === 'file' && !files.has(r.path)) throw new InternalError(`no answer for file fact ${r.path}`, { host });
+  }
+  return new MemoryHostFacts({ os, files, commands, services, packages, capabilities });
+}
+
+/** Deduplicate fact requests (same file path: keep content if any asks for it). */
+export function mergeFactRequests(requests: readonly FactRequest[]): FactRequest[] {
+  const out: FactRequest[] = [];
+  const fileIdx = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const r of requests) {
+    if (r.kind === 'file') {
+      const at = fileIdx.get(r.path);
+      if (at === undefined) { fileIdx.set(r.path, out.length); out.push({ kind: 'file', path: r.path, content: r.content !== false }); }
+      else if (r.content !== false) out[at] = { kind: 'file', path: r.path, content: true };
+      continue;
+    }
+    const key = JSON.stringify(r);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}

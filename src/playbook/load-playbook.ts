@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PlaybookError, ValidationError } from '../errors.ts';
+import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
+import type { Task } from '../modules/module.ts';
+import type { Playbook, PlayDefinition, TaskList } from './types.ts';
+
+export interface LoadedPlaybook {
+  readonly path: string;
+  readonly sha256: string;
+  readonly playbook: Playbook;
+}
+
+/** Flatten nested task lists (task groups from tasks/ may be inserted as arrays). */
+export function flattenTasks(list: TaskList): Task[] {
+  const out: Task[] = [];
+  for (const t of list) {
+    if (Array.isArray(t)) out.push(...flattenTasks(t));
+    else out.push(t as Task);
+  }
+  return out;
+}
+
+export function describeTask(playIndex: number, play: PlayDefinition, taskIndex: number, task: Task, handler = false): string {
+  const name = task.name ?? defaultTaskName(task);
+  return `play ${playIndex + 1} "${play.name ?? play.hosts}" › ${handler ? 'handler' : `task ${taskIndex + 1}`} "${name}"`;
+}
+
+export function defaultTaskName(task: Task): string {
+  if (typeof task.props === 'function') return task.module.name;
+  const p = task.props as Record<string, unknown>;
+  const main = p?.['path'] ?? p?.['name'] ?? p?.['url'] ?? p?.['certPath'] ?? '';
+  return `${task.module.name}${main ? ` ${String(main)}` : ''}`;
+}
+
+/** Load a playbook module (`.ts` files load through tsx, registered by bin/rig.js) and validate it. */
+export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
+  const path = resolve(file);
+  let text: Buffer;
+  try {
+    text = await readFile(path);
+  } catch (e) {
+    throw new PlaybookError(`cannot read playbook: ${(e as Error).message}`, { file, hint: 'check the path; playbooks live in playbooks/' });
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as Error;
+    const m = /:(\d+):\d+/.exec(err.stack ?? '');
+    throw new PlaybookError(`playbook failed to load: ${err.message}`, {
+      file, ...(m ? { line: Number(m[1]) } : {}), cause: e, hint: 'run `npm run typecheck` to see type errors with their lines',
+    });
+  }
+  const playbook = (mod['default'] ?? mod['playbook']) as Playbook | undefined;
+  if (!playbook || playbook.__rigPlaybook !== true) {
+    throw new PlaybookError('the module does not export a playbook', { file, hint: 'write `export default definePlaybook({ name, plays: [...] })`' });
+  }
+  validatePlaybook(playbook, file);
+  return { path, sha256: createHash('sha256').update(text).digest('hex'), playbook };
+}
+
+/** Check every play and every task with static props; collect all problems and throw once. */
+export function validatePlaybook(pb: Playbook, file: string): void {
+  const problems: string[] = [];
+  if (!pb.name || typeof pb.name !== 'string') problems.push('name: a playbook needs a name');
+  if (!Array.isArray(pb.plays) || pb.plays.length === 0) problems.push('plays: a playbook needs at least one play');
+  (pb.plays ?? []).forEach((play, pi) => {
+    const where = `plays[${pi}]`;
+    if (!play || typeof play.hosts !== 'string' || play.hosts.trim() === '') problems.push(`${where}.hosts: a host pattern is required`);
+    if (play.maxFailPercentage !== undefined && !(play.maxFailPercentage >= 0 && play.maxFailPercentage <= 100)) problems.push(`${where}.maxFailPercentage: must be 0..100`);
+    const serial = play.serial === undefined ? [] : Array.isArray(play.serial) ? play.serial : [play.serial];
+    for (const s of serial) {
+      if (!(typeof s === 'number' && s > 0 && Number.isInteger(s)) && !(typeof s === 'string' && /^\d+(\.\d+)?%$/.test(s))) {
+        problems.push(`${where}.serial: ${JSON.stringify(s)} is not a positive integer or a percentage`);
+      }
+    }
+    const handlerNames = new Set<string>();
+    (play.handlers ?? []).forEach((h, hi) => {
+      if (!h || !h.module) { problems.push(`${where}.handlers[${hi}]: not a task`); return; }
+      if (!h.name) problems.push(`${where}.handlers[${hi}]: a handler needs a name (tasks notify it by name)`);
+      else handlerNames.add(h.name);
+      problems.push(...validateTask(h, `${where}.handlers[${hi}] "${h.name ?? h.module.name}"`));
+    });
+    if (!Array.isArray(play.tasks)) { problems.push(`${where}.tasks: must be a list of tasks`); return; }
+    flattenTasks(play.tasks).forEach((t, ti) => {
+      if (!t || typeof t !== 'object' || !t.module) { problems.push(`${where}.tasks[${ti}]: not a task (did you call the module factory?)`); return; }
+      const label = `${where}.tasks[${ti}] "${t.name ?? defaultTaskName(t)}"`;
+      problems.push(...validateTask(t, label));
+      for (const n of notifyList(t)) {
+        if (!handlerNames.has(n)) problems.push(`${label}.notify: no handler named "${n}" in this play (handlers: ${[...handlerNames].join(', ') || 'none'})`);
+      }
+    });
+  });
+  if (problems.length) throw new ValidationError(problems, { file, hint: 'fix the props named above; every problem is listed' });
+}
+
+function validateTask(t: Task, label: string): string[] {
+  if (t.module.name === FLUSH_HANDLERS || typeof t.props === 'function') return [];
+  return t.module.validate(t.props).map((p) => `${label}: ${p}`);
+}
+
+export function notifyList(t: Task): string[] {
+  if (!t.notify) return [];
+  return typeof t.notify === 'string' ? [t.notify] : [...t.notify];
+}
