@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { register as registerRun } from './run-commands.ts';
+import { register as registerJournal } from './journal-commands.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
 export type SetExitCode = (code: number) => void;
@@ -8,5 +10,6 @@ export type SetExitCode = (code: number) => void;
  * Add new commands to this list.
  */
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
-  void program; void setExitCode;
+  registerRun(program, setExitCode);
+  registerJournal(program, setExitCode);
 }

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { invertRunForHost, rollbackFactRequests } from '../../changelog/invert-run.ts';
+import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
+import { redactText } from '../../core/secret.ts';
+import { JournalError } from '../../errors.ts';
+import { lockOwner } from '../../engine/run-playbook.ts';
+import { gatherHostFacts, mapLimit } from '../../engine/gather-facts.ts';
+import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from '../../engine/plan-types.ts';
+import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
+import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
+import { planToJson, renderPlan } from '../render-plan.ts';
+import { collectStats, renderRecap, renderStats } from '../reporter.ts';
+import { releaseLocks, reporterFor } from './run-commands.ts';
+import type { SetExitCode } from './index.ts';
+
+interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean }
+
+const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
+
+export function register(program: Command, setExitCode: SetExitCode): void {
+  addRunOptions(program.command('rollback')
+    .description('undo a run (default: the last one): restore files byte for byte, remove created files, re-run its handlers')
+    .argument('[run]', 'run id (or a unique prefix); see `rig log`')
+    .option('--check', 'only show what the rollback would do (exit 2 if something would change)')
+    .option('--force', 'restore files even if they changed since the run'))
+    .action(async (runArg: string | undefined, opts: RollbackOptions) => {
+      const t0 = Date.now();
+      const color = useColor(opts);
+      const store = new JournalStore(opts.stateDir);
+      const run = store.load(runArg);
+      const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...run.plan.inventory] });
+      const limited = opts.limit ? new Set(inventory.selectHosts(opts.limit).map((h) => h.name)) : undefined;
+      const names = run.plan.hosts.map((h) => h.host).filter((n) => !limited || limited.has(n));
+      const session = createSession(opts, reporterFor(opts));
+      const runId = newRunId();
+      const lock = opts.check ? undefined : { runId, spec: { acquire: true, owner: lockOwner(runId), ...(opts.breakLock ? { breakStale: true } : {}) } };
+      const locked = new Set<string>();
+      try {
+        const hostPlans: HostPlan[] = [];
+        const conflicts: string[] = [];
+        await mapLimit(names, session.forks, async (name) => {
+          const host = inventory.getHost(name);
+          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock);
+          if (!g.ok) {
+            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], unreachable: g.error.message } : { host: name, address: host.address, plays: [], error: errorRecord(g.error) });
+            return;
+          }
+          if (lock) locked.add(name);
+          const inv = invertRunForHost(run, name, host.address, g.facts, opts.force === true);
+          for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
+          hostPlans.push(inv.plan);
+        });
+        hostPlans.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
+        const plan: Plan = {
+          format: PLAN_FORMAT, createdAt: new Date().toISOString(), playbook: run.plan.playbook, inventory: run.plan.inventory,
+          plays: [{ index: 0, name: `rollback of ${run.meta.id}`, hosts: names.join(','), hostNames: names, batches: [names], maxFailPercentage: 100 }],
+          hosts: hostPlans,
+        };
+        if (conflicts.length) {
+          await releaseLocks(session, inventory, locked, runId);
+          throw new JournalError(`rollback refused: ${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since run ${run.meta.id}:\n  ${conflicts.join('\n  ')}`, {
+            hint: 'inspect them; re-run with --force to overwrite them with the state before the run',
+          });
+        }
+        if (opts.check) {
+          const code = plan.hosts.some((h) => h.error || h.unreachable) ? 1 : plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
+          if (opts.json) out(redactText(JSON.stringify({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }, null, 2)));
+          else out(renderPlan(plan, { color }));
+          setExitCode(code);
+          return;
+        }
+        if (!opts.json) out(renderPlan(plan, { color }));
+        const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
+        const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id });
+        const stats = collectStats(session);
+        if (opts.json) {
+          out(redactText(JSON.stringify({
+            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: result.failed ? 1 : 0, plan: planToJson(plan, false),
+            hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
+            ...(opts.stats ? { stats } : {}),
+          }, null, 2)));
+        } else {
+          out(renderRecap(result, color));
+          out(`rollback ${runId} of run ${run.meta.id} journaled; undo it with: rig rollback ${runId}`);
+          if (opts.stats) out(renderStats(stats, Date.now() - t0));
+        }
+        setExitCode(result.failed ? 1 : 0);
+      } finally {
+        await session.close();
+      }
+    });
+
+  program.command('log')
+    .description('list recorded runs (newest last)')
+    .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--json', 'machine-readable output')
+    .action((opts: { stateDir: string; json?: boolean }) => {
+      const runs = new JournalStore(opts.stateDir).listRuns();
+      if (opts.json) { out(JSON.stringify(runs, null, 2)); return; }
+      if (!runs.length) { out(`no runs recorded in ${opts.stateDir}`); return; }
+      out('RUN                      KIND      STATUS   STARTED                   HOSTS  CHANGED  FAILED  PLAYBOOK');
+      for (const r of runs) {
+        const recap = Object.values(r.recap ?? {});
+        const changed = recap.filter((x) => x.changed > 0).length;
+        const failed = recap.filter((x) => x.failed > 0 || x.unreachable).length;
+        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(8)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}`);
+      }
+    });
+
+  program.command('show')
+    .description("print a run's changes as diffs (secrets masked) and what happened on each host")
+    .argument('[run]', 'run id or prefix (default: the last run)')
+    .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--json', 'machine-readable output')
+    .option('--no-color', 'disable colors')
+    .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {
+      const run = new JournalStore(opts.stateDir).load(runArg);
+      if (opts.json) {
+        out(redactText(JSON.stringify({ meta: run.meta, plan: planToJson(run.plan, false), events: run.events }, null, 2)));
+        return;
+      }
+      const color = opts.color !== false && process.stdout.isTTY === true;
+      out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${run.meta.status}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
+      out(renderPlan(run.plan, {
+        color,
+        before: (host, step) => {
+          const c = step.change;
+          if ((c.kind === 'write-file' || c.kind === 'remove-path') && c.secret) return undefined;
+          return run.preImage(host, step.id);
+        },
+      }));
+      for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
+    });
+}

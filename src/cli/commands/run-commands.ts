@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
+import { redactText } from '../../core/secret.ts';
+import { PlanFileError, UsageError } from '../../errors.ts';
+import { buildReleaseScript } from '../../engine/apply-script.ts';
+import { mapLimit } from '../../engine/gather-facts.ts';
+import { countChanges, PLAN_FORMAT, type Plan } from '../../engine/plan-types.ts';
+import { applyRun, planRun, type ApplyRunResult, type Session } from '../../engine/run-playbook.ts';
+import type { Inventory } from '../../inventory/types.ts';
+import { loadPlaybook } from '../../playbook/load-playbook.ts';
+import { addRunOptions, createSession, loadInventoryOption, parseExtraVars, useColor, type CommonOptions } from '../common-options.ts';
+import { planToJson, renderPlan } from '../render-plan.ts';
+import { collectStats, createPlainReporter, renderRecap, renderStats } from '../reporter.ts';
+import type { SetExitCode } from './index.ts';
+
+export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
+
+const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
+const err = (s: string): void => { process.stderr.write(s); };
+
+function planExit(plan: Plan): number {
+  if (plan.hosts.some((h) => h.error || h.unreachable)) return 1;
+  return plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
+}
+
+export function reporterFor(opts: CommonOptions): ((e: import('../../engine/run-events.ts').RunEvent) => void) | undefined {
+  if (opts.json) return undefined;
+  return createPlainReporter(err);
+}
+
+/** Save a plan with everything needed to apply it (contents included): 0600, it may hold secrets. */
+function savePlan(plan: Plan, file: string): void {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, JSON.stringify(plan, null, 1), { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+async function preparePlanInput(playbookFile: string, opts: CommonOptions): Promise<{ inventory: Inventory; input: Parameters<typeof planRun>[0] }> {
+  const inventory = await loadInventoryOption(opts);
+  const playbook = await loadPlaybook(playbookFile);
+  return {
+    inventory,
+    input: {
+      inventory, playbook, projectRoot: process.cwd(), extraVars: parseExtraVars(opts.extraVars),
+      ...(opts.limit ? { limit: opts.limit } : {}),
+    },
+  };
+}
+
+function writeRetry(stateDir: string, result: ApplyRunResult): void {
+  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable').map((o) => o.host);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'retry');
+  if (failed.length) writeFileSync(file, failed.join('\n') + '\n');
+  else if (existsSync(file)) writeFileSync(file, '');
+}
+
+function finishOutput(opts: CommonOptions, session: Session, t0: number, json: Record<string, unknown>, human: string[]): void {
+  const stats = collectStats(session);
+  if (opts.json) {
+    out(redactText(JSON.stringify({ ...json, ...(opts.stats ? { stats } : {}) }, null, 2)));
+    return;
+  }
+  for (const h of human) out(h);
+  if (opts.stats) out(renderStats(stats, Date.now() - t0));
+}
+
+export function register(program: Command, setExitCode: SetExitCode): void {
+  addRunOptions(program.command('plan')
+    .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error)')
+    .argument('<playbook>', 'playbook file (playbooks/*.ts)')
+    .option('-o, --out <file>', 'save the plan (JSON, 0600: it holds file contents) for `rig apply FILE`')
+    .option('-v, --verbose', 'show unchanged and skipped tasks too'))
+    .action(async (playbookFile: string, opts: PlanCommandOptions) => {
+      const t0 = Date.now();
+      const { input } = await preparePlanInput(playbookFile, opts);
+      const session = createSession(opts, reporterFor(opts));
+      try {
+        const { plan } = await planRun(input, session);
+        if (opts.out) savePlan(plan, opts.out);
+        const code = planExit(plan);
+        finishOutput(opts, session, t0, { command: 'plan', exitCode: code, plan: planToJson(plan, false) },
+          [renderPlan(plan, { color: useColor(opts), verbose: opts.verbose === true })]);
+        setExitCode(code);
+      } finally {
+        await session.close();
+      }
+    });
+
+  addRunOptions(program.command('apply')
+    .description('plan, then apply and journal the changes (or apply a saved plan exactly); exit 1 if any host failed')
+    .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
+    .option('-v, --verbose', 'show unchanged and skipped tasks too'))
+    .action(async (target: string, opts: PlanCommandOptions) => {
+      const t0 = Date.now();
+      const color = useColor(opts);
+      const store = new JournalStore(opts.stateDir);
+      const session = createSession(opts, reporterFor(opts));
+      try {
+        let plan: Plan;
+        let runId: string;
+        let locked: ReadonlySet<string>;
+        let inventory: Inventory;
+        if (target.endsWith('.json')) {
+          plan = readSavedPlan(target);
+          inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...plan.inventory] });
+          runId = newRunId();
+          locked = new Set();
+        } else {
+          const prepared = await preparePlanInput(target, opts);
+          inventory = prepared.inventory;
+          const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true });
+          plan = r.plan; runId = r.runId; locked = r.locked;
+          const broken = plan.hosts.filter((h) => h.error);
+          if (broken.length) {
+            // Bad input: change nothing anywhere.
+            await releaseLocks(session, inventory, locked, runId);
+            if (!opts.json) out(renderPlan(plan, { color }));
+            const msg = `nothing applied: planning failed on ${broken.map((h) => h.host).join(', ')}`;
+            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: 1, error: msg, plan: planToJson(plan, false) }, [msg]);
+            setExitCode(1);
+            return;
+          }
+        }
+        if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
+        const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts });
+        writeRetry(opts.stateDir, result);
+        finishOutput(opts, session, t0, {
+          command: 'apply', runId, exitCode: result.failed ? 1 : 0, plan: planToJson(plan, false),
+          hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
+        }, [renderRecap(result, color), `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
+        setExitCode(result.failed ? 1 : 0);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+export async function releaseLocks(session: Session, inventory: Inventory, locked: ReadonlySet<string>, runId: string): Promise<void> {
+  await mapLimit([...locked], session.forks, async (name) => {
+    try { await session.connector(inventory.getHost(name)).runScript(buildReleaseScript(runId)); } catch { /* unreachable */ }
+  });
+}
+
+/** Load a saved plan; refuse another format or a plan made from a different version of its playbook. */
+export function readSavedPlan(file: string): Plan {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  } catch (e) {
+    throw new PlanFileError(`cannot read saved plan: ${(e as Error).message}`, { file, hint: 'save a plan with `rig plan PLAYBOOK --out FILE`' });
+  }
+  if (plan?.format !== PLAN_FORMAT) throw new PlanFileError(`not a rig plan (format ${JSON.stringify(plan?.format)}, expected ${PLAN_FORMAT})`, { file });
+  if (existsSync(plan.playbook.path)) {
+    const now = createHash('sha256').update(readFileSync(plan.playbook.path)).digest('hex');
+    if (now !== plan.playbook.sha256) {
+      throw new PlanFileError(`the plan was made from another version of ${plan.playbook.path}`, { file, hint: 'run `rig plan` again and apply the new plan' });
+    }
+  }
+  if (plan.hosts.some((h) => h.error || h.unreachable)) {
+    throw new PlanFileError('the saved plan has hosts that failed or were unreachable at plan time', { file, hint: 'fix them and plan again' });
+  }
+  return plan;
+}
+
+export { UsageError };

@@ -1,0 +1,76 @@
+import { Option, type Command } from 'commander';
+import { createConnector } from '../connectors/create-connector.ts';
+import { DEFAULT_STATE_DIR } from '../changelog/journal-store.ts';
+import { UsageError } from '../errors.ts';
+import { Session } from '../engine/run-playbook.ts';
+import type { RunEventListener } from '../engine/run-events.ts';
+import { loadInventory } from '../inventory/load-inventory.ts';
+import type { Inventory } from '../inventory/types.ts';
+
+export interface CommonOptions {
+  readonly inventory?: string[];
+  readonly limit?: string;
+  readonly extraVars?: string[];
+  readonly sshConfig?: string;
+  readonly acceptNewHostKeys?: boolean;
+  readonly stateDir: string;
+  readonly json?: boolean;
+  readonly stats?: boolean;
+  readonly forks?: string;
+  readonly breakLock?: boolean;
+  readonly color?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Options shared by plan, apply and rollback. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <path>', 'inventory file or directory (repeatable; default: $RIG_INVENTORY or inventory/)', collect)
+    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (@file reads a retry file)')
+    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable, highest precedence; value may be JSON)', collect)
+    .option('--ssh-config <file>', 'OpenSSH client config to use instead of ~/.ssh/config')
+    .option('--accept-new-host-keys', 'record unknown host keys (like StrictHostKeyChecking=accept-new); changed keys are still refused')
+    .option('--state-dir <dir>', 'controller-side journal directory', DEFAULT_STATE_DIR)
+    .option('--json', 'print a machine-readable result on stdout and nothing else')
+    .option('--stats', 'print SSH round trips, bytes and time per host')
+    .option('--forks <n>', 'hosts handled in parallel', '200')
+    .option('--break-lock', 'clear a stale lock left on a host by a dead run')
+    .addOption(new Option('--no-color', 'disable colors'));
+}
+
+export function parseExtraVars(list: readonly string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`-e ${item}: expected key=value`, { hint: 'e.g. -e master_ip=10.0.0.1' });
+    const key = item.slice(0, eq);
+    const raw = item.slice(eq + 1);
+    let value: unknown = raw;
+    try { value = JSON.parse(raw); } catch { /* plain string */ }
+    out[key] = value;
+  }
+  return out;
+}
+
+export async function loadInventoryOption(opts: CommonOptions): Promise<Inventory> {
+  const sources = opts.inventory?.length ? opts.inventory : [process.env['RIG_INVENTORY'] ?? 'inventory'];
+  return loadInventory(sources);
+}
+
+export function createSession(opts: CommonOptions, onEvent?: RunEventListener): Session {
+  const forks = Number(opts.forks ?? 200);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${opts.forks}: expected a positive integer`);
+  return new Session({
+    forks,
+    createConnector: (host) => createConnector(host, {
+      ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
+      ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    }),
+    ...(onEvent ? { onEvent } : {}),
+  });
+}
+
+export function useColor(opts: CommonOptions): boolean {
+  return opts.color !== false && !opts.json && process.stdout.isTTY === true && !process.env['NO_COLOR'];
+}

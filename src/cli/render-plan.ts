@@ -1,0 +1,115 @@
+import { styleText } from 'node:util';
+import type { Change } from '../core/change.ts';
+import { MASK, redactText } from '../core/secret.ts';
+import type { HostPlan, Plan, PlanStep } from '../engine/plan-types.ts';
+import { countChanges } from '../engine/plan-types.ts';
+import { renderDiff } from '../text/render-diff.ts';
+
+export interface RenderOptions {
+  readonly color: boolean;
+  /** Pre-images by host/step id for diffs (from gathered facts or the journal). */
+  readonly before?: (host: string, step: PlanStep) => Buffer | undefined;
+  /** Show ok/skipped tasks too. @default false */
+  readonly verbose?: boolean;
+}
+
+const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string): string => (color ? styleText(style, text) : text);
+
+/** One line describing a change, secrets masked. */
+export function describeChange(c: Change): string {
+  switch (c.kind) {
+    case 'write-file': return `${c.before.exists ? 'update' : 'create'} ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group})${c.secret ? ' [secret]' : ''}`;
+    case 'set-attributes': return `attributes ${c.path}: ${c.before.mode} ${c.before.owner}:${c.before.group} → ${c.after.mode} ${c.after.owner}:${c.after.group}`;
+    case 'ensure-directory': return `${c.before.exists ? 'adjust' : 'create'} directory ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group})`;
+    case 'remove-path': return `remove ${c.path}`;
+    case 'symlink': return `link ${c.path} → ${c.target}`;
+    case 'set-capability': return `setcap ${c.path}: '${c.beforeCaps}' → '${c.afterCaps}'`;
+    case 'run-command': return `run ${c.argv.join(' ')}`;
+    case 'service': return `${c.action} service ${c.service} (${c.init})`;
+    case 'package': return `packages${c.install.length ? ` install ${c.install.join(' ')}` : ''}${c.remove.length ? ` remove ${c.remove.join(' ')}` : ''}`;
+    case 'wait': return `wait: ${c.description} (timeout ${c.timeoutSeconds}s)`;
+  }
+}
+
+function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
+  const c = step.change;
+  if (c.kind !== 'write-file' && c.kind !== 'remove-path') return '';
+  const before = step.preImage !== undefined ? Buffer.from(step.preImage, 'base64') : o.before?.(host, step);
+  const after = c.kind === 'write-file' ? (c.content === '' && c.secret ? undefined : Buffer.from(c.content, 'base64')) : undefined;
+  return renderDiff({
+    path: c.path,
+    ...(c.before.exists ? { before: before ?? Buffer.alloc(0) } : {}),
+    ...(after !== undefined ? { after } : {}),
+    secret: c.secret,
+    color: o.color,
+  });
+}
+
+/** Human rendering of a plan: per host, per task, each change with its unified diff; then a summary. */
+export function renderPlan(plan: Plan, o: RenderOptions): string {
+  const out: string[] = [];
+  for (const h of plan.hosts) out.push(renderHostPlan(plan, h, o));
+  out.push(renderSummary(plan, o.color));
+  return redactText(out.filter(Boolean).join('\n'));
+}
+
+function renderHostPlan(plan: Plan, h: HostPlan, o: RenderOptions): string {
+  const lines: string[] = [];
+  const head = paint(o.color, 'bold', `── ${h.host} (${h.address})`);
+  if (h.unreachable) return `${head}\n  ${paint(o.color, 'red', `UNREACHABLE: ${h.unreachable}`)}\n`;
+  if (h.error) {
+    return `${head}\n  ${paint(o.color, 'red', `FAILED [${h.error.code}]${h.error.task ? ` ${h.error.task}` : ''}: ${h.error.message}`)}${h.error.hint ? `\n  hint: ${h.error.hint}` : ''}\n`;
+  }
+  const n = countChanges(h);
+  lines.push(`${head} ${n ? paint(o.color, 'yellow', `${n} change${n === 1 ? '' : 's'}`) : paint(o.color, 'green', 'no changes')}`);
+  for (const p of h.plays) {
+    const byId = new Map(p.steps.map((s) => [s.id, s]));
+    for (const t of p.tasks) {
+      if (t.status !== 'changed' && !(o.verbose || t.steps.length)) continue;
+      const mark = t.status === 'changed' ? paint(o.color, 'yellow', '~') : t.status === 'skipped' ? paint(o.color, 'dim', '-') : paint(o.color, 'green', '=');
+      lines.push(`  ${mark} ${t.task}: ${t.reason}${t.notified?.length ? ` (notifies ${t.notified.join(', ')})` : ''}`);
+      for (const id of t.steps) {
+        const s = byId.get(id);
+        if (!s) continue;
+        lines.push(`      ${describeChange(s.change)}`);
+        const d = diffOf(h.host, s, o);
+        if (d) lines.push(d.replace(/^/gm, '      ').trimEnd());
+      }
+    }
+  }
+  void plan;
+  return lines.join('\n') + '\n';
+}
+
+export function renderSummary(plan: Plan, color: boolean): string {
+  let changes = 0; let hostsChanging = 0; let failed = 0; let unreachable = 0;
+  for (const h of plan.hosts) {
+    if (h.unreachable) unreachable++;
+    else if (h.error) failed++;
+    const n = countChanges(h);
+    changes += n;
+    if (n) hostsChanging++;
+  }
+  const parts = [`${changes} change${changes === 1 ? '' : 's'} on ${hostsChanging} of ${plan.hosts.length} host${plan.hosts.length === 1 ? '' : 's'}`];
+  if (failed) parts.push(paint(color, 'red', `${failed} failed`));
+  if (unreachable) parts.push(paint(color, 'red', `${unreachable} unreachable`));
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+/** Plan as JSON for --json / --out (contents and pre-images omitted unless `full`). */
+export function planToJson(plan: Plan, full: boolean): unknown {
+  if (full) return plan;
+  return {
+    ...plan,
+    hosts: plan.hosts.map((h) => ({
+      ...h,
+      changes: countChanges(h),
+      plays: h.plays.map((p) => ({
+        ...p,
+        steps: p.steps.map(({ preImage: _p, ...s }) => (s.change.kind === 'write-file'
+          ? { ...s, change: { ...s.change, content: s.change.secret ? MASK : `(${Buffer.from(s.change.content, 'base64').length} bytes)` } }
+          : s)),
+      })),
+    })),
+  };
+}

@@ -1,0 +1,56 @@
+import { styleText } from 'node:util';
+import { redactText } from '../core/secret.ts';
+import type { RunEvent } from '../engine/run-events.ts';
+import type { ApplyRunResult } from '../engine/run-playbook.ts';
+import type { Session } from '../engine/run-playbook.ts';
+import { describeChange } from './render-plan.ts';
+
+/** Plain progress lines on stderr (non-TTY, CI logs). Every event kind has a line. */
+export function formatEvent(e: RunEvent): string | undefined {
+  switch (e.kind) {
+    case 'phase': return `[${e.phase}]`;
+    case 'host-gathered': return `  ${e.host}: facts gathered (${e.ms} ms)`;
+    case 'host-unreachable': return `  ${e.host}: UNREACHABLE: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
+    case 'host-failed': return `  ${e.host}: FAILED [${e.error.code}]${e.error.where.task ? ` ${e.error.where.task}` : ''}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
+    case 'batch-start': return `play ${e.play + 1} "${e.playName}", batch ${e.batch + 1}: ${e.hosts.join(', ')}`;
+    case 'host-apply-start': return `  ${e.host}: applying ${e.steps} step${e.steps === 1 ? '' : 's'}`;
+    case 'step-done': return `  ${e.host}: ✓ ${describeChange(e.step.change)}`;
+    case 'host-apply-done': return undefined;
+  }
+}
+
+export function createPlainReporter(write: (s: string) => void): (e: RunEvent) => void {
+  return (e) => {
+    const line = formatEvent(e);
+    if (line !== undefined) write(redactText(line) + '\n');
+  };
+}
+
+/** PLAY RECAP-style lines, one per host. */
+export function renderRecap(result: ApplyRunResult, color: boolean): string {
+  const c = (s: Parameters<typeof styleText>[0], t: string): string => (color ? styleText(s, t) : t);
+  const w = Math.max(4, ...result.outcomes.map((o) => o.host.length));
+  const lines = ['RECAP'];
+  for (const o of result.outcomes) {
+    const r = o.recap;
+    const name = o.status === 'failed' || o.status === 'unreachable' ? c('red', o.host.padEnd(w)) : o.recap.changed ? c('yellow', o.host.padEnd(w)) : c('green', o.host.padEnd(w));
+    lines.push(`${name} : ok=${r.ok} changed=${r.changed} failed=${r.failed} unreachable=${r.unreachable ? 1 : 0} skipped=${r.skipped}`);
+    if (o.error) lines.push(`${' '.repeat(w)}   ${c('red', `${o.error.code}: ${o.error.message}`)}`);
+  }
+  return redactText(lines.join('\n'));
+}
+
+export interface HostStats { readonly host: string; readonly roundTrips: number; readonly bytesSent: number; readonly bytesReceived: number; readonly connectMs: number }
+
+export function collectStats(session: Session): HostStats[] {
+  return [...session.connectors.values()].map((c) => ({ host: c.host.name, ...c.stats }));
+}
+
+export function renderStats(stats: readonly HostStats[], totalMs: number): string {
+  const w = Math.max(4, ...stats.map((s) => s.host.length));
+  const lines = [`STATS (total ${totalMs} ms)`, `${'host'.padEnd(w)}  round-trips  sent      received  connect-ms`];
+  for (const s of stats) {
+    lines.push(`${s.host.padEnd(w)}  ${String(s.roundTrips).padStart(11)}  ${String(s.bytesSent).padStart(8)}  ${String(s.bytesReceived).padStart(8)}  ${String(s.connectMs).padStart(10)}`);
+  }
+  return lines.join('\n');
+}
