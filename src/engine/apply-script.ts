@@ -166,14 +166,17 @@ export interface ApplyScriptOptions {
   readonly lock: LockSpec;
   /** Check each change's `before` against the host first and stop on drift. @default true */
   readonly checkDrift?: boolean;
+  /** Host-side state directory. @default HOST_STATE_DIR */
+  readonly stateDir?: string;
 }
 
 /** Script that re-checks `before` states, journals the intent on the host, applies the steps in order. */
 export function buildApplyScript(o: ApplyScriptOptions): string {
   const q = quoteShell;
   const lines: string[] = [APPLY_PRELUDE];
-  lines.push(`RIG_ID=${q(o.runId)}; RIG_RUN=${q(`${HOST_STATE_DIR}/runs/${o.runId}`)}; RIG_LOCK=${q(`${HOST_STATE_DIR}/lock`)}`);
-  lines.push(lockScript(o.lock));
+  const dir = o.stateDir ?? HOST_STATE_DIR;
+  lines.push(`RIG_ID=${q(o.runId)}; RIG_RUN=${q(`${dir}/runs/${o.runId}`)}; RIG_LOCK=${q(`${dir}/lock`)}`);
+  lines.push(lockScript(o.lock, dir));
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
     const seen = new Set<string>();
@@ -186,7 +189,7 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   }
   lines.push(restoreFunction(o.steps));
   // Write-ahead: the intent and the pre-images are on the host's disk before the first change.
-  lines.push(`mkdir -p -m 0700 -- "$RIG_RUN/pre" && chmod 0700 ${q(HOST_STATE_DIR)} ${q(`${HOST_STATE_DIR}/runs`)} "$RIG_RUN" || rig_fail - 1 'cannot create the journal directory'`);
+  lines.push(`mkdir -p -m 0700 -- "$RIG_RUN/pre" && chmod 0700 ${q(dir)} ${q(`${dir}/runs`)} "$RIG_RUN" || rig_fail - 1 'cannot create the journal directory'`);
   lines.push(`( umask 077; base64 -d >> "$RIG_RUN/intent.jsonl" ) ${heredocBase64(Buffer.from(o.intentJson + '\n').toString('base64'))}`);
   for (const [id, path] of preImagePaths(o.steps)) lines.push(`rig_pre ${q(id)} ${q(path)}`);
   lines.push(`sync -- "$RIG_RUN/intent.jsonl" "$RIG_RUN/pre" 2>/dev/null || sync`);
@@ -196,13 +199,13 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
 }
 
 /** Lock prologue: `mkdir` is atomic; the lock directory holds `run` (the run id) and `owner` (JSON). */
-export function lockScript(lock: LockSpec): string {
+export function lockScript(lock: LockSpec, dir: string = HOST_STATE_DIR): string {
   if (!lock.acquire) {
     return `[ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ] || { printf 'L lost %s\\n' "$(cat "$RIG_LOCK/owner" 2>/dev/null | rig_b64)"; exit 4; }`;
   }
   const q = quoteShell;
   return [
-    `mkdir -p -m 0700 -- ${q(HOST_STATE_DIR)}`,
+    `mkdir -p -m 0700 -- ${q(dir)}`,
     lock.breakStale ? `rm -rf -- "$RIG_LOCK"` : '',
     `if mkdir -m 0700 -- "$RIG_LOCK" 2>/dev/null; then printf '%s' "$RIG_ID" > "$RIG_LOCK/run"; printf '%s' ${q(lock.owner)} > "$RIG_LOCK/owner"`,
     `elif [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" != "$RIG_ID" ]; then printf 'L held %s\\n' "$(cat "$RIG_LOCK/owner" 2>/dev/null | rig_b64)"; exit 4; fi`,

@@ -1,0 +1,112 @@
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Change, WriteFileChange } from '../../src/core/change.ts';
+import { buildApplyScript, type ScriptStep } from '../../src/engine/apply-script.ts';
+import { signFileState } from '../../src/engine/file-signature.ts';
+import { buildGatherScript } from '../../src/facts/gather-script.ts';
+import { parseGatherOutput } from '../../src/facts/parse-gather-output.ts';
+
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const runSh = (script: string) => spawnSync('sh', ['-s'], { input: script });
+
+function stateOf(path: string) {
+  const f = parseGatherOutput([{ kind: 'file', path }], execFileSync('sh', ['-s'], { input: buildGatherScript([{ kind: 'file', path }]) }).toString(), 'local');
+  const { content: _c, ...s } = f.file(path);
+  return s;
+}
+
+function writeChange(path: string, content: string, mode = '0640'): WriteFileChange {
+  const before = stateOf(path);
+  return {
+    kind: 'write-file', path, before, content: Buffer.from(content).toString('base64'), secret: false, task: 't', reason: 'r',
+    after: { exists: true, type: 'file', mode, owner: 'root', group: 'root', sha256: sha(content) },
+  };
+}
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-apply-'));
+  return { dir, state: join(dir, 'state') };
+}
+
+const lock = { acquire: true, release: true, owner: '{"runId":"r1"}' };
+
+test('writes hostile paths and contents atomically with mode, journals intent and pre-images first', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, "we'ird $name ü.conf");
+  writeFileSync(p, 'old\n');
+  const content = "new 'quoted' \"dq\" $HOME `x` \\ ü\n";
+  const steps: ScriptStep[] = [{ id: '0.0', change: writeChange(p, content) }];
+  const r = runSh(buildApplyScript({ runId: 'r1', steps, intentJson: '{"x":1}', lock, stateDir: state }));
+  t.is(r.status, 0, r.stderr.toString());
+  t.regex(r.stdout.toString(), /^D 0\.0 file 0640 root root [0-9a-f]{64}$/m);
+  t.is(readFileSync(p, 'utf8'), content);
+  t.is((statSync(p).mode & 0o777).toString(8), '640');
+  t.is(readFileSync(join(state, 'runs/r1/pre/0.0'), 'utf8'), 'old\n');
+  t.is((statSync(join(state, 'runs/r1/pre/0.0')).mode & 0o777).toString(8), '600');
+  t.is(readFileSync(join(state, 'runs/r1/intent.jsonl'), 'utf8'), '{"x":1}\n');
+  t.false(existsSync(join(state, 'lock')), 'lock released');
+  t.deepEqual(readdirSync(dir).filter((n) => n.includes('rig-tmp')), []);
+});
+
+test('drift: a file changed since the plan stops the host before any write', (t) => {
+  const { dir, state } = setup();
+  const a = join(dir, 'a'); const b = join(dir, 'b');
+  writeFileSync(a, 'a0'); writeFileSync(b, 'b0');
+  const steps: ScriptStep[] = [{ id: '0.0', change: writeChange(a, 'a1') }, { id: '0.1', change: writeChange(b, 'b1') }];
+  writeFileSync(b, 'someone else');
+  const r = runSh(buildApplyScript({ runId: 'r2', steps, intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 3);
+  t.regex(r.stdout.toString(), /^V 0\.1 file /m);
+  t.is(readFileSync(a, 'utf8'), 'a0', 'nothing written');
+  t.false(existsSync(join(state, 'lock')));
+});
+
+test('a failing validation restores the files written in the script and reports the validator output', (t) => {
+  const { dir, state } = setup();
+  const conf = join(dir, 'site.conf');
+  const created = join(dir, 'new.conf');
+  writeFileSync(conf, 'good\n'); chmodSync(conf, 0o644);
+  const validate = ['sh', '-c', 'grep -q good "$1" || { echo "nginx: [emerg] bad config in $1" >&2; exit 1; }', 'sh', conf];
+  const steps: ScriptStep[] = [
+    { id: '0.0', change: writeChange(conf, 'bad\n', '0644') },
+    { id: '0.1', change: writeChange(created, 'x\n', '0644') },
+    { id: '0.2', change: { kind: 'service', service: 'nginx', action: 'reload', init: 'sysv', validate, task: 't', reason: 'r' } as Change },
+  ];
+  const r = runSh(buildApplyScript({ runId: 'r3', steps, intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 1);
+  const x = /^X 0\.2 1 (\S+)$/m.exec(r.stdout.toString());
+  t.truthy(x);
+  t.regex(Buffer.from(x![1]!, 'base64').toString(), /\[emerg\] bad config/);
+  t.is(readFileSync(conf, 'utf8'), 'good\n');
+  t.false(existsSync(created));
+  t.regex(r.stdout.toString(), /^R 0\.2$/m);
+});
+
+test('lock held by another run refuses; same run passes', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'f'); writeFileSync(p, '1');
+  const first = runSh(buildApplyScript({ runId: 'A', steps: [], intentJson: '{}', lock: { acquire: true, owner: '{"runId":"A"}' }, stateDir: state }));
+  t.is(first.status, 0);
+  const second = runSh(buildApplyScript({ runId: 'B', steps: [{ id: '0.0', change: writeChange(p, '2') }], intentJson: '{}', lock: { acquire: true, owner: '{"runId":"B"}' }, stateDir: state }));
+  t.is(second.status, 4);
+  const m = /^L held (\S+)$/m.exec(second.stdout.toString());
+  t.is(Buffer.from(m![1]!, 'base64').toString(), '{"runId":"A"}');
+  t.is(readFileSync(p, 'utf8'), '1');
+  const broken = runSh(buildApplyScript({ runId: 'B', steps: [{ id: '0.0', change: writeChange(p, '2') }], intentJson: '{}', lock: { acquire: true, breakStale: true, release: true, owner: '{}' }, stateDir: state }));
+  t.is(broken.status, 0);
+  t.is(readFileSync(p, 'utf8'), '2');
+});
+
+test('signature computed on the host equals the controller signature', (t) => {
+  const { dir } = setup();
+  const p = join(dir, 'x y'); writeFileSync(p, 'hello'); chmodSync(p, 0o600);
+  const steps: ScriptStep[] = [];
+  void steps;
+  const s = stateOf(p);
+  t.is(s.mode, '0600');
+  t.is(signFileState(s), `file 0600 root root ${sha('hello')}`);
+});
