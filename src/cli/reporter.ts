@@ -8,7 +8,7 @@ import { describeChange } from './render-plan.ts';
 /** Plain progress lines on stderr (non-TTY, CI logs). Every event kind has a line. */
 export function formatEvent(e: RunEvent): string | undefined {
   switch (e.kind) {
-    case 'phase': return `[${e.phase}]`;
+    case 'phase': return `[${e.phase}] ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}`;
     case 'host-gathered': return `  ${e.host}: facts gathered (${e.ms} ms)`;
     case 'host-unreachable': return `  ${e.host}: UNREACHABLE: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
     case 'host-failed': return `  ${e.host}: FAILED [${e.error.code}]${e.error.where.task ? ` ${e.error.where.task}` : ''}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
@@ -19,10 +19,19 @@ export function formatEvent(e: RunEvent): string | undefined {
   }
 }
 
-export function createPlainReporter(write: (s: string) => void): (e: RunEvent) => void {
-  return (e) => {
-    const line = formatEvent(e);
-    if (line !== undefined) write(redactText(line) + '\n');
+export interface Reporter {
+  readonly onEvent: (e: RunEvent) => void;
+  /** Finish any live display before printing. */
+  flush(): Promise<void>;
+}
+
+export function createPlainReporter(write: (s: string) => void): Reporter {
+  return {
+    onEvent: (e) => {
+      const line = formatEvent(e);
+      if (line !== undefined) write(redactText(line) + '\n');
+    },
+    flush: async () => undefined,
   };
 }
 

@@ -3,7 +3,7 @@ import type { PlanStep } from './plan-types.ts';
 
 /** Progress events of a run, for reporters (plain lines, listr2, JSON). A formatter must handle every kind. */
 export type RunEvent =
-  | { readonly kind: 'phase'; readonly phase: 'connect' | 'gather' | 'plan' | 'apply' | 'rollback' }
+  | { readonly kind: 'phase'; readonly phase: 'gather' | 'apply' | 'rollback'; readonly hosts: readonly string[] }
   | { readonly kind: 'host-gathered'; readonly host: string; readonly ms: number }
   | { readonly kind: 'host-unreachable'; readonly host: string; readonly error: RigError }
   | { readonly kind: 'host-failed'; readonly host: string; readonly error: RigError }

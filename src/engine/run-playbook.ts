@@ -8,7 +8,7 @@ import { buildReleaseScript, type LockSpec } from './apply-script.ts';
 import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
 import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.ts';
 import { gatherHostFacts, mapLimit } from './gather-facts.ts';
-import { PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
+import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 
 export interface SessionOptions {
@@ -60,7 +60,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   const names = [...new Set(plays.flatMap((p) => p.hostNames))];
   const hosts = names.map((n) => input.inventory.getHost(n));
   const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}) } : undefined;
-  session.options.onEvent?.({ kind: 'phase', phase: 'gather' });
+  session.options.onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
   const locked = new Set<string>();
   const hostPlans = await mapLimit(hosts, session.forks, async (host): Promise<HostPlan> => {
     const tasks = new HostTasks(host, input, plays);
@@ -147,7 +147,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
   });
   journal.begin(plan);
-  session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply' });
+  session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply', hosts: plan.hosts.filter((h) => countChanges(h) > 0 && !h.error && !h.unreachable).map((h) => h.host) });
   const hostPlans = new Map(plan.hosts.map((h) => [h.host, h]));
   const dead = new Map<string, { status: 'failed' | 'unreachable'; error: RigError | { code: string; message: string } }>();
   const done = new Map<string, Set<string>>();

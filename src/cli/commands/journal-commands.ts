@@ -31,7 +31,8 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...run.plan.inventory] });
       const limited = opts.limit ? new Set(inventory.selectHosts(opts.limit).map((h) => h.name)) : undefined;
       const names = run.plan.hosts.map((h) => h.host).filter((n) => !limited || limited.has(n));
-      const session = createSession(opts, reporterFor(opts));
+      const reporter = reporterFor(opts);
+      const session = createSession(opts, reporter.onEvent);
       const runId = newRunId();
       const lock = opts.check ? undefined : { runId, spec: { acquire: true, owner: lockOwner(runId), ...(opts.breakLock ? { breakStale: true } : {}) } };
       const locked = new Set<string>();
@@ -50,6 +51,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
           for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
           hostPlans.push(inv.plan);
         });
+        await reporter.flush();
         hostPlans.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
         const plan: Plan = {
           format: PLAN_FORMAT, createdAt: new Date().toISOString(), playbook: run.plan.playbook, inventory: run.plan.inventory,
@@ -72,6 +74,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         if (!opts.json) out(renderPlan(plan, { color }));
         const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
         const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id });
+        await reporter.flush();
         const stats = collectStats(session);
         if (opts.json) {
           out(redactText(JSON.stringify({

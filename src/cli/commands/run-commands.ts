@@ -13,7 +13,8 @@ import type { Inventory } from '../../inventory/types.ts';
 import { loadPlaybook } from '../../playbook/load-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, parseExtraVars, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
-import { collectStats, createPlainReporter, renderRecap, renderStats } from '../reporter.ts';
+import { ListrReporter } from '../listr-reporter.ts';
+import { collectStats, createPlainReporter, renderRecap, renderStats, type Reporter } from '../reporter.ts';
 import type { SetExitCode } from './index.ts';
 
 export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
@@ -26,8 +27,10 @@ function planExit(plan: Plan): number {
   return plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
 }
 
-export function reporterFor(opts: CommonOptions): ((e: import('../../engine/run-events.ts').RunEvent) => void) | undefined {
-  if (opts.json) return undefined;
+/** Live listr2 progress on a TTY, plain lines on stderr otherwise, nothing with --json. */
+export function reporterFor(opts: CommonOptions): Reporter {
+  if (opts.json) return { onEvent: () => undefined, flush: async () => undefined };
+  if (process.stdout.isTTY && process.stderr.isTTY && !process.env['CI']) return new ListrReporter();
   return createPlainReporter(err);
 }
 
@@ -77,9 +80,11 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .action(async (playbookFile: string, opts: PlanCommandOptions) => {
       const t0 = Date.now();
       const { input } = await preparePlanInput(playbookFile, opts);
-      const session = createSession(opts, reporterFor(opts));
+      const reporter = reporterFor(opts);
+      const session = createSession(opts, reporter.onEvent);
       try {
         const { plan } = await planRun(input, session);
+        await reporter.flush();
         if (opts.out) savePlan(plan, opts.out);
         const code = planExit(plan);
         finishOutput(opts, session, t0, { command: 'plan', exitCode: code, plan: planToJson(plan, false) },
@@ -98,7 +103,8 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const t0 = Date.now();
       const color = useColor(opts);
       const store = new JournalStore(opts.stateDir);
-      const session = createSession(opts, reporterFor(opts));
+      const reporter = reporterFor(opts);
+      const session = createSession(opts, reporter.onEvent);
       try {
         let plan: Plan;
         let runId: string;
@@ -113,6 +119,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
           const prepared = await preparePlanInput(target, opts);
           inventory = prepared.inventory;
           const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true });
+          await reporter.flush();
           plan = r.plan; runId = r.runId; locked = r.locked;
           const broken = plan.hosts.filter((h) => h.error);
           if (broken.length) {
@@ -128,6 +135,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
         const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts });
+        await reporter.flush();
         writeRetry(opts.stateDir, result);
         finishOutput(opts, session, t0, {
           command: 'apply', runId, exitCode: result.failed ? 1 : 0, plan: planToJson(plan, false),

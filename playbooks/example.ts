@@ -1,0 +1,30 @@
+/**
+ * The example playbook from the engine issue: files, a template, a line edit and a service restart by handler,
+ * against the local fleet (`npm run fleet -- up 4`). Try:
+ *   npx rig plan  -i .fleet/inventory.yaml playbooks/example.ts
+ *   npx rig apply -i .fleet/inventory.yaml playbooks/example.ts
+ *   npx rig rollback -i .fleet/inventory.yaml
+ */
+import { definePlaybook } from '../src/playbook/types.ts';
+import { directory, file, line, service, template } from '../src/modules/index.ts';
+
+export default definePlaybook({
+  name: 'example',
+  vars: { cluster_name: 'rig-demo' },
+  plays: [
+    {
+      name: 'every host',
+      hosts: 'all',
+      tasks: [
+        directory({ path: '/etc/rig-example', mode: '0755' }, { name: 'config directory' }),
+        file({ path: '/etc/rig-example/owner', content: 'platform-team\n', mode: '0644' }, { name: 'owner file' }),
+        template(
+          (ctx) => ({ src: 'motd.hbs', path: '/etc/rig-example/motd', mode: '0644', vars: { role: ctx.host.groups.includes('masters') ? 'master' : 'worker' } }),
+          { name: 'motd' },
+        ),
+        line({ path: '/etc/default/kubelet', regexp: '^# managed-by=', line: '# managed-by=rig' }, { name: 'mark kubelet flags as managed', notify: 'restart kubelet' }),
+      ],
+      handlers: [service({ name: 'kubelet', state: 'restarted' }, { name: 'restart kubelet' })],
+    },
+  ],
+});
