@@ -11,7 +11,10 @@ type PathChange = Extract<Change, { path: string; before: FileState }>;
 /** The steps of a run that may have reached a host: every step of every play whose intent was journaled. */
 export function touchedSteps(run: LoadedRun, host: string): PlanStep[] {
   const intended = new Set<string>();
-  for (const e of run.events) if (e.t === 'intent' && e.host === host) for (const id of e.steps) intended.add(id);
+  // A play that stopped on drift or on the lock never changed anything: its script exits before the first write.
+  const untouched = new Set<number>();
+  for (const e of run.events) if (e.t === 'host-end' && e.host === host && (e.status === 'drift' || e.status === 'locked')) untouched.add(e.play);
+  for (const e of run.events) if (e.t === 'intent' && e.host === host && !untouched.has(e.play)) for (const id of e.steps) intended.add(id);
   const hp = run.plan.hosts.find((h) => h.host === host);
   if (!hp) return [];
   return hp.plays.flatMap((p) => p.steps.filter((s) => intended.has(s.id)));
