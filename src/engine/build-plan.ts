@@ -82,7 +82,7 @@ export class HostTasks {
   resolve(playIndex: number, key: string, task: Task, path: string, vars: Record<string, unknown>): ResolvedTask {
     const hit = this.resolved.get(`${playIndex}/${key}`);
     if (hit) return hit;
-    const ctx: TaskContext = { host: this.host, vars, taskPath: path, projectRoot: this.input.projectRoot };
+    const ctx: TaskContext = { host: this.host, vars, taskPath: path, projectRoot: this.input.projectRoot, inventory: this.input.inventory };
     let r: ResolvedTask;
     try {
       const props = resolveProps(task.props, ctx);

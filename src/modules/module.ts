@@ -1,6 +1,6 @@
 import type { Change } from '../core/change.ts';
 import type { FactRequest, HostFacts } from '../facts/fact-request.ts';
-import type { Host } from '../inventory/types.ts';
+import type { Host, Inventory } from '../inventory/types.ts';
 
 /** What a module sees while planning one task on one host. */
 export interface TaskContext {
@@ -11,6 +11,8 @@ export interface TaskContext {
   readonly taskPath: string;
   /** Project root: `templates/` and relative `src` files are resolved against it. */
   readonly projectRoot: string;
+  /** The whole inventory (like Ansible's `groups` / `hostvars`), e.g. to find the master's address. */
+  readonly inventory?: Inventory;
 }
 
 /** Changes to make, or why nothing is needed. */
