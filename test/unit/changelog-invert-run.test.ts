@@ -1,0 +1,78 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import type { FileState } from '../../src/core/file-state.ts';
+import { invertRunForHost, rollbackFactRequests } from '../../src/changelog/invert-run.ts';
+import type { JournalEvent, LoadedRun } from '../../src/changelog/journal-store.ts';
+import type { PlanStep } from '../../src/engine/plan-types.ts';
+import { signFileState } from '../../src/engine/file-signature.ts';
+import { DEBIAN_SYSV_OS, MemoryHostFacts } from '../../src/facts/host-facts.ts';
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+const fileState = (c: string, mode = '0644'): FileState => ({ exists: true, type: 'file', mode, owner: 'root', group: 'root', sha256: sha(c) });
+
+function write(id: string, path: string, before: FileState, after: string, secret = false): PlanStep {
+  return { id, change: { kind: 'write-file', path, before, after: fileState(after, secret ? '0600' : '0644'), content: Buffer.from(after).toString('base64'), secret, task: 't', reason: 'r' } };
+}
+
+function runOf(steps: PlanStep[], events: JournalEvent[], pre: Record<string, string>): LoadedRun {
+  return {
+    dir: '/nowhere', events,
+    meta: { id: 'R1', kind: 'apply', playbook: 'pb.ts', startedAt: '', status: 'ok', hosts: ['h'], pid: 1 },
+    plan: {
+      format: 'rig-plan/1', createdAt: '', playbook: { path: 'pb.ts', name: 'pb', sha256: '' }, inventory: ['inv'],
+      plays: [{ index: 0, name: 'p', hosts: 'all', hostNames: ['h'], batches: [['h']], maxFailPercentage: 0 }],
+      hosts: [{ host: 'h', address: '10.0.0.1', plays: [{ play: 0, steps, tasks: [] }] }],
+    },
+    preImage: (_h, id) => (pre[id] === undefined ? undefined : Buffer.from(pre[id]!)),
+  };
+}
+
+const facts = (files: Record<string, FileState>) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files });
+
+test('inverse restores the original content of a file edited twice, removes a created file, re-runs the handler', (t) => {
+  const steps: PlanStep[] = [
+    write('0.0', '/etc/a', fileState('v0'), 'v1'),
+    write('0.1', '/etc/a', fileState('v1'), 'v2'),
+    write('0.2', '/etc/new.key', { exists: false }, 'KEY', true),
+    { id: '0.3', change: { kind: 'service', service: 'kubelet', action: 'restart', init: 'sysv', task: 't', reason: 'h' } },
+  ];
+  const events: JournalEvent[] = [
+    { t: 'intent', host: 'h', play: 0, steps: steps.map((s) => s.id), at: '' },
+    ...steps.map((s) => ({ t: 'step' as const, host: 'h', id: s.id, status: 'done' as const })),
+  ];
+  const run = runOf(steps, events, { '0.0': 'v0', '0.1': 'v1' });
+  t.deepEqual(rollbackFactRequests(run, 'h').map((r) => r.kind === 'file' && r.path), ['/etc/a', '/etc/a', '/etc/new.key']);
+  const inv = invertRunForHost(run, 'h', '10.0.0.1', facts({ '/etc/a': fileState('v2'), '/etc/new.key': fileState('KEY', '0600') }), false);
+  t.deepEqual(inv.conflicts, []);
+  const changes = inv.plan.plays[0]!.steps.map((s) => s.change);
+  t.deepEqual(changes.map((c) => c.kind), ['remove-path', 'write-file', 'service']);
+  const restore = changes[1] as Extract<typeof changes[number], { kind: 'write-file' }>;
+  t.is(Buffer.from(restore.content, 'base64').toString(), 'v0');
+  t.is(restore.after.sha256, sha('v0'));
+  t.is(signFileState(restore.before), signFileState(fileState('v2')), 'before = current state, so apply checks drift');
+  t.true((changes[0] as { secret: boolean }).secret);
+});
+
+test('a file changed since the run is a conflict unless forced; a file already back is left alone', (t) => {
+  const steps = [write('0.0', '/etc/a', fileState('v0'), 'v1'), write('0.1', '/etc/b', fileState('b0'), 'b1')];
+  const events: JournalEvent[] = [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }, { t: 'step', host: 'h', id: '0.0', status: 'done' }, { t: 'step', host: 'h', id: '0.1', status: 'done' }];
+  const run = runOf(steps, events, { '0.0': 'v0', '0.1': 'b0' });
+  const current = facts({ '/etc/a': fileState('edited by hand'), '/etc/b': fileState('b0') });
+  const refused = invertRunForHost(run, 'h', 'x', current, false);
+  t.is(refused.conflicts.length, 1);
+  t.regex(refused.conflicts[0]!, /\/etc\/a \(now file 0644 root:root/);
+  t.deepEqual(refused.unchanged, ['/etc/b']);
+  const forced = invertRunForHost(run, 'h', 'x', current, true);
+  t.deepEqual(forced.conflicts, []);
+  t.is(forced.plan.plays[0]!.steps.length, 1);
+});
+
+test('an interrupted run (intent, no done) is rolled back from the host state; a play stopped by drift is ignored', (t) => {
+  const steps = [write('0.0', '/etc/a', fileState('v0'), 'v1'), write('0.1', '/etc/b', fileState('b0'), 'b1')];
+  const run = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }], { '0.0': 'v0', '0.1': 'b0' });
+  // Connection cut after the first write: a is new, b untouched.
+  const inv = invertRunForHost(run, 'h', 'x', facts({ '/etc/a': fileState('v1'), '/etc/b': fileState('b0') }), false);
+  t.deepEqual(inv.plan.plays[0]!.steps.map((s) => (s.change as { path: string }).path), ['/etc/a']);
+  const drifted = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }, { t: 'host-end', host: 'h', play: 0, status: 'drift' }], {});
+  t.deepEqual(rollbackFactRequests(drifted, 'h'), []);
+});
