@@ -1,0 +1,3 @@
+import { definePlaybook } from '../../../src/playbook/types.ts';
+import { file, template, flags, json, copy, line, directory, service } from '../../../src/modules/index.ts';
+export const x = 1;
