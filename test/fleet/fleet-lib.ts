@@ -144,6 +144,7 @@ export async function checkFleetPrerequisites(): Promise<void> {
     ['node', 'nodejs']] as const) {
     if (!HOST_PATH.split(':').some((d) => existsSync(join(d, bin)))) missing.push(`${bin} (${pkg})`);
   }
+  if (!existsSync('/usr/bin/node')) missing.push('/usr/bin/node (nodejs; the stand-in daemons run it inside the hosts)');
   if (missing.length) throw new FleetError(`programs the fleet needs are missing: ${missing.join(', ')}`, { hint: INSTALL_HINT });
 }
 
