@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { appendLog, readDaemonFlags, readPem } from './flags.mjs';
+import { readKubeconfigFields } from './kubeconfig.mjs';
 
 const name = process.argv[2] === 'kube-proxy' ? 'kube-proxy' : 'kubelet';
 const LOG = `/var/log/${name}.log`;
@@ -15,27 +16,6 @@ const { flags, problems } = readDaemonFlags(name, name === 'kubelet' ? 'KUBELET_
 const urlFlag = name === 'kubelet' ? 'api-servers' : 'master';
 log(`starting ${name} (rig stand-in) pid=${process.pid} flags=${[...flags].map(([k, v]) => `--${k}=${v}`).join(' ')}`);
 for (const p of problems) log(`warning: ${p}`);
-
-/** The few kubeconfig fields needed, from the standard layout (first cluster, first user). */
-export function readKubeconfigFields(text) {
-  const pick = (section, key) => {
-    const start = text.search(new RegExp(`^${section}:`, 'm'));
-    if (start === -1) return undefined;
-    const rest = text.slice(start + section.length + 1);
-    const end = rest.search(/^[A-Za-z]/m);
-    const body = end === -1 ? rest : rest.slice(0, end);
-    const m = new RegExp(`^[\\s-]*${key}:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(body);
-    if (!m) return undefined;
-    const v = m[1];
-    return /^(["']).*\1$/.test(v) ? JSON.parse(v[0] === "'" ? `"${v.slice(1, -1).replace(/"/g, '\\"')}"` : v) : v;
-  };
-  return {
-    server: pick('clusters', 'server'),
-    ca: pick('clusters', 'certificate-authority'), caData: pick('clusters', 'certificate-authority-data'),
-    cert: pick('users', 'client-certificate'), certData: pick('users', 'client-certificate-data'),
-    key: pick('users', 'client-key'), keyData: pick('users', 'client-key-data'),
-  };
-}
 
 let configError;
 const tls = {};
