@@ -101,6 +101,9 @@ test('stand-in flag files: shell quoting, last assignment wins, --k=v / --k v / 
   t.is(readShellAssignment('X="a \\"q\\" \\$y \\\\ ü"  # comment', 'X'), 'a "q" $y \\ ü');
   t.is(readShellAssignment('X=bare\\ word tail', 'X'), 'bare word');
   t.is(readShellAssignment('#X="commented"\nXY="other"', 'X'), undefined);
+  t.is(readShellAssignment('X=" --a=1\n  --b=2 \\\n--c"\nY=1', 'X'), ' --a=1\n  --b=2 --c');
+  t.is(readShellAssignment('X=#not-a-comment', 'X'), '#not-a-comment');
+  t.is(readShellAssignment('X="unterminated', 'X'), 'unterminated');
   const p = parseFlags(['--a=1', '--b', '2', '--c', '--d=', '-e=x=y', 'stray', '--f=sp ace']);
   t.deepEqual([...p.flags], [['a', '1'], ['b', '2'], ['c', 'true'], ['d', ''], ['e', 'x=y'], ['f', 'sp ace']]);
   t.deepEqual(p.problems, ['ignoring argument "stray" (not a flag)']);

@@ -9,37 +9,41 @@ export function appendLog(path, text) {
   try { appendFileSync(path, `${new Date().toISOString()} ${String(text).replace(/\s*\n\s*/g, ' ')}\n`); } catch { /* ignore */ }
 }
 
-/** The shell value of `name=...` in `text` (last assignment wins), or undefined. Handles '...', "..." and bare words. */
+/** The shell value of `name=...` in `text` (last assignment wins), or undefined. Handles '...', "..." (which may span
+ *  lines, as in sh), backslash escapes and bare words. */
 export function readShellAssignment(text, name) {
   let found;
-  for (const raw of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(raw);
-    if (!m || m[1] !== name) continue;
-    found = unquoteShellWord(m[2]);
+  const re = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[1] !== name) continue;
+    const { value, end } = unquoteShellWord(text, re.lastIndex);
+    found = value;
+    re.lastIndex = end;
   }
   return found;
 }
 
-function unquoteShellWord(s) {
+function unquoteShellWord(s, start) {
   let out = '';
-  let i = 0;
+  let i = start;
   while (i < s.length) {
     const c = s[i];
     if (c === '"') {
       i++;
       while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) { out += s[i + 1]; i += 2; } else { out += s[i]; i++; }
+        if (s[i] === '\\' && s[i + 1] === '\n') i += 2;
+        else if (s[i] === '\\' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) { out += s[i + 1]; i += 2; } else { out += s[i]; i++; }
       }
       i++;
     } else if (c === "'") {
       const end = s.indexOf("'", i + 1);
       out += s.slice(i + 1, end === -1 ? s.length : end);
       i = end === -1 ? s.length : end + 1;
-    } else if (c === '\\' && i + 1 < s.length) { out += s[i + 1]; i += 2; }
-    else if (c === ' ' || c === '\t' || c === '#') break;
+    } else if (c === '\\' && i + 1 < s.length) { if (s[i + 1] !== '\n') out += s[i + 1]; i += 2; }
+    else if (c === ' ' || c === '\t' || c === '\n' || c === ';') break;
     else { out += c; i++; }
   }
-  return out;
+  return { value: out, end: i };
 }
 
 /** Split a flag string into `{ flags: Map<name, value>, problems: string[] }`. Names are without the dashes. */
