@@ -46,7 +46,8 @@ export interface EditFlagsOptions {
 }
 
 const ASSIGNMENT = /^[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/;
-const SH_SYNTAX = (file?: string): FlagSyntax => ({
+/** Flag syntax of an `/etc/default` variable: word-split and glob-expanded by the start script. */
+export const shellFlagSyntax = (file?: string): FlagSyntax => ({
   splitsOnWhitespace: true,
   forbidden: { pattern: /[*?[]/, reason: 'holds a glob character (* ? [), which the start script would expand against file names' },
   ...(file ? { file } : {}),
@@ -105,7 +106,7 @@ export function readFlags(text: string, variable: string, file?: string): Readon
  */
 export function applyFlagFileEdits(text: string, edits: readonly FlagEdit[], options: EditFlagsOptions): FlagEditResult {
   const { variable, file } = options;
-  const syntax = SH_SYNTAX(file);
+  const syntax = shellFlagSyntax(file);
   let parsed = parseFlagFile(text, file);
   const original = findAssignment(parsed, variable);
   let a = original;

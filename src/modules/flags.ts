@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { Change } from '../core/change.ts';
+import type { FileState } from '../core/file-state.ts';
+import { ParseError, ValidationError } from '../errors.ts';
+import type { FileFact, HostFacts } from '../facts/fact-request.ts';
+import { checkFlagEdits, type FlagEdit, type FlagEditResult } from '../text/flag-edit-core.ts';
+import { applyFlagFileEdits, shellFlagSyntax } from '../text/flag-file.ts';
+import { applyManifestFlagEdits } from '../text/kubeadm-manifest-flags.ts';
+import { applyDropinFlagEdits } from '../text/systemd-dropin-flags.ts';
+import { defineModule, type PlanResult, type TaskContext } from './module.ts';
+
+export type FlagsFormat = 'default-file' | 'systemd-dropin' | 'kubeadm-manifest';
+
+export interface FlagsProps {
+  /** Absolute path of the file on the host, e.g. `/etc/default/kubelet`. */
+  readonly path: string;
+  /** Variable holding the flags: `KUBELET_OPTS` (default-file), `KUBELET_EXTRA_ARGS` (systemd-dropin); unused for manifests. */
+  readonly variable?: string;
+  /** Flags to set: name (`--k` or `k`) → value, or `true` for a bare flag. */
+  readonly set?: Readonly<Record<string, string | true>>;
+  /** Flags to remove (every occurrence). */
+  readonly remove?: readonly string[];
+  /** @default 'default-file' */
+  readonly format?: FlagsFormat;
+  /** Container whose `command` holds the flags (kubeadm-manifest). @default the first container */
+  readonly container?: string;
+  /** Keep the old assignment commented out above the new one. @default false */
+  readonly keepOldCommented?: boolean;
+  /** Create the file when it is absent (with just the wanted flags). @default false */
+  readonly create?: boolean;
+  /** @default the file's current mode (0644 for a new file) */
+  readonly mode?: string;
+  /** @default the file's current owner (root for a new file) */
+  readonly owner?: string;
+  /** @default the file's current group (root for a new file) */
+  readonly group?: string;
+}
+
+const FORMATS: readonly FlagsFormat[] = ['default-file', 'systemd-dropin', 'kubeadm-manifest'];
+
+/** Problems with the attributes common to file-writing modules (`path`, `mode`, `owner`, `group`, `create`). */
+export function validateFileProps(props: { readonly path?: unknown; readonly mode?: unknown; readonly owner?: unknown; readonly group?: unknown; readonly create?: unknown }): string[] {
+  const problems: string[] = [];
+  if (typeof props.path !== 'string' || !props.path.startsWith('/')) problems.push('path: must be an absolute path');
+  if (props.mode !== undefined && (typeof props.mode !== 'string' || !/^0?[0-7]{3}$/.test(props.mode))) problems.push('mode: must be an octal string such as "0644"');
+  for (const k of ['owner', 'group'] as const) {
+    if (props[k] !== undefined && (typeof props[k] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(props[k] as string))) problems.push(`${k}: must be a user or group name`);
+  }
+  if (props.create !== undefined && typeof props.create !== 'boolean') problems.push('create: must be true or false');
+  return problems;
+}
+
+/** The edits described by `set` and `remove`, in that order. */
+export function flagEditsOf(props: Pick<FlagsProps, 'set' | 'remove'>): FlagEdit[] {
+  return [
+    ...Object.entries(props.set ?? {}).map(([name, value]) => ({ set: name, value })),
+    ...(props.remove ?? []).map((name) => ({ remove: name })),
+  ];
+}
+
+function validateFlags(props: FlagsProps): string[] {
+  const problems = validateFileProps(props);
+  const format = props.format ?? 'default-file';
+  if (!FORMATS.includes(format)) problems.push(`format: must be one of ${FORMATS.join(', ')}`);
+  if (format !== 'kubeadm-manifest' && (typeof props.variable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(props.variable))) {
+    problems.push('variable: must be a shell variable name such as KUBELET_OPTS');
+  }
+  if (props.set !== undefined && (typeof props.set !== 'object' || props.set === null || Array.isArray(props.set))) problems.push('set: must be an object of flag → value');
+  else for (const [k, v] of Object.entries(props.set ?? {})) if (v !== true && typeof v !== 'string') problems.push(`set.${k}: must be a string or true`);
+  if (props.remove !== undefined && (!Array.isArray(props.remove) || props.remove.some((r) => typeof r !== 'string'))) problems.push('remove: must be a list of flag names');
+  if (!problems.length) {
+    const edits = flagEditsOf(props);
+    if (!edits.length) problems.push('set/remove: give at least one flag to set or remove');
+    const syntax = format === 'default-file' ? shellFlagSyntax() : { splitsOnWhitespace: format !== 'kubeadm-manifest' };
+    problems.push(...checkFlagEdits(edits, syntax).map((p) => `${p.startsWith('flag ') ? 'set/remove' : 'flags'}: ${p}`));
+  }
+  for (const k of ['keepOldCommented'] as const) if (props[k] !== undefined && typeof props[k] !== 'boolean') problems.push(`${k}: must be true or false`);
+  return problems;
+}
+
+/** The text of a gathered file fact, '' for an absent file when `create`; errors say how to fix. */
+export function readTextFact(fact: FileFact, path: string, create: boolean | undefined): string {
+  if (!fact.exists) {
+    if (create) return '';
+    throw new ValidationError([`path: ${path} does not exist on the host`], { file: path, hint: 'create the file first (or set create: true), or fix the path' });
+  }
+  if (fact.type !== 'file') throw new ValidationError([`path: ${path} is a ${fact.type}, not a regular file`], { file: path, hint: 'point path at a regular file' });
+  if (!fact.content) throw new ParseError(`${path} is too large to edit (${fact.size} bytes)`, { file: path, hint: 'edit a smaller file, or use the file module with the whole content' });
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(fact.content); } catch (cause) {
+    throw new ParseError(`${path} is not UTF-8 text`, { file: path, cause, hint: 'convert the file to UTF-8 or replace it with the file module' });
+  }
+}
+
+/**
+ * Plan writing `text` to `path`: a write-file Change when the content (or the given mode/owner/group) differs,
+ * else a noop. `before` is the gathered state; `after` keeps mode/owner/group unless given.
+ */
+export function planTextWrite(options: {
+  readonly path: string; readonly fact: FileFact; readonly text: string; readonly reason: string; readonly noop: string;
+  readonly mode?: string | undefined; readonly owner?: string | undefined; readonly group?: string | undefined; readonly ctx: TaskContext;
+}): PlanResult {
+  const { path, fact, text, ctx } = options;
+  const { content: _content, ...before } = fact;
+  const bytes = Buffer.from(text, 'utf8');
+  const mode = options.mode ? options.mode.padStart(4, '0') : fact.mode ?? '0644';
+  const after: FileState = {
+    exists: true, type: 'file', mode, owner: options.owner ?? fact.owner ?? 'root', group: options.group ?? fact.group ?? 'root',
+    sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length,
+  };
+  const sameContent = fact.exists && fact.content !== undefined && fact.content.equals(bytes);
+  const sameAttrs = after.mode === fact.mode && after.owner === fact.owner && after.group === fact.group;
+  if (sameContent && sameAttrs) return { noop: options.noop };
+  if (sameContent) {
+    const change: Change = { kind: 'set-attributes', task: ctx.taskPath, reason: 'attributes differ', path, before, after: { ...before, mode, owner: after.owner!, group: after.group! } };
+    return { changes: [change] };
+  }
+  const change: Change = {
+    kind: 'write-file', task: ctx.taskPath, reason: options.reason, path, before: fact.exists ? before : { exists: false }, after,
+    content: bytes.toString('base64'), secret: false,
+  };
+  return { changes: [change] };
+}
+
+function applyEdits(text: string, edits: readonly FlagEdit[], props: FlagsProps): FlagEditResult {
+  const common = { file: props.path, ...(props.keepOldCommented !== undefined ? { keepOldCommented: props.keepOldCommented } : {}) };
+  switch (props.format ?? 'default-file') {
+    case 'default-file': return applyFlagFileEdits(text, edits, { ...common, variable: props.variable! });
+    case 'systemd-dropin': return applyDropinFlagEdits(text, edits, { ...common, variable: props.variable! });
+    case 'kubeadm-manifest': return applyManifestFlagEdits(text, edits, { ...common, ...(props.container ? { container: props.container } : {}) });
+  }
+}
+
+/**
+ * `flags({ path, variable, set, remove })`: set, add or remove daemon flags in an `/etc/default` file, a systemd
+ * drop-in or a kubeadm manifest, keeping every other byte. Plans one write-file change whose reason lists the flag
+ * edits (`set --insecure-bind-address=127.0.0.1 (was 0.0.0.0); add --kubeconfig=/root/.kube/config`).
+ */
+export const flags = defineModule<FlagsProps>({
+  name: 'flags',
+  validate: validateFlags,
+  facts: (props) => [{ kind: 'file', path: props.path, content: true }],
+  plan(props: FlagsProps, facts: HostFacts, ctx: TaskContext): PlanResult {
+    const fact = facts.file(props.path);
+    const text = readTextFact(fact, props.path, props.create);
+    const result = applyEdits(text, flagEditsOf(props), props);
+    return planTextWrite({
+      path: props.path, fact, text: result.text, reason: result.notes.join('; ') || 'attributes differ', noop: 'flags already as wanted',
+      mode: props.mode, owner: props.owner, group: props.group, ctx,
+    });
+  },
+});

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { styleText } from 'node:util';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { redactText } from '../core/secret.ts';
+
+export interface RenderDiffOptions {
+  /** The file's path on the host (shown as `a/<path>` / `b/<path>`). */
+  readonly path: string;
+  /** Content before; absent = the file does not exist yet (a "new file"). */
+  readonly before?: Buffer;
+  /** Content after; absent = the file is deleted. */
+  readonly after?: Buffer;
+  /** Never show the content, only sizes and whether the sha256 changed. @default false */
+  readonly secret?: boolean;
+  /** Red `-`, green `+`, cyan `@@` (node's util.styleText). @default false */
+  readonly color?: boolean;
+  /** Lines of context around each change. @default 3 */
+  readonly context?: number;
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Binary: a NUL byte in the first 8 KiB (as git decides) or bytes that are not UTF-8. */
+export function isBinaryContent(b: Buffer): boolean {
+  if (b.subarray(0, 8192).includes(0)) return true;
+  try { new TextDecoder('utf-8', { fatal: true }).decode(b); return false; } catch { return true; }
+}
+
+function paintLine(line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) return styleText('bold', line);
+  if (line.startsWith('+')) return styleText('green', line);
+  if (line.startsWith('-')) return styleText('red', line);
+  if (line.startsWith('@@')) return styleText('cyan', line);
+  return line;
+}
+
+/**
+ * A unified diff of one file for `plan`/`show`: `--- a/path` / `+++ b/path` headers (`/dev/null` for a new or
+ * deleted file, with a `new file:`/`deleted file:` marker line), binary content summarized by size and sha256, secret
+ * content never shown (only `(secret content masked: N → M bytes, sha256 changed)`), every line passed through
+ * redactText. '' when nothing differs. Ends with a newline when not empty.
+ */
+export function renderDiff(options: RenderDiffOptions): string {
+  const { path, before, after } = options;
+  if (before === undefined && after === undefined) return '';
+  if (before && after && before.equals(after)) return '';
+  const old = before ?? Buffer.alloc(0);
+  const now = after ?? Buffer.alloc(0);
+  const lines: string[] = [];
+  if (!before) lines.push(`new file: ${path}`);
+  if (!after) lines.push(`deleted file: ${path}`);
+  const sizes = `${old.length} → ${now.length} bytes`;
+  if (options.secret) {
+    lines.push(`(secret content masked: ${sizes}, sha256 ${sha256(old) === sha256(now) ? 'unchanged' : 'changed'})`);
+  } else if (isBinaryContent(old) || isBinaryContent(now)) {
+    const short = (b: Buffer | undefined): string => (b ? `${sha256(b).slice(0, 12)}…` : 'none');
+    lines.push(`Binary files differ (${sizes}, sha256 ${short(before)} → ${short(after)})`);
+  } else {
+    const rel = path.replace(/^\/+/, '');
+    const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
+      old.toString('utf8'), now.toString('utf8'), undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
+    // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
+    lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+  }
+  const text = redactText(lines.join('\n'));
+  return `${options.color ? text.split('\n').map(paintLine).join('\n') : text}\n`;
+}
