@@ -147,3 +147,9 @@ function appendAssignment(text: string, eol: string, edits: readonly FlagEdit[],
   verifyFlagEdits(() => readFlags(out, options.variable, options.file), edits, options.variable, options.file);
   return { text: out, notes: [`new ${options.variable} assignment`, ...plan.notes] };
 }
+
+/** The words of the last `variable=` assignment as the start script's `$variable` gives them (undefined: absent). */
+export function readFlagWords(text: string, variable: string, file?: string): string[] | undefined {
+  const a = findAssignment(parseFlagFile(text, file), variable);
+  return a ? wordTokens(a.word).map((t) => t.text) : undefined;
+}
