@@ -92,11 +92,15 @@ export function editJson(text: string, edits: readonly JsonEdit[], file?: string
 function assertSettable(tree: Node, path: JsonPath, where: { file?: string }): void {
   for (let i = 0; i < path.length; i++) {
     const parent = findNodeAtLocation(tree, [...path.slice(0, i)]);
-    if (!parent) return; // created as objects from here on
     const seg = path[i]!;
     const fail = (why: string): never => {
-      throw new ValidationError([`${showPath(path)}: ${showPath(path.slice(0, i)) } ${why}`], { ...where, hint: 'point the path at an object member or an array element that exists (or index = length to append)' });
+      throw new ValidationError([`${showPath(path)}: ${showPath(path.slice(0, i))} ${why}`], { ...where, hint: 'point the path at an object member or an array element that exists (or index = length to append)' });
     };
+    if (!parent) {
+      // Created from here on: an object for a name, a new array for an index (which must then be 0).
+      if (typeof seg === 'number' && seg !== 0) fail(`does not exist: index ${seg} would be past the end of a new array`);
+      continue;
+    }
     if (parent.type === 'object' && typeof seg !== 'string') fail('is an object: use a member name, not an index');
     if (parent.type === 'array') {
       if (typeof seg !== 'number' || !Number.isInteger(seg) || seg < 0) fail('is an array: use an index');

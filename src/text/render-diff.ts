@@ -26,11 +26,14 @@ export function isBinaryContent(b: Buffer): boolean {
   try { new TextDecoder('utf-8', { fatal: true }).decode(b); return false; } catch { return true; }
 }
 
+/** The caller decided on color (`color: true`), so the stream check of styleText (TTY, NO_COLOR) is skipped. */
+const paint = (format: Parameters<typeof styleText>[0], text: string): string => styleText(format, text, { validateStream: false });
+
 function paintLine(line: string): string {
-  if (line.startsWith('+++') || line.startsWith('---')) return styleText('bold', line);
-  if (line.startsWith('+')) return styleText('green', line);
-  if (line.startsWith('-')) return styleText('red', line);
-  if (line.startsWith('@@')) return styleText('cyan', line);
+  if (line.startsWith('+++') || line.startsWith('---')) return paint('bold', line);
+  if (line.startsWith('+')) return paint('green', line);
+  if (line.startsWith('-')) return paint('red', line);
+  if (line.startsWith('@@')) return paint('cyan', line);
   return line;
 }
 
