@@ -81,8 +81,9 @@ export function editJson(text: string, edits: readonly JsonEdit[], file?: string
       out = out.slice(0, node.offset) + JSON.stringify(e.value) + out.slice(node.offset + node.length);
       continue;
     }
-    // jsonc-parser inserts members with the file's indentation (and formats the lines it touches).
-    out = applyEdits(out, modify(out, [...path], e.value, { formattingOptions }));
+    const appended = node ? undefined : appendToContainer(out, tree, path, e.value, formattingOptions);
+    // Otherwise jsonc-parser writes the member with the file's indentation (and formats the lines it touches).
+    out = appended ?? applyEdits(out, modify(out, [...path], e.value, { formattingOptions }));
   }
   if (out !== text) parseJsonTree(out, file);
   return out;
@@ -108,4 +109,26 @@ function assertSettable(tree: Node, path: JsonPath, where: { file?: string }): v
     }
     if (parent.type !== 'object' && parent.type !== 'array') fail(`is a ${parent.type}, not an object or array`);
   }
+}
+
+/**
+ * A new member after the last one of an existing, non-empty object (or a new element at the end of an array),
+ * written on its own line with the last member's indentation when members are one per line, else after `, `.
+ * Nothing else in the file changes. Undefined when this shape does not apply (jsonc-parser then does it).
+ */
+function appendToContainer(text: string, tree: Node, path: JsonPath, value: unknown, f: FormattingOptions): string | undefined {
+  const parent = findNodeAtLocation(tree, [...path.slice(0, -1)]);
+  const seg = path[path.length - 1];
+  const last = parent?.children?.[parent.children.length - 1];
+  if (!parent || !last) return undefined;
+  if (parent.type === 'array' ? seg !== parent.children!.length : parent.type !== 'object' || typeof seg !== 'string') return undefined;
+  const lineStart = text.lastIndexOf('\n', last.offset - 1) + 1;
+  const lead = /^[ \t]*/.exec(text.slice(lineStart))![0];
+  const ownLines = text.slice(parent.offset, last.offset).includes('\n') && lineStart + lead.length === last.offset;
+  const eol = f.eol ?? '\n';
+  const unit = f.insertSpaces ? ' '.repeat(f.tabSize ?? 2) : '\t';
+  const body = ownLines ? JSON.stringify(value, null, unit).replace(/\n/g, eol + lead) : JSON.stringify(value);
+  const member = parent.type === 'object' ? `${JSON.stringify(seg)}: ${body}` : body;
+  const at = last.offset + last.length;
+  return `${text.slice(0, at)},${ownLines ? eol + lead : ' '}${member}${text.slice(at)}`;
 }

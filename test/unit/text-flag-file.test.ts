@@ -47,7 +47,7 @@ for (const c of cases) {
     }
     t.is(printFlagFile(parseFlagFile(c.input)), c.input);
     const result = applyFlagFileEdits(c.input, c.edits, options);
-    t.is(result.text, c.expected);
+    t.is(result.text, c.expected ?? '');
     if (c.notes) t.deepEqual(result.notes, c.notes);
     t.is(printFlagFile(parseFlagFile(result.text)), result.text);
     // Editing again changes nothing (idempotent).
