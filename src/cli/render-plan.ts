@@ -13,7 +13,7 @@ export interface RenderOptions {
   readonly verbose?: boolean;
 }
 
-const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string): string => (color ? styleText(style, text) : text);
+const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string): string => (color ? styleText(style, text, { validateStream: false }) : text);
 
 /** One line describing a change, secrets masked. */
 export function describeChange(c: Change): string {

@@ -37,7 +37,7 @@ export function createPlainReporter(write: (s: string) => void): Reporter {
 
 /** PLAY RECAP-style lines, one per host. */
 export function renderRecap(result: ApplyRunResult, color: boolean): string {
-  const c = (s: Parameters<typeof styleText>[0], t: string): string => (color ? styleText(s, t) : t);
+  const c = (s: Parameters<typeof styleText>[0], t: string): string => (color ? styleText(s, t, { validateStream: false }) : t);
   const w = Math.max(4, ...result.outcomes.map((o) => o.host.length));
   const lines = ['RECAP'];
   for (const o of result.outcomes) {
