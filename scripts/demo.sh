@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer demo, run as root on a fresh Debian 12 machine from the project root: installs what is needed, brings
 # up a 4-host fleet of real SSH servers on this machine (network + mount namespaces), and shows each host answering
-# over SSH with strict host-key checking. The fleet stays up; `npm run fleet -- down` removes it.
+# over SSH with strict host-key checking, then plans, applies, re-plans and rolls back playbooks/secure-cluster.ts. The fleet stays up; `npm run fleet -- down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +24,29 @@ done
 echo
 echo "== the seeded master: the kube-apiserver stand-in on its insecure port"
 ssh -F .fleet/ssh_config master1 'curl -s http://127.0.0.1:8080/version | head -4'
+
+RIG=(node bin/rig.js)
+OPTS=(-i .fleet/inventory.yaml --ssh-config .fleet/ssh_config --state-dir .fleet/rig-state -e pki_dir=.fleet/pki)
+set +e
+echo
+echo "== rig plan: what secure-cluster would change (exit 2 = changes pending)"
+"${RIG[@]}" plan "${OPTS[@]}" playbooks/secure-cluster.ts; echo "exit $?"
+echo
+echo "== rig apply: CA + certificates, basic auth, flag edits, rolling restarts, TLS waits"
+"${RIG[@]}" apply "${OPTS[@]}" playbooks/secure-cluster.ts || { echo "demo: apply failed" >&2; exit 1; }
+echo
+echo "== a worker's kubelet now talks TLS to the master:"
+sleep 3
+ssh -F .fleet/ssh_config worker1 'tail -n 2 /var/log/kubelet.log'
+echo
+echo "== rig plan again: converged (exit 0)"
+"${RIG[@]}" plan "${OPTS[@]}" playbooks/secure-cluster.ts | tail -n 1; echo "exit ${PIPESTATUS[0]}"
+echo
+echo "== rig rollback: every file back byte for byte, services restarted"
+"${RIG[@]}" rollback "${OPTS[@]}" | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
+sleep 3
+ssh -F .fleet/ssh_config worker1 'tail -n 1 /var/log/kubelet.log'
+"${RIG[@]}" log --state-dir .fleet/rig-state
+set -e
 echo
 echo "Inventory: .fleet/inventory.yaml    Try: ssh -F .fleet/ssh_config worker1    Tear down: npm run fleet -- down"
