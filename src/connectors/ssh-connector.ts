@@ -1,0 +1,188 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { HostKeyError, UnreachableError } from '../errors.ts';
+import type { Host } from '../inventory/types.ts';
+import { quoteArgv } from '../text/shell-quote.ts';
+import type { Connector, ConnectorStats, ExecResult } from './connector.ts';
+import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
+import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
+
+export interface SshConnectorOptions {
+  /** OpenSSH client config. @default ~/.ssh/config */
+  readonly sshConfigPath?: string;
+  /** Record unknown host keys (OpenSSH accept-new); changed keys are still refused. @default false */
+  readonly acceptNewHostKeys?: boolean;
+  /** known_hosts files to use instead of the ssh config's / the defaults. */
+  readonly knownHostsFiles?: readonly string[];
+}
+
+interface Endpoint {
+  readonly alias: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly config: SshHostConfig;
+  readonly identityFiles: readonly string[];
+}
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
+
+/**
+ * One SSH connection per host for the whole run (ssh2 through node-ssh). Each runScript is one `exec` channel on it
+ * with the script on stdin: one round trip. Strict host-key checking against known_hosts by default.
+ */
+export class SshConnector implements Connector {
+  readonly stats: ConnectorStats = { roundTrips: 0, bytesSent: 0, bytesReceived: 0, connectMs: 0 };
+  #ssh?: NodeSSH;
+  #jump?: NodeSSH;
+  #connecting?: Promise<void>;
+  #lost?: string;
+
+  constructor(readonly host: Host, private readonly options: SshConnectorOptions = {}) {}
+
+  private endpoint(alias: string, address: string | undefined, port: number | undefined, user: string | undefined, identity: string | undefined): Endpoint {
+    const { text, baseDir } = readSshConfigFile(this.options.sshConfigPath);
+    const config = resolveSshConfig(text, alias, baseDir);
+    const identityFiles = [
+      ...(identity ? [identity] : []),
+      ...config.identityFiles,
+      ...(config.identitiesOnly ? [] : DEFAULT_IDENTITIES.filter((f) => existsSync(f))),
+    ];
+    return {
+      alias, address: address && address !== alias ? address : config.hostName ?? alias,
+      port: port ?? config.port ?? 22, user: user ?? config.user ?? process.env['USER'] ?? 'root', config, identityFiles,
+    };
+  }
+
+  private knownHostsFiles(ep: Endpoint): string[] {
+    if (this.options.knownHostsFiles?.length) return [...this.options.knownHostsFiles];
+    const user = ep.config.userKnownHostsFiles.length ? ep.config.userKnownHostsFiles : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
+    return [...user, '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  }
+
+  private connectConfig(ep: Endpoint, onRefused: (e: HostKeyError) => void): ConnectConfig {
+    const files = this.knownHostsFiles(ep);
+    const names = [...new Set([ep.alias, ep.address])];
+    const strict = ep.config.strictHostKeyChecking;
+    const acceptNew = this.options.acceptNewHostKeys === true || strict === 'accept-new';
+    const keys: string[] = [];
+    for (const f of ep.identityFiles) {
+      try { keys.push(readFileSync(f, 'utf8')); } catch { /* missing identity: tried and reported below if auth fails */ }
+    }
+    const agent = ep.config.identityAgent && ep.config.identityAgent.toLowerCase() !== 'none' ? ep.config.identityAgent : process.env['SSH_AUTH_SOCK'];
+    const timeout = (ep.config.connectTimeout ?? 10) * 1000;
+    return {
+      host: ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
+      ...(keys[0] ? { privateKey: keys[0] } : {}),
+      ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
+      ...(ep.config.serverAliveInterval ? { keepaliveInterval: ep.config.serverAliveInterval * 1000 } : {}),
+      hostVerifier: (key: Buffer): boolean => {
+        if (strict === 'no' || strict === 'off') return true;
+        const v = verifyHostKey(files, names, ep.port, key);
+        const fp = fingerprintKey(key);
+        const where = `${ep.address}:${ep.port}`;
+        if (v.status === 'match') return true;
+        if (v.status === 'unknown') {
+          if (acceptNew) { appendKnownHost(files[0]!, names, ep.port, key); return true; }
+          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is not known: ${fp}`, {
+            host: this.host.name,
+            hint: `verify the fingerprint out of band, then add it (ssh-keyscan -p ${ep.port} ${ep.address} >> ${files[0]}) or re-run with --accept-new-host-keys`,
+          }));
+          return false;
+        }
+        if (v.status === 'revoked') {
+          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is revoked (${v.file}:${v.line}): ${fp}`, { host: this.host.name }));
+          return false;
+        }
+        onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) has CHANGED: offered ${fp}, known ${v.expected.join(', ')} (${v.file}:${v.line})`, {
+          host: this.host.name,
+          hint: `if the host was really reinstalled, remove the old key: ssh-keygen -f ${v.file} -R ${ep.port === 22 ? ep.address : `[${ep.address}]:${ep.port}`}`,
+        }));
+        return false;
+      },
+    };
+  }
+
+  private async open(ep: Endpoint, sock?: ClientChannel): Promise<NodeSSH> {
+    let refused: HostKeyError | undefined;
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
+    } catch (e) {
+      if (refused) throw refused;
+      const msg = (e as Error).message;
+      const auth = /authentication methods failed|All configured authentication/i.test(msg);
+      throw new UnreachableError(`${ep.alias} (${ep.user}@${ep.address}:${ep.port}): ${auth ? `authentication failed (identities tried: ${ep.identityFiles.join(', ') || 'none'}${process.env['SSH_AUTH_SOCK'] ? ', ssh-agent' : ''})` : msg}`, {
+        host: this.host.name, cause: e,
+        hint: auth ? 'check ansible_user / ansible_ssh_private_key_file, or load the key into ssh-agent' : 'check the address and port, and that sshd runs on the host',
+      });
+    }
+    return ssh;
+  }
+
+  connect(): Promise<void> {
+    this.#connecting ??= (async () => {
+      const t0 = Date.now();
+      const h = this.host;
+      const target = this.endpoint(h.name, h.address, h.port, h.user, h.identityFile);
+      const jumpSpec = h.proxyJump ?? target.config.proxyJump;
+      let sock: ClientChannel | undefined;
+      if (jumpSpec) {
+        const first = jumpSpec.split(',')[0]!.trim();
+        const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(first);
+        const jump = this.endpoint(m?.[2]?.replace(/^\[|\]$/g, '') ?? first, undefined, m?.[3] ? Number(m[3]) : undefined, m?.[1], undefined);
+        this.#jump = await this.open(jump);
+        const jc = this.#jump.connection as Client;
+        sock = await new Promise<ClientChannel>((resolve, reject) => {
+          jc.forwardOut('127.0.0.1', 0, target.address, target.port, (err, stream) => (err ? reject(new UnreachableError(`jump host ${jump.alias} cannot reach ${target.address}:${target.port}: ${err.message}`, { host: h.name })) : resolve(stream)));
+        });
+      }
+      this.#ssh = await this.open(target, sock);
+      const conn = this.#ssh.connection as Client;
+      conn.on('close', () => { this.#lost ??= 'connection closed'; });
+      conn.on('error', (e: Error) => { this.#lost = e.message; });
+      this.stats.connectMs = Date.now() - t0;
+    })();
+    return this.#connecting;
+  }
+
+  async runScript(script: string, options: { readonly become?: boolean; readonly becomeUser?: string } = {}): Promise<ExecResult> {
+    await this.connect();
+    const conn = this.#ssh!.connection as Client;
+    const become = options.become ?? this.host.become;
+    const command = become ? quoteArgv(['sudo', '-n', '-u', options.becomeUser ?? this.host.becomeUser ?? 'root', 'sh', '-s']) : 'sh -s';
+    this.stats.roundTrips++;
+    const input = Buffer.from(script);
+    this.stats.bytesSent += input.length;
+    return new Promise<ExecResult>((resolve, reject) => {
+      const lost = (why: string) => new UnreachableError(`connection lost during a command: ${why}`, { host: this.host.name, hint: 'the host or the network went away; `rig rollback` can undo what the run did' });
+      if (this.#lost) { reject(lost(this.#lost)); return; }
+      conn.exec(command, (err, stream) => {
+        if (err) { reject(lost(err.message)); return; }
+        const out: Buffer[] = [];
+        let errText = '';
+        let exitCode: number | undefined;
+        let signal: string | undefined;
+        stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; });
+        stream.stderr.on('data', (d: Buffer) => { errText += d.toString(); this.stats.bytesReceived += d.length; });
+        stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? undefined; signal = sig; });
+        const onConnClose = () => { if (exitCode === undefined) reject(lost(this.#lost ?? 'connection closed')); };
+        conn.once('close', onConnClose);
+        stream.on('close', () => {
+          conn.removeListener('close', onConnClose);
+          if (exitCode === undefined && signal === undefined && this.#lost) { reject(lost(this.#lost)); return; }
+          resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${errText}\nkilled by signal ${signal}` : errText });
+        });
+        stream.end(input);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#ssh?.dispose();
+    this.#jump?.dispose();
+  }
+}
