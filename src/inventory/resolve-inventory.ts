@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { PatternError } from '../errors.ts';
+import type { RawInventory } from './raw-inventory.ts';
+import type { Group, Host, Inventory } from './types.ts';
+
+function depths(raw: RawInventory): Map<string, number> {
+  const d = new Map<string, number>([['all', 0]]);
+  const visit = (g: string, depth: number, seen: Set<string>): void => {
+    if ((d.get(g) ?? -1) < depth) d.set(g, depth);
+    for (const c of raw.groups.get(g)?.children ?? []) if (!seen.has(c)) visit(c, depth + 1, new Set([...seen, c]));
+  };
+  visit('all', 0, new Set(['all']));
+  return d;
+}
+
+const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+const bool = (v: unknown): boolean | undefined => (v === undefined ? undefined : v === true || /^(true|yes|1|on)$/i.test(String(v)));
+
+/** Extract `-o ProxyJump=X` / `-J X` from ansible_ssh_common_args / ansible_ssh_extra_args. */
+export function proxyJumpFromArgs(args: string | undefined): string | undefined {
+  if (!args) return undefined;
+  const m = /(?:-o\s*ProxyJump[= ]\s*|-J\s*)(["']?)([^\s"']+)\1/i.exec(args);
+  return m?.[2];
+}
+
+/** Merge variables with Ansible's precedence and build the queryable inventory. */
+export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>): Inventory {
+  // Every group that is nobody's child hangs under all; hosts in no real group are ungrouped.
+  const childOf = new Set<string>();
+  for (const g of raw.groups.values()) for (const c of g.children) childOf.add(c);
+  const all = raw.groups.get('all')!;
+  for (const name of raw.groups.keys()) if (name !== 'all' && !childOf.has(name)) all.children.add(name);
+  const ungrouped = raw.groups.get('ungrouped')!;
+  for (const h of raw.hostOrder) {
+    const inReal = [...raw.groups.values()].some((g) => g.name !== 'all' && g.name !== 'ungrouped' && g.hosts.has(h));
+    if (!inReal && !ungrouped.hosts.has(h)) ungrouped.hosts.set(h, all.hosts.get(h) ?? {});
+    if (inReal && ungrouped.hosts.has(h)) ungrouped.hosts.delete(h);
+  }
+  const depth = depths(raw);
+  const groupVars = (name: string): Record<string, unknown> => ({ ...raw.groups.get(name)!.vars, ...(groupVarFiles.get(name) ?? {}) });
+  // ancestors of each group (including itself)
+  const parents = new Map<string, Set<string>>();
+  for (const g of raw.groups.values()) for (const c of g.children) { const s = parents.get(c) ?? new Set(); s.add(g.name); parents.set(c, s); }
+  const ancestors = (g: string, acc = new Set<string>()): Set<string> => {
+    if (acc.has(g)) return acc;
+    acc.add(g);
+    for (const p of parents.get(g) ?? []) ancestors(p, acc);
+    return acc;
+  };
+  const hosts: Host[] = raw.hostOrder.map((name) => {
+    const direct = [...raw.groups.values()].filter((g) => g.hosts.has(name)).map((g) => g.name);
+    const groups = new Set<string>(['all']);
+    for (const g of direct) for (const a of ancestors(g)) groups.add(a);
+    const ordered = [...groups].sort((a, b) => {
+      const da = depth.get(a) ?? 0; const db = depth.get(b) ?? 0;
+      if (da !== db) return da - db;
+      const pa = Number(groupVars(a)['ansible_group_priority'] ?? 1); const pb = Number(groupVars(b)['ansible_group_priority'] ?? 1);
+      if (pa !== pb) return pa - pb;
+      return a < b ? -1 : a > b ? 1 : 0;
+    });
+    let vars: Record<string, unknown> = {};
+    for (const g of ordered) vars = { ...vars, ...groupVars(g) };
+    for (const g of direct) vars = { ...vars, ...raw.groups.get(g)!.hosts.get(name) };
+    vars = { ...vars, ...(hostVarFiles.get(name) ?? {}) };
+    delete vars['ansible_group_priority'];
+    const port = str(vars['rig_port'] ?? vars['ansible_port'] ?? vars['ansible_ssh_port']);
+    const proxyJump = str(vars['rig_proxy_jump']) ?? proxyJumpFromArgs(str(vars['ansible_ssh_common_args'])) ?? proxyJumpFromArgs(str(vars['ansible_ssh_extra_args']));
+    const user = str(vars['rig_user'] ?? vars['ansible_user'] ?? vars['ansible_ssh_user']);
+    const identityFile = str(vars['rig_identity_file'] ?? vars['ansible_ssh_private_key_file'] ?? vars['ansible_private_key_file']);
+    const become = bool(vars['rig_become'] ?? vars['ansible_become']);
+    const becomeUser = str(vars['ansible_become_user']);
+    const address = str(vars['rig_host'] ?? vars['ansible_host'] ?? vars['ansible_ssh_host']) ?? name;
+    const local = str(vars['ansible_connection']) === 'local';
+    return {
+      name, address, groups: ordered, vars,
+      ...(port ? { port: Number(port) } : {}), ...(user ? { user } : {}), ...(identityFile ? { identityFile } : {}),
+      ...(proxyJump ? { proxyJump } : {}), ...(become !== undefined ? { become } : {}), ...(becomeUser ? { becomeUser } : {}),
+      ...(local ? { local } : {}),
+    };
+  });
+  const groups = new Map<string, Group>();
+  for (const g of raw.groups.values()) groups.set(g.name, { name: g.name, hosts: [...g.hosts.keys()], children: [...g.children], vars: groupVars(g.name) });
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const inv: Inventory = {
+    source, hosts, groups,
+    selectHosts: (pattern) => selectHosts(inv, pattern),
+    getHost: (name) => {
+      const h = byName.get(name);
+      if (!h) throw new PatternError(`no host named ${name} in the inventory`, { hint: `hosts: ${hosts.slice(0, 20).map((x) => x.name).join(', ')}` });
+      return h;
+    },
+  };
+  return inv;
+}
+
+function globRe(p: string): RegExp {
+  return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+function matchTerm(inv: Inventory, term: string): Host[] {
+  if (term === 'all' || term === '*') return [...inv.hosts];
+  if (term.startsWith('@')) {
+    const file = term.slice(1);
+    let names: string[];
+    try { names = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean); } catch (e) {
+      throw new PatternError(`cannot read host list ${file}: ${(e as Error).message}`, { hint: 'a retry file is written by a failed apply to .rig/retry' });
+    }
+    return inv.hosts.filter((h) => names.includes(h.name));
+  }
+  if (term.startsWith('~')) {
+    let re: RegExp;
+    try { re = new RegExp(term.slice(1)); } catch (e) { throw new PatternError(`bad regular expression in pattern ${term}: ${(e as Error).message}`); }
+    return inv.hosts.filter((h) => re.test(h.name) || h.groups.some((g) => re.test(g)));
+  }
+  const g = inv.groups.get(term);
+  if (g) return inv.hosts.filter((h) => h.groups.includes(term));
+  if (/[*?]/.test(term)) {
+    const re = globRe(term);
+    return inv.hosts.filter((h) => re.test(h.name) || h.groups.some((x) => re.test(x)));
+  }
+  return inv.hosts.filter((h) => h.name === term);
+}
+
+/** Resolve an Ansible host pattern: unions first, then `&` intersections, then `!` exclusions; inventory order. */
+export function selectHosts(inv: Inventory, pattern: string): Host[] {
+  const terms = (pattern.includes(',') ? pattern.split(',') : pattern.split(/:(?![^[]*\])/)).map((t) => t.trim()).filter(Boolean);
+  if (!terms.length) throw new PatternError('empty host pattern');
+  const union = new Set<string>();
+  const inter: Host[][] = [];
+  const excl = new Set<string>();
+  for (const t of terms) {
+    if (t.startsWith('&')) inter.push(matchTerm(inv, t.slice(1)));
+    else if (t.startsWith('!')) for (const h of matchTerm(inv, t.slice(1))) excl.add(h.name);
+    else for (const h of matchTerm(inv, t)) union.add(h.name);
+  }
+  let names = [...union];
+  for (const i of inter) { const s = new Set(i.map((h) => h.name)); names = names.filter((n) => s.has(n)); }
+  names = names.filter((n) => !excl.has(n));
+  if (!names.length) {
+    throw new PatternError(`pattern "${pattern}" matches no host`, {
+      hint: `hosts: ${inv.hosts.slice(0, 20).map((h) => h.name).join(', ')}${inv.hosts.length > 20 ? ', …' : ''}; groups: ${[...inv.groups.keys()].join(', ')}`,
+    });
+  }
+  const keep = new Set(names);
+  return inv.hosts.filter((h) => keep.has(h.name));
+}
