@@ -36,7 +36,7 @@ rig_file() {
   if [ "$rig_ty" = file ]; then
     rig_sum=$(sha256sum < "$2" | cut -c1-64)
     if [ "$3" = 1 ] && [ "$7" -le ${MAX_CONTENT_BYTES} ]; then rig_c=$(rig_b64 < "$2"); [ -n "$rig_c" ] || rig_c=.; fi
-  elif [ "$rig_ty" = symlink ]; then rig_l=$(readlink -- "$2" | rig_b64)
+  elif [ "$rig_ty" = symlink ]; then rig_l=$(readlink -- "$2" | tr -d '\n' | rig_b64)
   fi
   printf 'F %s %s %04o %s %s %s %s %s %s\n' "$1" "$rig_ty" "0$4" "$5" "$6" "$7" "$rig_sum" "$rig_c" "$rig_l"
 }

@@ -55,7 +55,7 @@ function inventoryOf(hosts: Host[]): Inventory {
 }
 function loaded(pb: Playbook) { return { path: 'mem.ts', sha256: 'x', playbook: pb }; }
 function factsWith(files: Record<string, string | null>): MemoryHostFacts {
-  const f: Record<string, object> = {};
+  const f: Record<string, import('../../src/facts/fact-request.ts').FileFact> = {};
   for (const [p, c] of Object.entries(files)) {
     f[p] = c === null ? { exists: false } : { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: sha(c), content: Buffer.from(c) };
   }
@@ -79,7 +79,7 @@ test('two tasks on one file compose through the fact overlay; handler runs once 
   const plan = planHost(tasks, factsWith({ '/etc/f': 'x\n' }));
   const steps = plan.plays[0]!.steps;
   t.deepEqual(steps.map((s) => s.change.kind), ['write-file', 'write-file', 'wait', 'service']);
-  const [w1, w2] = steps as [{ change: Extract<Change, { kind: 'write-file' }> }, { change: Extract<Change, { kind: 'write-file' }> }];
+  const [w1, w2] = steps as unknown as [{ change: Extract<Change, { kind: 'write-file' }> }, { change: Extract<Change, { kind: 'write-file' }> }];
   t.is(w2.change.before.sha256, w1.change.after.sha256, 'second task planned against the first one’s result');
   t.is(Buffer.from(w2.change.content, 'base64').toString(), 'x\na\nb\n');
   t.is(steps[0]!.preImage, Buffer.from('x\n').toString('base64'));

@@ -1,0 +1,83 @@
+import { ValidationError } from '../errors.ts';
+import type { Change } from '../core/change.ts';
+import { registerSecretText } from '../core/secret.ts';
+import type { CertificateSpec } from '../pki/certificate-spec.ts';
+import { checkCertificate } from '../pki/check-certificate.ts';
+import { issueCertificate } from '../pki/issue-certificate.ts';
+import { getIssued, loadOrCreateCa, saveIssued } from '../pki/pki-store.ts';
+import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
+import { defineModule, type PlanResult } from './module.ts';
+
+export interface CertificateProps {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** Controller-side PKI directory holding ca.crt/ca.key (created when empty) and issued/<name>.*. */
+  readonly pkiDir: string;
+  /** Name in the PKI store, e.g. `kubelet-worker1`. */
+  readonly name: string;
+  readonly spec: CertificateSpec;
+  /** @default 30 */
+  readonly renewBeforeDays?: number;
+  /** @default '0644' */
+  readonly certMode?: string;
+  /** @default '0600' */
+  readonly keyMode?: string;
+  readonly owner?: string;
+  readonly group?: string;
+}
+
+/**
+ * `certificate({ certPath, keyPath, pkiDir, name, spec })`: keep the host's certificate when it is signed by the CA,
+ * says what `spec` says and does not expire within renewBeforeDays; otherwise install one from the PKI store (issuing
+ * a new one there when the stored one does not pass either). The plan says why.
+ */
+export const certificate = defineModule<CertificateProps>({
+  name: 'certificate',
+  validate: (p) => {
+    const problems = [
+      ...checkUnknownProps(p, ['certPath', 'keyPath', 'pkiDir', 'name', 'spec', 'renewBeforeDays', 'certMode', 'keyMode', 'owner', 'group']),
+      ...checkFileAttrs({ path: p.certPath, mode: p.certMode, owner: p.owner, group: p.group }).map((x) => x.replace(/^path/, 'certPath')),
+      ...checkFileAttrs({ path: p.keyPath, mode: p.keyMode }).map((x) => x.replace(/^path/, 'keyPath')),
+    ];
+    if (typeof p.pkiDir !== 'string' || !p.pkiDir) problems.push('pkiDir: required');
+    if (typeof p.name !== 'string' || !/^[\w.:@-]+$/.test(p.name ?? '')) problems.push('name: a store name such as kubelet-worker1');
+    if (!p.spec || !['server', 'client', 'server-client'].includes(p.spec.profile)) problems.push("spec.profile: 'server', 'client' or 'server-client'");
+    if (!p.spec?.commonName) problems.push('spec.commonName: required');
+    if (p.keyMode !== undefined && !/00$/.test(p.keyMode)) problems.push(`keyMode: ${p.keyMode} lets others read a private key; use 0600 or stricter`);
+    return problems;
+  },
+  facts: (p) => [{ kind: 'file', path: p.certPath }, { kind: 'file', path: p.keyPath }],
+  plan: (p, facts, ctx): PlanResult => {
+    const ca = loadOrCreateCa(p.pkiDir);
+    const certFact = facts.file(p.certPath);
+    const keyFact = facts.file(p.keyPath);
+    const hostCert = certFact.exists ? certFact.content?.toString() : undefined;
+    const hostKey = keyFact.exists ? keyFact.content?.toString() : undefined;
+    if (hostKey) registerSecretText(hostKey);
+    const opts = { ca, spec: p.spec, renewBeforeDays: p.renewBeforeDays ?? 30 };
+    const onHost = checkCertificate(hostCert, hostKey, opts);
+    const attrs = { owner: p.owner, group: p.group };
+    if (onHost.ok) {
+      // Still converge modes/owners.
+      const changes: Change[] = [];
+      for (const r of [planFileWrite({ path: p.certPath, fact: certFact, content: Buffer.from(hostCert!), mode: p.certMode ?? '0644', ...attrs, ctx }),
+        planFileWrite({ path: p.keyPath, fact: keyFact, content: Buffer.from(hostKey!), mode: p.keyMode ?? '0600', ...attrs, secret: true, ctx })]) {
+        if ('changes' in r) changes.push(...r.changes);
+      }
+      return changes.length ? { changes } : { noop: `certificate valid, expires in ${onHost.daysLeft} days` };
+    }
+    let pair = getIssued(p.pkiDir, p.name);
+    if (!pair || !checkCertificate(pair.certPem, pair.keyPem, opts).ok) {
+      pair = issueCertificate(ca, p.spec);
+      saveIssued(p.pkiDir, p.name, pair);
+    }
+    registerSecretText(pair.keyPem);
+    const changes: Change[] = [];
+    for (const r of [planFileWrite({ path: p.certPath, fact: certFact, content: Buffer.from(pair.certPem), mode: p.certMode ?? '0644', ...attrs, ctx }),
+      planFileWrite({ path: p.keyPath, fact: keyFact, content: Buffer.from(pair.keyPem), mode: p.keyMode ?? '0600', ...attrs, secret: true, ctx })]) {
+      if ('changes' in r) changes.push(...r.changes.map((c) => ({ ...c, reason: onHost.reason })));
+    }
+    if (!changes.length) throw new ValidationError([`${p.certPath}: certificate rejected (${onHost.reason}) but the store holds the same one`], { task: ctx.taskPath });
+    return { changes };
+  },
+});

@@ -1,0 +1,48 @@
+import type { Change } from '../core/change.ts';
+import { ValidationError } from '../errors.ts';
+import { checkFileAttrs, checkUnknownProps, normalizeMode } from './file-write.ts';
+import { defineModule } from './module.ts';
+
+export interface DirectoryProps {
+  readonly path: string;
+  /** @default existing mode, else '0755' */
+  readonly mode?: string;
+  /** @default existing owner, else 'root' */
+  readonly owner?: string;
+  /** @default existing group, else 'root' */
+  readonly group?: string;
+  /** 'absent' removes an empty directory (rmdir); a non-empty one makes the apply fail. @default 'present' */
+  readonly state?: 'present' | 'absent';
+}
+
+/** `directory({ path, mode })`: a directory (not created recursively: parents must exist or be earlier tasks). */
+export const directory = defineModule<DirectoryProps>({
+  name: 'directory',
+  validate: (p) => {
+    const problems = [...checkUnknownProps(p, ['path', 'mode', 'owner', 'group', 'state']), ...checkFileAttrs(p)];
+    if (p.state !== undefined && p.state !== 'present' && p.state !== 'absent') problems.push(`state: must be 'present' or 'absent'`);
+    return problems;
+  },
+  facts: (p) => [{ kind: 'file', path: p.path, content: false }],
+  plan: (p, facts, ctx) => {
+    const f = facts.file(p.path);
+    const { content: _c, ...before } = f;
+    if (p.state === 'absent') {
+      if (!f.exists) return { noop: `${p.path} is absent` };
+      return { changes: [{ kind: 'remove-path', path: p.path, before, secret: false, task: ctx.taskPath, reason: 'state absent' }] };
+    }
+    if (f.exists && f.type !== 'directory') {
+      throw new ValidationError([`${p.path} exists and is a ${f.type}, not a directory`], { task: ctx.taskPath, hint: 'remove it first or choose another path' });
+    }
+    const mode = p.mode ? normalizeMode(p.mode) : f.exists ? f.mode! : '0755';
+    const owner = p.owner ?? (f.exists ? f.owner : undefined) ?? 'root';
+    const group = p.group ?? (f.exists ? f.group : undefined) ?? 'root';
+    const after = { exists: true, type: 'directory' as const, mode, owner, group };
+    if (!f.exists) {
+      const c: Change = { kind: 'ensure-directory', path: p.path, before: { exists: false }, after, task: ctx.taskPath, reason: 'directory absent' };
+      return { changes: [c] };
+    }
+    if (f.mode === mode && f.owner === owner && f.group === group) return { noop: `${p.path} is a directory ${mode} ${owner}:${group}` };
+    return { changes: [{ kind: 'set-attributes', path: p.path, before, after, task: ctx.taskPath, reason: `attributes ${f.mode} ${f.owner}:${f.group} → ${mode} ${owner}:${group}` }] };
+  },
+});

@@ -1,0 +1,84 @@
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import Handlebars from 'handlebars';
+import { isSecret, registerSecretText } from '../core/secret.ts';
+import { TemplateError, ValidationError } from '../errors.ts';
+import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
+import { defineModule, type TaskContext } from './module.ts';
+
+export interface TemplateProps {
+  /** Handlebars file: absolute, or relative to `<project>/templates/`. */
+  readonly src: string;
+  readonly path: string;
+  /** Extra variables (over the task's merged vars). */
+  readonly vars?: Readonly<Record<string, unknown>>;
+  readonly mode?: string;
+  readonly owner?: string;
+  readonly group?: string;
+  /** @default false (true when a Secret value is rendered) */
+  readonly secret?: boolean;
+}
+
+const cache = new Map<string, { mtimeMs: number; fn: Handlebars.TemplateDelegate }>();
+
+export function resolveTemplatePath(src: string, ctx: Pick<TaskContext, 'projectRoot'>): string {
+  return isAbsolute(src) ? src : resolve(join(ctx.projectRoot, 'templates'), src);
+}
+
+function compile(file: string): Handlebars.TemplateDelegate {
+  let st;
+  try { st = statSync(file); } catch {
+    throw new ValidationError([`src: template ${file} does not exist`], { hint: 'templates live in templates/ (relative src) or give an absolute path' });
+  }
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs) return hit.fn;
+  const fn = Handlebars.compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+  cache.set(file, { mtimeMs: st.mtimeMs, fn });
+  return fn;
+}
+
+/** Replace Secrets by their values for rendering; report whether any was used. */
+function revealSecrets(v: unknown, found: { secret: boolean }): unknown {
+  if (isSecret(v)) { found.secret = true; registerSecretText(v.reveal()); return v.reveal(); }
+  if (Array.isArray(v)) return v.map((x) => revealSecrets(x, found));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revealSecrets(x, found)]));
+  return v;
+}
+
+/** Render a Handlebars template strictly (a missing variable is an error naming it). */
+export function renderTemplate(file: string, data: Record<string, unknown>): { text: string; secret: boolean } {
+  const fn = compile(file);
+  const found = { secret: false };
+  try {
+    return { text: fn(revealSecrets(data, found)), secret: found.secret };
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /"(.+?)" not defined/.exec(msg);
+    const line = /line (\d+)/.exec(msg)?.[1];
+    throw new TemplateError(m ? `template variable "${m[1]}" is not defined` : `template error: ${msg.split('\n')[0]}`, {
+      file, ...(line ? { line: Number(line) } : {}), hint: m ? `define ${m[1]} in the inventory, the play vars, the task's vars or with -e` : 'fix the template syntax',
+    });
+  }
+}
+
+/** `template({ src, path, vars })`: render a Handlebars template from templates/ to a host file. */
+export const template = defineModule<TemplateProps>({
+  name: 'template',
+  validate: (p) => {
+    const problems = [...checkUnknownProps(p, ['src', 'path', 'vars', 'mode', 'owner', 'group', 'secret']), ...checkFileAttrs(p)];
+    if (typeof p.src !== 'string' || !p.src) problems.push('src: required (a file in templates/)');
+    return problems;
+  },
+  facts: (p) => [{ kind: 'file', path: p.path }],
+  plan: (p, facts, ctx) => {
+    const file = resolveTemplatePath(p.src, ctx);
+    let rendered: { text: string; secret: boolean };
+    try {
+      rendered = renderTemplate(file, { ...ctx.vars, ...(p.vars ?? {}), host: { name: ctx.host.name, address: ctx.host.address, groups: ctx.host.groups } });
+    } catch (e) {
+      if (e instanceof Error && /Parse error|Expecting/.test(e.message) && !(e instanceof TemplateError)) throw new TemplateError(`template syntax error: ${e.message.split('\n')[0]}`, { file });
+      throw e;
+    }
+    return planFileWrite({ path: p.path, fact: facts.file(p.path), content: Buffer.from(rendered.text), mode: p.mode, owner: p.owner, group: p.group, secret: p.secret === true || rendered.secret, ctx });
+  },
+});

@@ -1,0 +1,44 @@
+import type { Change } from '../core/change.ts';
+import { checkUnknownProps } from './file-write.ts';
+import { defineModule } from './module.ts';
+
+export interface WaitProps {
+  /** Poll this URL with curl until it answers `expectStatus`. */
+  readonly url?: string;
+  /** Or poll this command until it exits 0. */
+  readonly argv?: readonly string[];
+  /** @default 60 */
+  readonly timeoutSeconds?: number;
+  /** @default 1 */
+  readonly intervalSeconds?: number;
+  readonly caFile?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  /** @default 200 */
+  readonly expectStatus?: number;
+}
+
+/** Constant script; the URL and options arrive as positional parameters. */
+const CURL_CHECK = 'url=$1; want=$2; shift 2; code=$(curl -sS -o /dev/null --max-time 5 -w "%{http_code}" "$@" "$url") || exit 1; echo "HTTP $code"; [ "$code" = "$want" ]';
+
+/** `wait({ url })` / `wait({ argv })`: poll until healthy. Runs only when the host changed in this play. */
+export const wait = defineModule<WaitProps>({
+  name: 'wait',
+  validate: (p) => {
+    const problems = checkUnknownProps(p, ['url', 'argv', 'timeoutSeconds', 'intervalSeconds', 'caFile', 'clientCert', 'clientKey', 'expectStatus']);
+    if ((p.url === undefined) === (p.argv === undefined)) problems.push('url: give exactly one of url or argv');
+    if (p.url !== undefined && !/^https?:\/\/\S+$/.test(p.url)) problems.push('url: an http(s) URL');
+    if (p.timeoutSeconds !== undefined && !(p.timeoutSeconds > 0)) problems.push('timeoutSeconds: a positive number');
+    return problems;
+  },
+  facts: () => [],
+  plan: (p, _facts, ctx) => {
+    const curlArgs = [...(p.caFile ? ['--cacert', p.caFile] : []), ...(p.clientCert ? ['--cert', p.clientCert] : []), ...(p.clientKey ? ['--key', p.clientKey] : [])];
+    const argv = p.url ? ['sh', '-c', CURL_CHECK, 'sh', p.url, String(p.expectStatus ?? 200), ...curlArgs] : [...p.argv!];
+    const c: Change = {
+      kind: 'wait', argv, timeoutSeconds: p.timeoutSeconds ?? 60, intervalSeconds: p.intervalSeconds ?? 1,
+      description: p.url ? `${p.url} answers ${p.expectStatus ?? 200}` : p.argv!.join(' '), task: ctx.taskPath, reason: 'wait until healthy',
+    };
+    return { changes: [c] };
+  },
+});

@@ -1,0 +1,107 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { registerSecretText } from '../core/secret.ts';
+import { PkiError } from '../errors.ts';
+
+export interface CertificateAuthority {
+  readonly cert: forge.pki.Certificate;
+  readonly key: forge.pki.rsa.PrivateKey;
+  readonly certPem: string;
+}
+
+export interface IssuedPair { readonly certPem: string; readonly keyPem: string }
+
+/** RSA key from Node's native generator (forge's pure-JS keygen is far too slow). */
+export function generateKeyPem(): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  registerSecretText(privateKey);
+  return privateKey;
+}
+
+export function randomSerial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('hex');
+}
+
+/** Write atomically with `mode` from the start (keys are never world-readable, not even briefly). */
+export function writeFileAtomic(path: string, data: string, mode: number): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', mode);
+  try { writeSync(fd, Buffer.from(data)); fsyncSync(fd); } finally { closeSync(fd); }
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+function readKey(file: string): forge.pki.rsa.PrivateKey {
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) {
+    throw new PkiError(`private key ${file} has mode ${mode.toString(8).padStart(4, '0')}, looser than 0600`, { file, hint: `chmod 600 ${file}` });
+  }
+  const pem = readFileSync(file, 'utf8');
+  registerSecretText(pem);
+  try { return forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey; } catch {
+    throw new PkiError(`private key ${file} does not parse (RSA PEM expected)`, { file });
+  }
+}
+
+export function parseCertificate(pem: string, file?: string): forge.pki.Certificate {
+  try { return forge.pki.certificateFromPem(pem); } catch (e) {
+    throw new PkiError(`certificate does not parse: ${(e as Error).message}`, { ...(file ? { file } : {}), hint: 'replace it with a PEM certificate' });
+  }
+}
+
+/** Load the CA of a PKI directory, creating it (key 0600, dir 0700) when the directory has none. */
+export function loadOrCreateCa(dir: string, options: { commonName?: string; validityDays?: number } = {}): CertificateAuthority {
+  const certFile = join(dir, 'ca.crt');
+  const keyFile = join(dir, 'ca.key');
+  if (existsSync(certFile)) {
+    if (!existsSync(keyFile)) throw new PkiError(`CA certificate ${certFile} has no key beside it (ca.key): cannot issue certificates`, { file: certFile, hint: 'put the CA key in ca.key (0600), or use an empty PKI directory to create a new CA' });
+    const certPem = readFileSync(certFile, 'utf8');
+    const cert = parseCertificate(certPem, certFile);
+    const key = readKey(keyFile);
+    const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+    if (pub.n.compareTo(key.n) !== 0) throw new PkiError(`CA key ${keyFile} does not match ${certFile}`, { file: keyFile });
+    return { cert, key, certPem };
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const keyPem = generateKeyPem();
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + (options.validityDays ?? 3650) * 86_400_000);
+  const attrs = [{ name: 'commonName', value: options.commonName ?? 'rig-ca' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(key, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  writeFileAtomic(keyFile, keyPem, 0o600);
+  writeFileAtomic(certFile, certPem, 0o644);
+  return { cert, key, certPem };
+}
+
+export function getIssued(dir: string, name: string): IssuedPair | undefined {
+  const c = join(dir, 'issued', `${name}.crt`);
+  const k = join(dir, 'issued', `${name}.key`);
+  if (!existsSync(c) || !existsSync(k)) return undefined;
+  readKey(k);
+  const keyPem = readFileSync(k, 'utf8');
+  return { certPem: readFileSync(c, 'utf8'), keyPem };
+}
+
+export function saveIssued(dir: string, name: string, pair: IssuedPair): void {
+  const d = join(dir, 'issued');
+  mkdirSync(d, { recursive: true, mode: 0o700 });
+  writeFileAtomic(join(d, `${name}.key`), pair.keyPem, 0o600);
+  writeFileAtomic(join(d, `${name}.crt`), pair.certPem, 0o644);
+}
