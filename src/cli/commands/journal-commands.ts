@@ -30,7 +30,9 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const run = store.load(runArg);
       const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...run.plan.inventory] });
       const limited = opts.limit ? new Set(inventory.selectHosts(opts.limit).map((h) => h.name)) : undefined;
-      const names = run.plan.hosts.map((h) => h.host).filter((n) => !limited || limited.has(n));
+      // Only hosts the run reached (an intent was journaled) can need undoing.
+      const reached = new Set(run.events.filter((e) => e.t === 'intent').map((e) => e.host));
+      const names = run.plan.hosts.map((h) => h.host).filter((n) => reached.has(n) && (!limited || limited.has(n)));
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
       const runId = newRunId();
