@@ -56,9 +56,14 @@ export function renderPlan(plan: Plan, o: RenderOptions): string {
 function renderHostPlan(plan: Plan, h: HostPlan, o: RenderOptions): string {
   const lines: string[] = [];
   const head = paint(o.color, 'bold', `── ${h.host} (${h.address})`);
-  if (h.unreachable) return `${head}\n  ${paint(o.color, 'red', `UNREACHABLE: ${h.unreachable}`)}\n`;
+  if (h.unreachable) {
+    const code = h.unreachableCode && h.unreachableCode !== 'UNREACHABLE' ? ` [${h.unreachableCode}]` : '';
+    return `${head}\n  ${paint(o.color, 'red', `UNREACHABLE${code}: ${h.unreachable}`)}\n`;
+  }
   if (h.error) {
-    return `${head}\n  ${paint(o.color, 'red', `FAILED [${h.error.code}]${h.error.task ? ` ${h.error.task}` : ''}: ${h.error.message}`)}${h.error.hint ? `\n  hint: ${h.error.hint}` : ''}\n`;
+    const e = h.error;
+    const at = e.file && !e.message.includes(e.file) ? `\n  in: ${e.line ? `${e.file}:${e.line}` : e.file}` : '';
+    return `${head}\n  ${paint(o.color, 'red', `FAILED [${e.code}]${e.task ? ` ${e.task}` : ''}: ${e.message}`)}${at}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`;
   }
   const n = countChanges(h);
   lines.push(`${head} ${n ? paint(o.color, 'yellow', `${n} change${n === 1 ? '' : 's'}`) : paint(o.color, 'green', 'no changes')}`);

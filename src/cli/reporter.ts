@@ -10,7 +10,7 @@ export function formatEvent(e: RunEvent): string | undefined {
   switch (e.kind) {
     case 'phase': return `[${e.phase}] ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}`;
     case 'host-gathered': return `  ${e.host}: facts gathered (${e.ms} ms)`;
-    case 'host-unreachable': return `  ${e.host}: UNREACHABLE: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
+    case 'host-unreachable': return `  ${e.host}: UNREACHABLE${e.error.code === 'UNREACHABLE' ? '' : ` [${e.error.code}]`}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
     case 'host-failed': return `  ${e.host}: FAILED [${e.error.code}]${e.error.where.task ? ` ${e.error.where.task}` : ''}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
     case 'batch-start': return `play ${e.play + 1} "${e.playName}", batch ${e.batch + 1}: ${e.hosts.join(', ')}`;
     case 'host-apply-start': return `  ${e.host}: applying ${e.steps} step${e.steps === 1 ? '' : 's'}`;

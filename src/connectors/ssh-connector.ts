@@ -127,6 +127,11 @@ export class SshConnector implements Connector {
     this.#connecting ??= (async () => {
       const t0 = Date.now();
       const h = this.host;
+      if (h.identityFile && !existsSync(h.identityFile)) {
+        throw new UnreachableError(`${h.name}: identity file ${h.identityFile} (ansible_ssh_private_key_file) does not exist`, {
+          host: h.name, hint: 'fix the path in the inventory, or remove the variable to use ~/.ssh/config and ssh-agent',
+        });
+      }
       const target = this.endpoint(h.name, h.address, h.port, h.user, h.identityFile);
       const jumpSpec = h.proxyJump ?? target.config.proxyJump;
       let sock: ClientChannel | undefined;

@@ -39,8 +39,10 @@ export interface HostPlan {
   readonly plays: readonly HostPlayPlan[];
   /** Connection failed while gathering. */
   readonly unreachable?: string;
-  /** Planning failed (error text with code). */
-  readonly error?: { readonly code: string; readonly message: string; readonly task?: string; readonly hint?: string };
+  /** Error code of the connection failure (`UNREACHABLE`, or `HOST_KEY` for a refused host key). */
+  readonly unreachableCode?: string;
+  /** Planning failed (error text with code, and the file/line it is about when known). */
+  readonly error?: { readonly code: string; readonly message: string; readonly task?: string; readonly hint?: string; readonly file?: string; readonly line?: number };
 }
 
 export interface PlayInfo {

@@ -68,7 +68,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
     if (!g.ok) {
       if (g.unreachable) {
         session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
-        return { host: host.name, address: host.address, plays: [], unreachable: g.error.message };
+        return { host: host.name, address: host.address, plays: [], unreachable: g.error.message, unreachableCode: g.error.code };
       }
       session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: g.error });
       return { host: host.name, address: host.address, plays: [], error: errorRecord(g.error) };
@@ -96,7 +96,10 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
 }
 
 export function errorRecord(e: RigError): NonNullable<HostPlan['error']> {
-  return { code: e.code, message: e.message, ...(e.where.task ? { task: e.where.task } : {}), ...(e.hint ? { hint: e.hint } : {}) };
+  return {
+    code: e.code, message: e.message, ...(e.where.task ? { task: e.where.task } : {}), ...(e.hint ? { hint: e.hint } : {}),
+    ...(e.where.file ? { file: e.where.file } : {}), ...(e.where.line ? { line: e.where.line } : {}),
+  };
 }
 
 export interface HostOutcome {
@@ -154,7 +157,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   const lockedNow = new Set(o.locked);
   for (const h of plan.hosts) {
     done.set(h.host, new Set());
-    if (h.unreachable) dead.set(h.host, { status: 'unreachable', error: { code: 'UNREACHABLE', message: h.unreachable } });
+    if (h.unreachable) dead.set(h.host, { status: 'unreachable', error: { code: h.unreachableCode ?? 'UNREACHABLE', message: h.unreachable } });
     else if (h.error) dead.set(h.host, { status: 'failed', error: h.error });
   }
   // The last play in which each host has steps releases its lock at the end of that script.

@@ -55,7 +55,7 @@ export function renderTemplate(file: string, data: Record<string, unknown>): { t
     const msg = (e as Error).message;
     const m = /"(.+?)" not defined/.exec(msg);
     const line = /line (\d+)/.exec(msg)?.[1];
-    throw new TemplateError(m ? `template variable "${m[1]}" is not defined` : `template error: ${msg.split('\n')[0]}`, {
+    throw new TemplateError(m ? `template variable "${m[1]}" is not defined (in ${file}${line ? `:${line}` : ''})` : `template ${file}: ${msg.split('\n').slice(0, 4).join('\n    ')}`, {
       file, ...(line ? { line: Number(line) } : {}), hint: m ? `define ${m[1]} in the inventory, the play vars, the task's vars or with -e` : 'fix the template syntax',
     });
   }
@@ -76,7 +76,7 @@ export const template = defineModule<TemplateProps>({
     try {
       rendered = renderTemplate(file, { ...ctx.vars, ...(p.vars ?? {}), host: { name: ctx.host.name, address: ctx.host.address, groups: ctx.host.groups } });
     } catch (e) {
-      if (e instanceof Error && /Parse error|Expecting/.test(e.message) && !(e instanceof TemplateError)) throw new TemplateError(`template syntax error: ${e.message.split('\n')[0]}`, { file });
+      if (e instanceof Error && /Parse error|Expecting/.test(e.message) && !(e instanceof TemplateError)) throw new TemplateError(`template syntax error in ${file}: ${e.message.split('\n').slice(0, 4).join('\n    ')}`, { file, hint: 'fix the template syntax' });
       throw e;
     }
     return planFileWrite({ path: p.path, fact: facts.file(p.path), content: Buffer.from(rendered.text), mode: p.mode, owner: p.owner, group: p.group, secret: p.secret === true || rendered.secret, ctx });

@@ -49,7 +49,7 @@ function readKey(file: string): forge.pki.rsa.PrivateKey {
 
 export function parseCertificate(pem: string, file?: string): forge.pki.Certificate {
   try { return forge.pki.certificateFromPem(pem); } catch (e) {
-    throw new PkiError(`certificate does not parse: ${(e as Error).message}`, { ...(file ? { file } : {}), hint: 'replace it with a PEM certificate' });
+    throw new PkiError(`certificate ${file ? `${file} ` : ''}does not parse: ${(e as Error).message}`, { ...(file ? { file } : {}), hint: 'replace it with a PEM certificate' });
   }
 }
 

@@ -66,6 +66,7 @@ for (const name of cases) {
     const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as BadCase;
     const stateDir = join(fleet.dir, 'bad-input-state', name);
     const work = join(fleet.dir, 'bad-input-work', name);
+    rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
     if (c.prepare) prepare(c.prepare, work, dir);
     const master = fleet.hosts.find((h) => h.role === 'master')!;
@@ -78,7 +79,8 @@ for (const name of cases) {
     const text = r.stdout + r.stderr;
     t.not(r.code, 0, text);
     t.not(r.code, 2, 'an error is exit 1, never "changes pending"');
-    t.regex(text, new RegExp(`(error\\[${c.code}\\]|FAILED \\[${c.code}\\]|"code": "${c.code}")`), text);
+    const unreachable = c.code === 'UNREACHABLE' ? '|UNREACHABLE:' : `|UNREACHABLE \\[${c.code}\\]`;
+    t.regex(text, new RegExp(`(error\\[${c.code}\\]|FAILED \\[${c.code}\\]|"code": "${c.code}"${unreachable})`), text);
     t.regex(text, new RegExp(c.message), text);
     if (c.where) t.regex(text, new RegExp(subst(c.where)), text);
     t.notRegex(text, /error\[INTERNAL\]|at .*\.ts:\d+:\d+\)/, 'no internal error or stack trace');
