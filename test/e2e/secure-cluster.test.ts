@@ -133,7 +133,11 @@ test.serial('secure-cluster: plan, apply, verify TLS everywhere, converge, re-is
   t.is((await runRig(['rollback', ...args()])).code, 0);
   const runId = /run (\S+) journaled/.exec(apply.stdout)![1]!;
   const wmarks = await Promise.all(workers().map((w) => lineCount(w.name, '/var/log/kubelet.log')));
-  const rb = await runRig(['rollback', ...args(), runId], { timeoutMs: 120_000 });
+  // the test planted kubelet.crt/.key by hand after the main run: rollback refuses, naming them, until --force
+  const refused = await runRig(['rollback', ...args(), runId], { timeoutMs: 120_000 });
+  t.is(refused.code, 1, refused.stdout + refused.stderr);
+  t.regex(refused.stderr + refused.stdout, new RegExp(`error\\[JOURNAL\\][^]*${w0}: /srv/kubernetes/kubelet\\.key[^]*--force`));
+  const rb = await runRig(['rollback', ...args(), '--force', runId], { timeoutMs: 120_000 });
   t.is(rb.code, 0, rb.stdout + rb.stderr);
   const after = await Promise.all(fleet.hosts.map((h) => snapshot(h.name)));
   t.deepEqual(after, before);

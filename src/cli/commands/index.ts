@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerRun } from './run-commands.ts';
 import { register as registerJournal } from './journal-commands.ts';
+import { register as registerInventory } from './inventory-command.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
 export type SetExitCode = (code: number) => void;
@@ -12,4 +13,5 @@ export type SetExitCode = (code: number) => void;
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerRun(program, setExitCode);
   registerJournal(program, setExitCode);
+  registerInventory(program, setExitCode);
 }
