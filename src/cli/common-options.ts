@@ -55,7 +55,9 @@ export function parseExtraVars(list: readonly string[] | undefined): Record<stri
 
 export async function loadInventoryOption(opts: CommonOptions): Promise<Inventory> {
   const sources = opts.inventory?.length ? opts.inventory : [process.env['RIG_INVENTORY'] ?? 'inventory'];
-  return loadInventory(sources);
+  const inv = await loadInventory(sources);
+  if (!opts.json) for (const w of inv.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+  return inv;
 }
 
 export function createSession(opts: CommonOptions, onEvent?: RunEventListener): Session {

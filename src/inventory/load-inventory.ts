@@ -8,6 +8,8 @@ import { resolveInventory } from './resolve-inventory.ts';
 import type { Inventory } from './types.ts';
 
 const YAML_EXT = new Set(['.yml', '.yaml', '.json']);
+/** Files Ansible skips when an inventory source is a directory (INVENTORY_IGNORE_EXTS, INVENTORY_IGNORE_PATTERNS). */
+const IGNORED_IN_DIR = /(\.(pyc|pyo|swp|bak|rpm|md|txt|rst|orig|ini|cfg|retry)|~)$/;
 
 function readInventoryFile(file: string, into: RawInventory): void {
   let text: string;
@@ -52,10 +54,17 @@ export async function loadInventory(sources: string | readonly string[]): Promis
     let baseDir: string;
     if (statSync(path).isDirectory()) {
       baseDir = path;
+      let read = 0;
       for (const f of readdirSync(path).sort()) {
         const p = join(path, f);
-        if (f.startsWith('.') || f === 'group_vars' || f === 'host_vars' || statSync(p).isDirectory() || /\.(md|txt|retry|cfg|orig|bak)$|~$/.test(f)) continue;
+        if (f.startsWith('.') || f === 'group_vars' || f === 'host_vars' || statSync(p).isDirectory() || IGNORED_IN_DIR.test(f)) continue;
         readInventoryFile(p, raw);
+        read++;
+      }
+      if (!read) {
+        throw new InventoryError(`no inventory file in directory ${src}`, {
+          file: src, hint: 'in a directory, files ending .ini, .cfg, .retry, .md, .txt… are skipped (as Ansible does): pass the .ini file itself with -i',
+        });
       }
     } else {
       baseDir = dirname(path);

@@ -1,7 +1,12 @@
 import { InventoryError } from '../errors.ts';
+import { evalPythonLiteral } from './python-literal.ts';
 import { addHost, createRawInventory, ensureGroup, expandHostRange, type RawInventory } from './raw-inventory.ts';
 
-/** Split a line like Python's shlex (quotes group, backslash escapes); throws on an unterminated quote. */
+/**
+ * Split a line like Python's `shlex.split(line, comments=True)` (what Ansible uses for host lines): quotes group,
+ * a backslash escapes outside quotes and only `"`/`\\` inside double quotes, `#` outside quotes ends the line.
+ * Throws on an unterminated quote.
+ */
 export function splitWords(line: string): string[] {
   const out: string[] = [];
   let cur = ''; let inWord = false; let quote: string | undefined;
@@ -9,9 +14,10 @@ export function splitWords(line: string): string[] {
     const ch = line[i]!;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else if (ch === '\\' && quote === '"' && (line[i + 1] === '"' || line[i + 1] === '\\')) cur += line[++i];
       else cur += ch;
     } else if (ch === '"' || ch === "'") { quote = ch; inWord = true; }
+    else if (ch === '#') break;
     else if (ch === '\\' && i + 1 < line.length) { cur += line[++i]; inWord = true; }
     else if (/\s/.test(ch)) { if (inWord) { out.push(cur); cur = ''; inWord = false; } }
     else { cur += ch; inWord = true; }
@@ -21,20 +27,10 @@ export function splitWords(line: string): string[] {
   return out;
 }
 
-/** Ansible evaluates INI values as Python literals: True/False, numbers, quoted strings, lists, dicts; else a string. */
+/** Ansible passes INI values through Python's `ast.literal_eval`; what does not evaluate stays a string. */
 export function parseIniValue(raw: string): unknown {
-  const v = raw.trim();
-  if (v === 'True') return true;
-  if (v === 'False') return false;
-  if (v === 'None') return null;
-  if (/^[-+]?\d+$/.test(v)) return Number(v);
-  if (/^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return Number(v);
-  if ((v.startsWith('[') && v.endsWith(']')) || (v.startsWith('{') && v.endsWith('}'))) {
-    try {
-      return JSON.parse(v.replace(/'/g, '"').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false').replace(/\bNone\b/g, 'null'));
-    } catch { return v; }
-  }
-  return v;
+  const r = evalPythonLiteral(raw);
+  return r ? r.value : raw;
 }
 
 function parseKeyValues(words: readonly string[], file: string, line: number): Record<string, unknown> {
@@ -68,14 +64,14 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
       continue;
     }
     let words: string[];
-    try { words = splitWords(t.replace(/\s+#.*$/, '')); } catch (e) {
+    try { words = splitWords(t); } catch (e) {
       throw new InventoryError(`${(e as Error).message} in: ${t}`, { file, line, hint: 'close the quote' });
     }
     if (!words.length) continue;
     if (kind === 'vars') {
       const eq = t.indexOf('=');
       if (eq <= 0) throw new InventoryError(`expected key=value in [${section}:vars], found "${t}"`, { file, line, hint: 'group variables are written name=value' });
-      ensureGroup(into, section).vars[t.slice(0, eq).trim()] = parseIniValue(t.slice(eq + 1));
+      ensureGroup(into, section).vars[t.slice(0, eq).trim()] = parseIniValue(t.slice(eq + 1).trim());
     } else if (kind === 'children') {
       ensureGroup(into, section).children.add(words[0]!);
       childRefs.push({ child: words[0]!, line });
@@ -92,7 +88,7 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
       }
       let names: string[];
       try { names = expandHostRange(name); } catch (e) { throw new InventoryError((e as Error).message, { file, line, hint: 'ranges are [start:end] with start ≤ end, e.g. node[01:20]' }); }
-      for (const n of names) addHost(into, section, n, vars);
+      for (const n of names) addHost(into, section, n, vars, { file, line });
     }
   }
   for (const { child, line } of childRefs) {

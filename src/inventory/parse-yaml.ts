@@ -15,7 +15,18 @@ export function parseYamlText(text: string, file: string): unknown {
     const pos = lc.linePos(err.pos[0]);
     throw new InventoryError(`invalid YAML: ${err.message.split('\n')[0]}`, { file, line: pos.line, hint: 'fix the YAML syntax at that line' });
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  return plainDates(doc.toJS({ maxAliasCount: 100 }));
+}
+
+/** YAML 1.1 timestamps become text, as Ansible prints them: a date as `2024-01-01`, a time in ISO 8601. */
+function plainDates(v: unknown): unknown {
+  if (v instanceof Date) {
+    const iso = v.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if (Array.isArray(v)) return v.map(plainDates);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainDates(x)]));
+  return v;
 }
 
 type Obj = Record<string, unknown>;
@@ -40,7 +51,7 @@ export function parseYamlInventory(text: string, file: string, into: RawInventor
         if (vars !== null && vars !== undefined && !isObj(vars)) throw new InventoryError(`variables of host "${h}" must be a mapping`, { file });
         let names: string[];
         try { names = expandHostRange(h); } catch (e) { throw new InventoryError(`${(e as Error).message} (host "${h}")`, { file, hint: 'ranges are [start:end] with start ≤ end' }); }
-        for (const n of names) addHost(into, name, n, (vars as Obj | null) ?? {});
+        for (const n of names) addHost(into, name, n, (vars as Obj | null) ?? {}, { file });
       }
     }
     if (body['vars'] !== undefined && body['vars'] !== null) {

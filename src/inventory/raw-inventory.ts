@@ -1,3 +1,5 @@
+import { InventoryError } from '../errors.ts';
+
 /** Inventory as read from files, before variables are merged: groups with their direct hosts, children and vars. */
 export interface RawGroup {
   readonly name: string;
@@ -12,12 +14,15 @@ export interface RawInventory {
   /** Every host name in order of first appearance. */
   readonly hostOrder: string[];
   readonly warnings: string[];
+  /** Where each host's inline variables were first set: host → var → "file:line". */
+  readonly varOrigins: Map<string, Map<string, { readonly value: string; readonly at: string }>>;
 }
 
 export function createRawInventory(): RawInventory {
-  const inv: RawInventory = { groups: new Map(), hostOrder: [], warnings: [] };
+  const inv: RawInventory = { groups: new Map(), hostOrder: [], warnings: [], varOrigins: new Map() };
   ensureGroup(inv, 'all');
   ensureGroup(inv, 'ungrouped');
+  inv.groups.get('all')!.children.add('ungrouped'); // as Ansible: ungrouped is always all's first child
   return inv;
 }
 
@@ -27,7 +32,26 @@ export function ensureGroup(inv: RawInventory, name: string): RawGroup {
   return g;
 }
 
-export function addHost(inv: RawInventory, group: string, host: string, vars: Record<string, unknown>): void {
+/**
+ * Add a host to a group with its inline vars. The same host declared again with a different value for the same
+ * variable is an error (Ansible silently keeps the last one; on a production inventory that is almost always a
+ * copy-paste mistake): it names both places.
+ */
+export function addHost(inv: RawInventory, group: string, host: string, vars: Record<string, unknown>, at?: { readonly file: string; readonly line?: number }): void {
+  const where = at ? (at.line ? `${at.file}:${at.line}` : at.file) : 'inventory';
+  const origins = inv.varOrigins.get(host) ?? new Map<string, { value: string; at: string }>();
+  inv.varOrigins.set(host, origins);
+  for (const [k, v] of Object.entries(vars)) {
+    const text = JSON.stringify(v) ?? 'null';
+    const prev = origins.get(k);
+    if (prev && prev.value !== text) {
+      throw new InventoryError(`host ${host} is declared twice with conflicting values for ${k}: ${prev.value} (${prev.at}) and ${text} (${where})`, {
+        ...(at ? { file: at.file, ...(at.line ? { line: at.line } : {}) } : {}),
+        hint: `keep one value for ${k}, or move it to host_vars/${host}.yml`,
+      });
+    }
+    if (!prev) origins.set(k, { value: text, at: where });
+  }
   const g = ensureGroup(inv, group);
   if (!inv.hostOrder.includes(host)) inv.hostOrder.push(host);
   g.hosts.set(host, { ...(g.hosts.get(host) ?? {}), ...vars });

@@ -37,7 +37,14 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     if (inReal && ungrouped.hosts.has(h)) ungrouped.hosts.delete(h);
   }
   const depth = depths(raw);
-  const groupVars = (name: string): Record<string, unknown> => ({ ...raw.groups.get(name)!.vars, ...(groupVarFiles.get(name) ?? {}) });
+  // Inventory-source vars (INI :vars, YAML vars:) and group_vars/ files are separate layers, as in Ansible; an
+  // `ansible_group_priority` in the inventory source sets the group's priority and is not a variable.
+  const inlineVars = (name: string): Record<string, unknown> => {
+    const { ansible_group_priority: _p, ...rest } = raw.groups.get(name)!.vars;
+    return rest;
+  };
+  const priority = (name: string): number => Number(raw.groups.get(name)!.vars['ansible_group_priority'] ?? 1);
+  const groupVars = (name: string): Record<string, unknown> => ({ ...inlineVars(name), ...(groupVarFiles.get(name) ?? {}) });
   // ancestors of each group (including itself)
   const parents = new Map<string, Set<string>>();
   for (const g of raw.groups.values()) for (const c of g.children) { const s = parents.get(c) ?? new Set(); s.add(g.name); parents.set(c, s); }
@@ -54,15 +61,17 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     const ordered = [...groups].sort((a, b) => {
       const da = depth.get(a) ?? 0; const db = depth.get(b) ?? 0;
       if (da !== db) return da - db;
-      const pa = Number(groupVars(a)['ansible_group_priority'] ?? 1); const pb = Number(groupVars(b)['ansible_group_priority'] ?? 1);
+      const pa = priority(a); const pb = priority(b);
       if (pa !== pb) return pa - pb;
       return a < b ? -1 : a > b ? 1 : 0;
     });
+    // Ansible's default VARIABLE_PRECEDENCE: all's inventory vars, other groups' inventory vars, group_vars/all,
+    // other groups' group_vars files; then the host's inventory vars, then host_vars files.
     let vars: Record<string, unknown> = {};
-    for (const g of ordered) vars = { ...vars, ...groupVars(g) };
+    for (const g of ordered) vars = { ...vars, ...inlineVars(g) };
+    for (const g of ordered) vars = { ...vars, ...(groupVarFiles.get(g) ?? {}) };
     for (const g of direct) vars = { ...vars, ...raw.groups.get(g)!.hosts.get(name) };
     vars = { ...vars, ...(hostVarFiles.get(name) ?? {}) };
-    delete vars['ansible_group_priority'];
     const port = str(vars['rig_port'] ?? vars['ansible_port'] ?? vars['ansible_ssh_port']);
     const proxyJump = str(vars['rig_proxy_jump']) ?? proxyJumpFromArgs(str(vars['ansible_ssh_common_args'])) ?? proxyJumpFromArgs(str(vars['ansible_ssh_extra_args']));
     const user = str(vars['rig_user'] ?? vars['ansible_user'] ?? vars['ansible_ssh_user']);
@@ -79,10 +88,15 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     };
   });
   const groups = new Map<string, Group>();
-  for (const g of raw.groups.values()) groups.set(g.name, { name: g.name, hosts: [...g.hosts.keys()], children: [...g.children], vars: groupVars(g.name) });
+  for (const g of raw.groups.values()) {
+    const vars = { ...groupVars(g.name), ...(priority(g.name) !== 1 ? { ansible_group_priority: priority(g.name) } : {}) };
+    groups.set(g.name, { name: g.name, hosts: [...g.hosts.keys()], children: [...g.children], vars });
+  }
   const byName = new Map(hosts.map((h) => [h.name, h]));
+  const warnings = [...raw.warnings];
+  for (const h of hosts) if (groups.has(h.name)) warnings.push(`Found both group and host with same name: ${h.name}`);
   const inv: Inventory = {
-    source, hosts, groups,
+    source, hosts, groups, warnings,
     selectHosts: (pattern) => selectHosts(inv, pattern),
     getHost: (name) => {
       const h = byName.get(name);

@@ -38,6 +38,8 @@ export interface Inventory {
   /** Hosts in inventory order. */
   readonly hosts: readonly Host[];
   readonly groups: ReadonlyMap<string, Group>;
+  /** Things Ansible warns about (e.g. a host and a group with the same name); the CLI prints them to stderr. */
+  readonly warnings: readonly string[];
   /** Resolve an Ansible host pattern to hosts (inventory order). Throws PatternError when it matches nothing. */
   selectHosts(pattern: string): Host[];
   getHost(name: string): Host;

@@ -34,17 +34,23 @@ test.after.always(async () => {
   await downFleet({ id: FLEET_ID });
 });
 
-async function waitForMarker(hosts: readonly string[], timeoutMs = 30_000): Promise<void> {
+/** Wait until every host in `hosts` is held at the fault point (it created /var/tmp/rig-drill-hold). */
+async function waitForHold(hosts: readonly string[], timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   const pending = new Set(hosts);
   while (pending.size && Date.now() < end) {
-    for (const h of [...pending]) {
-      const r = await execInHost(fleet, h, ['sh', '-c', 'pgrep -f "sleep 7.77" >/dev/null && echo yes']);
+    await Promise.all([...pending].map(async (h) => {
+      const r = await execInHost(fleet, h, ['sh', '-c', '[ -e /var/tmp/rig-drill-hold ] && echo yes']);
       if (r.stdout.includes('yes')) pending.delete(h);
-    }
+    }));
     if (pending.size) await new Promise((r) => setTimeout(r, 100));
   }
-  if (pending.size) throw new Error(`marker never reached on ${[...pending].join(', ')}`);
+  if (pending.size) throw new Error(`hold point never reached on ${[...pending].join(', ')}`);
+}
+
+/** Let every held host go on (a host whose controller is gone then stops at its next report). */
+async function releaseHold(): Promise<void> {
+  await Promise.all(fleet.hosts.map((h) => execInHost(fleet, h.name, ['rm', '-f', '/var/tmp/rig-drill-hold'])));
 }
 
 for (const point of POINTS) {
@@ -58,15 +64,23 @@ for (const point of POINTS) {
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { out += d; });
       const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-      await waitForMarker(victims);
+      await waitForHold(names);
       if (fault === 'cut-ssh') {
-        for (const v of victims) await execInHost(fleet, v, ['sh', '-c', "pkill -9 -f 'sshd: root@notty' || true"]);
+        await Promise.all(victims.map((v) => execInHost(fleet, v, ['sh', '-c', "pkill -9 -f 'sshd: root@notty' || true"])));
       } else {
         child.kill('SIGKILL');
       }
+      await new Promise((r) => setTimeout(r, 300));
+      await releaseHold();
       const code = await exited;
-      await new Promise((r) => setTimeout(r, 8_500)); // let orphaned host scripts run into their broken pipe
+      await new Promise((r) => setTimeout(r, 1_500)); // let orphaned host scripts run into their broken pipe
       t.not(code, 0, out);
+      if (fault === 'cut-ssh') {
+        // the cut hosts are reported unreachable, the others finished, and the retry file lists exactly the cut ones
+        for (const v of victims) t.regex(out, new RegExp(`${v}\\s*: .*unreachable=1`), out);
+        for (const n of names.filter((x) => !victims.includes(x))) t.regex(out, new RegExp(`${n}\\s*: .*failed=0 unreachable=0`), out);
+        t.deepEqual(readFileSync(join(stateDir, 'retry'), 'utf8').trim().split('\n').sort(), [...victims].sort());
+      }
 
       // 1. no half-written file: each target is exactly its before or its after content; no temp files left
       const states = await Promise.all(names.map(snap));

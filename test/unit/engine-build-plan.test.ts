@@ -44,7 +44,7 @@ function host(name: string, groups: string[]): Host {
 }
 function inventoryOf(hosts: Host[]): Inventory {
   return {
-    source: 'mem', hosts, groups: new Map(),
+    source: 'mem', hosts, groups: new Map(), warnings: [],
     selectHosts: (pattern: string) => {
       const r = hosts.filter((h) => pattern === 'all' || h.name === pattern || h.groups.includes(pattern));
       if (!r.length) throw new PatternError(`no host matches ${pattern}`);
