@@ -111,7 +111,29 @@ function globRe(p: string): RegExp {
   return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
+/** `webservers[0]`, `webservers[1:3]` (inclusive), `webservers[2:]`, `webservers[-1]`: Ansible's subscripts. */
+function splitSubscript(term: string): { base: string; sub?: [number, number | undefined] } {
+  if (term.startsWith('~')) return { base: term };
+  const m = /^(.+)\[(?:(-?\d+)|(-?\d+):(-?\d+)?)\]$/.exec(term);
+  if (!m) return { base: term };
+  if (m[2] !== undefined) return { base: m[1]!, sub: [Number(m[2]), undefined] };
+  return { base: m[1]!, sub: [Number(m[3]), m[4] === undefined ? -1 : Number(m[4])] };
+}
+
 function matchTerm(inv: Inventory, term: string): Host[] {
+  const { base, sub } = splitSubscript(term);
+  const hosts = matchBase(inv, base);
+  if (!sub) return hosts;
+  const [start, end] = sub;
+  if (end === undefined) {
+    const h = hosts.at(start);
+    if (!h) throw new PatternError(`subscript [${start}] is out of range: ${base} matches ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, { hint: 'subscripts count from 0; [-1] is the last host' });
+    return [h];
+  }
+  return hosts.slice(start, (end === -1 ? hosts.length - 1 : end) + 1);
+}
+
+function matchBase(inv: Inventory, term: string): Host[] {
   if (term === 'all' || term === '*') return [...inv.hosts];
   if (term.startsWith('@')) {
     const file = term.slice(1);
@@ -137,7 +159,8 @@ function matchTerm(inv: Inventory, term: string): Host[] {
 
 /** Resolve an Ansible host pattern: unions first, then `&` intersections, then `!` exclusions; inventory order. */
 export function selectHosts(inv: Inventory, pattern: string): Host[] {
-  const terms = (pattern.includes(',') ? pattern.split(',') : pattern.split(/:(?![^[]*\])/)).map((t) => t.trim()).filter(Boolean);
+  // As Ansible's split_host_pattern: a comma list as is; otherwise split on ':' and whitespace, keeping [..] whole.
+  const terms = (pattern.includes(',') ? pattern.split(',') : pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []).map((t) => t.trim()).filter(Boolean);
   if (!terms.length) throw new PatternError('empty host pattern');
   const union = new Set<string>();
   const inter: Host[][] = [];
