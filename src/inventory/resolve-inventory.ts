@@ -159,8 +159,9 @@ function matchBase(inv: Inventory, term: string): Host[] {
 
 /** Resolve an Ansible host pattern: unions first, then `&` intersections, then `!` exclusions; inventory order. */
 export function selectHosts(inv: Inventory, pattern: string): Host[] {
-  // As Ansible's split_host_pattern: a comma list as is; otherwise split on ':' and whitespace, keeping [..] whole.
-  const terms = (pattern.includes(',') ? pattern.split(',') : pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []).map((t) => t.trim()).filter(Boolean);
+  // As Ansible's split_host_pattern: a comma list as is; otherwise split on ':' and whitespace, keeping [..] whole
+  // (a `~regex` term runs to the next ':' or space, so a broken regex is reported rather than split apart).
+  const terms = (pattern.includes(',') ? pattern.split(',') : pattern.match(/[&!]?~[^\s:]+|(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []).map((t) => t.trim()).filter(Boolean);
   if (!terms.length) throw new PatternError('empty host pattern');
   const union = new Set<string>();
   const inter: Host[][] = [];

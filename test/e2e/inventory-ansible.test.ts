@@ -39,7 +39,7 @@ const PATTERNS: Record<string, string[]> = {
   'YAML constructs': ['all', 'k8s_cluster:!masters', 'node*:&workers', '~^master[12]$', 'spaced host', 'unicode_ñame', 'ungrouped'],
   'directory source': ['lb', 'edge:!edge2', 'edge*'],
   'kubespray-style sample': ['k8s_cluster', 'kube_control_plane:&etcd', 'kube_node:!node5', 'all:!bastion', 'etcd,kube_node'],
-  'fleet inventory': ['masters', 'workers', 'workers:!worker1', 'worker1*', '~worker[2-4]$', 'all:&workers:!worker1[01]', 'workers[0]', 'workers[1:3]', 'workers[-1]', 'workers[2:]:!worker5', 'worker1[1]'],
+  'fleet inventory': ['masters', 'workers', 'workers:!worker1', 'worker1*', '~worker[2-4]$', 'all:&workers:!worker1[01]', 'workers:!~worker[1-5]$', 'workers[1:3]:&~worker[23]', 'workers[0]', 'workers[1:3]', 'workers[-1]', 'workers[2:]:!worker5', 'worker1[1]'],
 };
 
 async function ansibleInventory(source: string, ...args: string[]): Promise<string> {

@@ -1,0 +1,236 @@
+/**
+ * rig against Ansible on the same fleet, the same job, in one run (issue 8). Not a test: nothing is asserted.
+ *
+ *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--out FILE]
+ *
+ * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
+ * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
+ * each round re-seeds every host, times the changing run, then the converged run. The floor: N parallel OpenSSH
+ * connections each reading the job's target files in one command. rig's runs go through /usr/bin/time for peak RSS
+ * and `--json --stats` for SSH round trips per host. Results go to bench/RESULTS.md (and the terminal).
+ */
+import { spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { downFleet, execInHost, upFleet, type Fleet } from '../test/fleet/fleet-lib.ts';
+import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
+
+const FLEET_ID = 60;
+const WORK = join(PROJECT_ROOT, 'bench', '.work');
+const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
+const PLAYBOOK = 'playbooks/secure-cluster.ts';
+const ANSIBLE_PLAYBOOK = join(PROJECT_ROOT, 'bench', 'ansible', 'secure-cluster.yml');
+/** Paths the job changes; the seed snapshot restores them between changing runs. */
+const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-proxy', 'etc/default/kube-apiserver', 'var/lib/kubelet', 'var/lib/kube-proxy'];
+const TARGETS = ['/srv/kubernetes/ca.crt', '/srv/kubernetes/server.cert', '/srv/kubernetes/kubelet.crt', '/srv/kubernetes/kube-proxy.crt', '/srv/kubernetes/basic_auth.csv',
+  '/var/lib/kubelet/kubeconfig', '/var/lib/kube-proxy/kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
+
+interface Options { readonly sizes: number[]; readonly runs: number; readonly scaling: number[]; readonly out: string }
+
+function parseOptions(argv: readonly string[]): Options {
+  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md');
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--runs') runs = Number(argv[++i]);
+    else if (a === '--scaling') scaling = argv[++i]!.split(',').map(Number);
+    else if (a === '--out') out = argv[++i]!;
+    else if (/^\d+$/.test(a)) sizes.push(Number(a));
+    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--out FILE])`);
+  }
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  return { sizes: sizes.length ? sizes : [10, 50], runs, scaling, out };
+}
+
+interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
+
+function timeCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: PROJECT_ROOT, env });
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const fmt = (ms: number): string => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const spread = (xs: number[]): string => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+
+class Bench {
+  readonly pkiDir: string;
+  readonly stateDir: string;
+  readonly rssFile: string;
+
+  constructor(readonly fleet: Fleet) {
+    const dir = join(WORK, `n${fleet.hosts.length}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    this.pkiDir = join(dir, 'pki');
+    this.stateDir = join(dir, 'state');
+    this.rssFile = join(dir, 'rss');
+  }
+
+  get master(): string { return this.fleet.hosts.find((h) => h.role === 'master')!.ip; }
+
+  rigArgs(cmd: string, extra: string[] = []): string[] {
+    return ['/usr/bin/time', '-f', '%M', '-o', this.rssFile, process.execPath, RIG, cmd, '-i', this.fleet.inventoryPath, '--ssh-config', this.fleet.sshConfigPath,
+      '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, '-e', 'worker_serial=100%', ...extra, PLAYBOOK];
+  }
+
+  async rig(extra: string[] = []): Promise<Timed & { rssKb: number; roundTrips?: number }> {
+    const r = await timeCommand(this.rigArgs('apply', extra), { ...process.env, NO_COLOR: '1', RIG_WORKER_SERIAL: '100%' });
+    if (r.code !== 0) throw new Error(`rig apply failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
+    let roundTrips: number | undefined;
+    if (extra.includes('--stats')) {
+      const stats = (JSON.parse(r.stdout) as { stats: Array<{ roundTrips: number }> }).stats;
+      roundTrips = Math.max(...stats.map((s) => s.roundTrips));
+    }
+    return { ...r, rssKb, ...(roundTrips !== undefined ? { roundTrips } : {}) };
+  }
+
+  async ansible(): Promise<Timed> {
+    const cp = join(WORK, 'cp');
+    mkdirSync(cp, { recursive: true });
+    const r = await timeCommand(['ansible-playbook', '-i', this.fleet.inventoryPath, '-f', String(this.fleet.hosts.length), ANSIBLE_PLAYBOOK,
+      '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`], {
+      ...process.env, ANSIBLE_CONFIG: join(PROJECT_ROOT, 'bench', 'ansible', 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True',
+      ANSIBLE_SSH_ARGS: `-F ${this.fleet.sshConfigPath} -o ControlMaster=auto -o ControlPersist=300s`, ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
+    });
+    if (r.code !== 0) throw new Error(`ansible-playbook failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    return r;
+  }
+
+  /** N parallel OpenSSH connections, each reading the job's target files in one command. */
+  async floor(): Promise<number> {
+    const t0 = process.hrtime.bigint();
+    await Promise.all(this.fleet.hosts.map((h) => timeCommand(['ssh', '-F', this.fleet.sshConfigPath, '-o', 'ControlMaster=no', '-o', 'ControlPath=none', h.name,
+      `cat ${TARGETS.join(' ')} 2>/dev/null | sha256sum`])));
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+
+  async snapshotSeed(): Promise<void> {
+    const script = `cd / && tar czf /var/tmp/rig-bench-seed.tgz $(for p in ${SEED_PATHS.join(' ')}; do [ -e "$p" ] && echo "$p"; done)`;
+    await Promise.all(this.fleet.hosts.map((h) => execInHost(this.fleet, h.name, ['sh', '-c', script])));
+  }
+
+  async reseed(): Promise<void> {
+    const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
+    await Promise.all(this.fleet.hosts.map((h) => execInHost(this.fleet, h.name, ['sh', '-c', script])));
+  }
+}
+
+interface SizeResult {
+  readonly n: number;
+  readonly rig: { changing: number[]; converged: number[]; rssKb: number[] };
+  readonly ansible: { changing: number[]; converged: number[] };
+  readonly floor: number[];
+  readonly roundTrips: { changing: number; converged: number };
+}
+
+async function benchSize(n: number, runs: number): Promise<SizeResult> {
+  log(`\n== N=${n}: fleet up`);
+  const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
+  try {
+    const b = new Bench(fleet);
+    await b.snapshotSeed();
+    // Issue the certificates once (rig's PKI); both tools install these same files.
+    const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
+    if (plan.code !== 2) throw new Error(`rig plan (issuing the certificates) exited ${plan.code}: ${plan.stderr.slice(-2000)}`);
+    const res: SizeResult = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, floor: [], roundTrips: { changing: 0, converged: 0 } };
+    // Round trips from --stats (one extra, uncounted pair).
+    await b.reseed();
+    res.roundTrips.changing = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
+    res.roundTrips.converged = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
+    for (let round = 0; round <= runs; round++) {
+      const order = round % 2 === 0 ? ['rig', 'ansible'] as const : ['ansible', 'rig'] as const;
+      for (const tool of order) {
+        await b.reseed();
+        if (tool === 'rig') {
+          const c = await b.rig(); const v = await b.rig();
+          if (round > 0) { res.rig.changing.push(c.ms); res.rig.converged.push(v.ms); res.rig.rssKb.push(c.rssKb, v.rssKb); }
+          log(`  ${round ? `round ${round}` : 'warm-up'} rig      changing ${fmt(c.ms)}, converged ${fmt(v.ms)} (peak RSS ${Math.round(Math.max(c.rssKb, v.rssKb) / 1024)} MB)`);
+        } else {
+          const c = await b.ansible(); const v = await b.ansible();
+          if (round > 0) { res.ansible.changing.push(c.ms); res.ansible.converged.push(v.ms); }
+          log(`  ${round ? `round ${round}` : 'warm-up'} ansible  changing ${fmt(c.ms)}, converged ${fmt(v.ms)}`);
+        }
+      }
+      const f = await b.floor();
+      if (round > 0) res.floor.push(f);
+    }
+    return res;
+  } finally {
+    await downFleet({ id: FLEET_ID });
+  }
+}
+
+async function scalingLine(sizes: number[]): Promise<Array<{ n: number; ms: number[] }>> {
+  const out: Array<{ n: number; ms: number[] }> = [];
+  for (const n of sizes) {
+    log(`\n== scaling N=${n}`);
+    const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
+    try {
+      const b = new Bench(fleet);
+      await b.rig();
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) ms.push((await b.rig()).ms);
+      log(`  rig converged ${ms.map(fmt).join(', ')}`);
+      out.push({ n, ms });
+    } finally { await downFleet({ id: FLEET_ID }); }
+  }
+  return out;
+}
+
+function log(s: string): void { process.stdout.write(`${s}\n`); }
+
+function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n: number; ms: number[] }>, mitogen: string): string {
+  const lines: string[] = [];
+  lines.push('# Benchmark results: rig vs Ansible on the local fleet', '');
+  lines.push(`Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
+  lines.push(`Command: \`npm run bench -- ${[...opts.sizes, '--runs', opts.runs, ...(opts.scaling.length ? ['--scaling', opts.scaling.join(',')] : [])].join(' ')}\``, '');
+  lines.push('Job: `playbooks/secure-cluster.ts` (rig) and `bench/ansible/secure-cluster.yml` (Ansible: file, copy, template, replace, lineinfile,',
+    'service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering). Both install the same certificates',
+    '(issued once by rig\'s PKI before the runs). Every round re-seeds each host (old cluster state) before the changing run; the',
+    'converged run follows it. Tools alternate round by round after one warm-up round; medians and min–max over the counted rounds.',
+    'The floor is N parallel OpenSSH connections (no multiplexing), each reading the job\'s target files in one command.', '');
+  lines.push('| N | run | rig | Ansible | floor | rig/Ansible | rig/floor |', '|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const fl = median(r.floor);
+    lines.push(`| ${r.n} | changing | ${spread(r.rig.changing)} | ${spread(r.ansible.changing)} | | ${(median(r.rig.changing) / median(r.ansible.changing)).toFixed(3)} (Ansible ${(median(r.ansible.changing) / median(r.rig.changing)).toFixed(1)}× slower) | |`);
+    lines.push(`| ${r.n} | converged | ${spread(r.rig.converged)} | ${spread(r.ansible.converged)} | ${spread(r.floor)} | ${(median(r.rig.converged) / median(r.ansible.converged)).toFixed(3)} (Ansible ${(median(r.ansible.converged) / median(r.rig.converged)).toFixed(1)}× slower) | ${(median(r.rig.converged) / fl).toFixed(2)} |`);
+  }
+  lines.push('', '| N | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|');
+  for (const r of results) lines.push(`| ${r.n} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB |`);
+  if (scaling.length) {
+    lines.push('', '## Scaling: rig converged run', '', '| N | median (3 runs) | per host |', '|---|---|---|');
+    for (const s of scaling) lines.push(`| ${s.n} | ${fmt(median(s.ms))} | ${(median(s.ms) / s.n).toFixed(1)} ms |`);
+  }
+  lines.push('', `Ansible with the mitogen strategy: ${mitogen}`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+async function checkMitogen(): Promise<string> {
+  const r = await timeCommand(['sh', '-c', 'dpkg -s ansible-mitogen >/dev/null 2>&1 && echo installed || (apt-cache policy ansible-mitogen 2>/dev/null | grep -q Candidate && echo available || echo none)']);
+  const s = r.stdout.trim();
+  if (s === 'installed') return 'installed, but not measured by this script yet.';
+  if (s === 'available') return 'Debian has ansible-mitogen, but it was not installed on this machine; not measured.';
+  return 'not measured: Debian\'s `ansible-mitogen` package is not available from this machine\'s package sources.';
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  mkdirSync(WORK, { recursive: true });
+  const results: SizeResult[] = [];
+  for (const n of opts.sizes) results.push(await benchSize(n, opts.runs));
+  const scaling = opts.scaling.length ? await scalingLine(opts.scaling) : [];
+  const text = renderResults(opts, results, scaling, await checkMitogen());
+  writeFileSync(opts.out, text);
+  log(`\n${text}\nwritten to ${opts.out}`);
+}
+
+main().catch((e: unknown) => { process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 1; });
