@@ -70,7 +70,7 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   const re = await runRig(['apply', ...common, 'playbooks/secure-cluster.ts']);
   t.is(re.code, 0, re.stdout);
   for (const h of fleet.hosts) {
-    const r = await execInHost(fleet, h.name, ['sh', '-c', 'for k in $(find / -xdev -name "*.key" -path "*/kubernetes/*" 2>/dev/null) $(find /var/lib/rig/runs -path "*/pre/*" -type f); do echo "$(stat -c %a "$k") $(stat -c %a "$(dirname "$k")") $k"; done']);
+    const r = await execInHost(fleet, h.name, ['sh', '-c', 'for k in $(find /srv /etc /root /var/lib -xdev -name "*.key" -path "*/kubernetes/*" 2>/dev/null) $(find /var/lib/rig/runs -path "*/pre/*" -type f); do echo "$(stat -c %a "$k") $(stat -c %a "$(dirname "$k")") $k"; done']);
     for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
       const [mode, dirMode, path] = line.split(' ');
       t.is(mode, '600', `${h.name}:${path}`);
