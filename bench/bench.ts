@@ -226,9 +226,14 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   mkdirSync(WORK, { recursive: true });
   const results: SizeResult[] = [];
-  for (const n of opts.sizes) results.push(await benchSize(n, opts.runs));
+  const mitogen = await checkMitogen();
+  // Written after each size, so a long run that is stopped still leaves what it measured.
+  for (const n of opts.sizes) {
+    results.push(await benchSize(n, opts.runs));
+    writeFileSync(opts.out, renderResults(opts, results, [], mitogen));
+  }
   const scaling = opts.scaling.length ? await scalingLine(opts.scaling) : [];
-  const text = renderResults(opts, results, scaling, await checkMitogen());
+  const text = renderResults(opts, results, scaling, mitogen);
   writeFileSync(opts.out, text);
   log(`\n${text}\nwritten to ${opts.out}`);
 }
