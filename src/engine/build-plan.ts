@@ -1,5 +1,5 @@
 import type { Change } from '../core/change.ts';
-import { isRigError, PatternError, RigError, ValidationError } from '../errors.ts';
+import { isRigError, PatternError, PlaybookError, RigError, ValidationError } from '../errors.ts';
 import type { FactRequest } from '../facts/fact-request.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
@@ -134,7 +134,10 @@ function annotate(e: unknown, host: string, task: string): RigError {
     if (!e.where.host || !e.where.task) Object.assign(e, { where: { ...e.where, host: e.where.host ?? host, task: e.where.task ?? task } });
     return e;
   }
-  return new RigError(`${(e as Error)?.message ?? String(e)}`, { host, task, cause: e });
+  // A plain exception thrown by playbook code (a props function, a `when`, a module bug): a PLAYBOOK error naming it.
+  return new PlaybookError(`the task threw ${(e as Error)?.name ?? 'an error'}: ${(e as Error)?.message ?? String(e)}`, {
+    host, task, cause: e, hint: 'fix the props function or `when` of this task (a props function runs only where `when` is true)',
+  });
 }
 
 /**
@@ -162,12 +165,13 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
     };
     const runTask = (task: Task, key: string, path: string, handler?: string): void => {
       const r = tasks.resolve(info.index, key, task, path, vars);
-      if (r.error !== undefined) throw annotate(r.error, host.name, path);
+      // `when` first, as in Ansible: a task skipped here may have props that only make sense where it runs.
       if (task.when) {
         let ok: boolean;
         try { ok = task.when({ ...r.ctx, facts: { os: facts.os } }); } catch (e) { throw annotate(e, host.name, path); }
         if (!ok) { outcomes.push({ task: path, status: 'skipped', reason: 'when condition is false', steps: [] }); return; }
       }
+      if (r.error !== undefined) throw annotate(r.error, host.name, path);
       let result;
       try { result = task.module.plan(r.props, facts, r.ctx); } catch (e) { throw annotate(e, host.name, path); }
       if ('noop' in result || result.changes.length === 0) {

@@ -6,6 +6,7 @@ export { template, type TemplateProps } from './template.ts';
 export { line, type LineProps } from './line.ts';
 export { command, type CommandProps } from './command.ts';
 export { service, type ServiceProps } from './service.ts';
+export { packages, type PackageProps } from './package.ts';
 export { wait, type WaitProps } from './wait.ts';
 export { link, type LinkProps } from './link.ts';
 export { flags, type FlagsProps } from './flags.ts';
