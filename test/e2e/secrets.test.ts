@@ -1,5 +1,5 @@
 /**
- * Issue 7, secrets: run secure-cluster (and the audit proxy when present) with --json and on a TTY, capture every
+ * Issue 7, secrets: run secure-cluster and the audit proxy with --json and on a TTY, capture every
  * byte of output and every journal file, and grep for each secret and each private key's base64 body: zero hits.
  * Also: private keys on hosts are 0600 in 0700 directories; journal pre-images are 0600 on controller and hosts.
  */
@@ -50,6 +50,18 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   const rb = await runRig(['rollback', ...common, '--json']);
   outputs.push(rb.stdout, rb.stderr);
   t.is(rb.code, 0, rb.stdout);
+  // The audit proxy too: its server and client keys are issued into the same PKI and must never show.
+  const pjson = await runRig(['plan', ...common, '--json', 'playbooks/audit-proxy.ts']);
+  outputs.push(pjson.stdout, pjson.stderr);
+  t.is(pjson.code, 2, pjson.stdout + pjson.stderr);
+  JSON.parse(pjson.stdout);
+  outputs.push(runOnTty(['apply', ...common, 'playbooks/audit-proxy.ts']));
+  const pshow = await runRig(['show', '--state-dir', stateDir]);
+  outputs.push(pshow.stdout, pshow.stderr);
+  t.regex(pshow.stdout, /kube-audit/);
+  const prb = await runRig(['rollback', ...common, '--json']);
+  outputs.push(prb.stdout, prb.stderr);
+  t.is(prb.code, 0, prb.stdout);
 
   // The secrets: basic-auth passwords and every private key rig issued (and the CA key).
   const secrets: string[] = [];
