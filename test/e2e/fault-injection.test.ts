@@ -59,7 +59,9 @@ for (const point of POINTS) {
       const names = fleet.hosts.map((h) => h.name);
       const victims = fault === 'cut-ssh' ? names.slice(1, 4) : names;
       const before = await Promise.all(names.map(snap));
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/rig.js'), 'apply', ...args(), '--break-lock', '-e', `fault_point=${point}`, PLAYBOOK], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      // One cut run reports in --json (the others in the human recap).
+      const asJson = fault === 'cut-ssh' && point === 'between-writes';
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/rig.js'), 'apply', ...args(), '--break-lock', ...(asJson ? ['--json'] : []), '-e', `fault_point=${point}`, PLAYBOOK], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' } });
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { out += d; });
@@ -77,8 +79,15 @@ for (const point of POINTS) {
       t.not(code, 0, out);
       if (fault === 'cut-ssh') {
         // the cut hosts are reported unreachable, the others finished, and the retry file lists exactly the cut ones
-        for (const v of victims) t.regex(out, new RegExp(`${v}\\s*: .*unreachable=1`), out);
-        for (const n of names.filter((x) => !victims.includes(x))) t.regex(out, new RegExp(`${n}\\s*: .*failed=0 unreachable=0`), out);
+        if (asJson) {
+          const json = JSON.parse(out.slice(out.indexOf('{'))) as { exitCode: number; hosts: Array<{ host: string; status: string; error?: { code: string } }> };
+          t.is(json.exitCode, 1);
+          for (const h of json.hosts) t.is(h.status, victims.includes(h.host) ? 'unreachable' : 'changed', JSON.stringify(h));
+          t.is(json.hosts.length, names.length);
+        } else {
+          for (const v of victims) t.regex(out, new RegExp(`${v}\\s*: .*unreachable=1`), out);
+          for (const n of names.filter((x) => !victims.includes(x))) t.regex(out, new RegExp(`${n}\\s*: .*failed=0 unreachable=0`), out);
+        }
         t.deepEqual(readFileSync(join(stateDir, 'retry'), 'utf8').trim().split('\n').sort(), [...victims].sort());
       }
 
