@@ -7,7 +7,7 @@ PACKAGES=(
   nginx libnginx-mod-http-lua                              # the audit proxy
   openssl                                                  # seed PKI and certificate checks in tests
   ansible hyperfine                                        # the benchmark against Ansible
-  logrotate curl procps psmisc                             # used inside fleet hosts and by tests
+  logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
   git ca-certificates                                      # `npm ci` and clones
 )
 

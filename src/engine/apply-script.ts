@@ -212,15 +212,16 @@ export function lockScript(lock: LockSpec, dir: string = HOST_STATE_DIR): string
   ].join('\n');
 }
 
-/** Lock snippet for the end of a gather script: prints `L ok` or `L held <owner-b64>`, never exits. */
+/** Lock snippet for the end of a gather script: prints `L ok`, `L held <owner-b64>` or `L denied <user>`, never exits. */
 export function gatherLockScript(runId: string, lock: LockSpec): string {
   const q = quoteShell;
   return [
     `RIG_ID=${q(runId)}; RIG_LOCK=${q(`${HOST_STATE_DIR}/lock`)}`,
-    `mkdir -p -m 0700 -- ${q(HOST_STATE_DIR)}`,
+    `mkdir -p -m 0700 -- ${q(HOST_STATE_DIR)} 2>/dev/null`,
     lock.breakStale ? `rm -rf -- "$RIG_LOCK"` : '',
     `if mkdir -m 0700 -- "$RIG_LOCK" 2>/dev/null; then printf '%s' "$RIG_ID" > "$RIG_LOCK/run"; printf '%s' ${q(lock.owner)} > "$RIG_LOCK/owner"; echo 'L ok'`,
     `elif [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ]; then echo 'L ok'`,
+    `elif [ ! -d "$RIG_LOCK" ]; then printf 'L denied %s\\n' "$(id -un)"`,
     `else printf 'L held %s\\n' "$(cat "$RIG_LOCK/owner" 2>/dev/null | rig_b64)"; fi`,
   ].join('\n');
 }

@@ -4,7 +4,7 @@ import type { FactRequest } from '../facts/fact-request.ts';
 import { buildGatherScript } from '../facts/gather-script.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
 import { mergeFactRequests, parseGatherOutput } from '../facts/parse-gather-output.ts';
-import { gatherLockScript, type LockSpec } from './apply-script.ts';
+import { HOST_STATE_DIR, gatherLockScript, type LockSpec } from './apply-script.ts';
 
 /** Run `fn` over items with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -38,6 +38,15 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
     const res = await connector.runScript(script);
     const stdout = res.stdout.toString();
     if (lock) {
+      const denied = /^L denied (\S*)$/m.exec(stdout);
+      if (denied) {
+        return {
+          ok: false, unreachable: false,
+          error: new LockedError(`cannot take the lock in ${HOST_STATE_DIR}/lock as user ${denied[1]}: rig keeps its lock and journal in ${HOST_STATE_DIR}, writable by root only`, {
+            host, hint: 'log in as root, or set ansible_become: true (sudo) for this host',
+          }),
+        };
+      }
       const m = /^L held ?(\S*)$/m.exec(stdout);
       if (m) {
         const owner = Buffer.from(m[1] ?? '', 'base64').toString();
