@@ -36,7 +36,7 @@ test('package props are validated (names, state, unknown props)', (t) => {
 });
 
 test('service: started/stopped converge, restarted/reloaded always act, unknown service is an error', (t) => {
-  const f = (running: boolean, exists = true) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, services: { nginx: { exists, running } } });
+  const f = (running: boolean, exists = true) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, services: { nginx: { name: 'nginx', exists, running } } });
   const svc = service.module;
   t.deepEqual(svc.plan({ name: 'nginx', state: 'started' }, f(true), ctx), { noop: 'nginx is running' });
   const start = svc.plan({ name: 'nginx', state: 'started', validate: ['nginx', '-t'] }, f(false), ctx);
