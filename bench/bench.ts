@@ -137,6 +137,7 @@ async function benchSize(n: number, runs: number): Promise<SizeResult> {
   const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
   try {
     const b = new Bench(fleet);
+    await settle();
     await b.snapshotSeed();
     // Issue the certificates once (rig's PKI); both tools install these same files.
     const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
@@ -176,6 +177,7 @@ async function scalingLine(sizes: number[]): Promise<Array<{ n: number; ms: numb
     const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
     try {
       const b = new Bench(fleet);
+      await settle();
       await b.rig();
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) ms.push((await b.rig()).ms);
@@ -187,6 +189,15 @@ async function scalingLine(sizes: number[]): Promise<Array<{ n: number; ms: numb
 }
 
 function log(s: string): void { process.stdout.write(`${s}\n`); }
+
+/** Wait until the fleet's boot (N sshd + 2N stand-in daemons starting) has calmed down: 1-minute load < cores. */
+async function settle(maxMs = 180_000): Promise<void> {
+  const t0 = Date.now();
+  const load = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  await new Promise((r) => setTimeout(r, 15_000));
+  while (load() > cpus().length && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 5_000));
+  log(`  settled after ${Math.round((Date.now() - t0) / 1000)} s (load ${load()})`);
+}
 
 function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n: number; ms: number[] }>, mitogen: string): string {
   const lines: string[] = [];

@@ -62,7 +62,11 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}) } : undefined;
   session.options.onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
   const locked = new Set<string>();
-  const hostPlans = await mapLimit(hosts, session.forks, async (host): Promise<HostPlan> => {
+  // Two phases: gather every host (network-bound, concurrent), then plan (CPU-bound, synchronous — issuing a
+  // certificate generates a key). Planning while other hosts are still handshaking starved their SSH handshakes
+  // at 50 hosts on 2 cores (timeouts), so no planning starts before the last gather has answered.
+  type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>['facts'] };
+  const gathered = await mapLimit(hosts, session.forks, async (host): Promise<Gathered> => {
     const tasks = new HostTasks(host, input, plays);
     const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined);
     if (!g.ok) {
@@ -75,8 +79,13 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
     }
     if (lockSpec) locked.add(host.name);
     session.options.onEvent?.({ kind: 'host-gathered', host: host.name, ms: g.ms });
+    return { tasks, facts: g.facts };
+  });
+  const hostPlans = gathered.map((x): HostPlan => {
+    if (!('tasks' in x)) return x;
+    const host = x.tasks.host;
     try {
-      return planHost(tasks, g.facts);
+      return planHost(x.tasks, x.facts);
     } catch (e) {
       const err = isRigError(e) ? e : new RigError(String(e), { host: host.name });
       session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: err });
