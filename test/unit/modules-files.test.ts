@@ -99,3 +99,31 @@ test('copy and template: controller files, bytes exact; a missing template varia
   const missing = { ...ctx, vars: { q: 1 } };
   t.throws(() => template.module.plan({ src: 'hostile.hbs', path: HOSTILE }, factsOf({ [HOSTILE]: absent }), missing), { message: /template variable "cluster" is not defined/ });
 });
+
+test('kubeconfig: server, CA and client by path; embedded client keys make the file secret', async (t) => {
+  const { kubeconfig } = await import('../../src/modules/index.ts');
+  const path = '/root/.kube/my config';
+  const byPath = changeOf(plan(kubeconfig, {
+    path, server: 'https://10.0.0.1:6443', clusterName: 'prod', userName: 'system:node:w1',
+    ca: { path: '/srv/kubernetes/ca.crt' }, client: { certPath: '/srv/kubernetes/kubelet.crt', keyPath: '/srv/kubernetes/kubelet.key' },
+  }, { [path]: absent }))!;
+  const text = bytesOf(byPath).toString();
+  t.regex(text, /server: https:\/\/10\.0\.0\.1:6443/);
+  t.regex(text, /certificate-authority: \/srv\/kubernetes\/ca\.crt/);
+  t.regex(text, /client-key: \/srv\/kubernetes\/kubelet\.key/);
+  t.like(byPath['after'], { mode: '0600' });
+  t.falsy(byPath['secret']);
+  const embedded = changeOf(plan(kubeconfig, {
+    path, server: 'https://m:6443', ca: { path: '/ca' }, client: { embed: { certPem: 'CERT', keyPem: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n' } },
+  }, { [path]: absent }))!;
+  t.true(embedded['secret'] as boolean);
+});
+
+test('wait: a URL or a command, with timeout and interval, planned as a wait step', async (t) => {
+  const { wait } = await import('../../src/modules/index.ts');
+  const c = changeOf(plan(wait, { url: 'https://127.0.0.1:6443/version', caFile: '/srv/kubernetes/ca.crt', timeoutSeconds: 30 }, {}))!;
+  t.is(c['kind'], 'wait');
+  t.is(c['timeoutSeconds'], 30);
+  t.true((c['argv'] as string[]).includes('https://127.0.0.1:6443/version'));
+  t.true(wait.module.validate({} as never).length > 0, 'url or argv is required');
+});
