@@ -1,12 +1,13 @@
 /**
  * rig against Ansible on the same fleet, the same job, in one run (issue 8). Not a test: nothing is asserted.
  *
- *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--out FILE]
+ *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--out FILE] [--settle SECONDS] [--fleet-id ID]
  *
  * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
  * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
  * each round re-seeds every host, times the changing run, then the converged run. The floor: N parallel OpenSSH
- * connections each reading the job's target files in one command. rig's runs go through /usr/bin/time for peak RSS
+ * connections each reading the job's target files in one command. Ansible runs twice over: plain and with the
+ * ansible-mitogen strategy (when installed). rig's runs go through /usr/bin/time for peak RSS
  * and `--json --stats` for SSH round trips per host. Results go to bench/RESULTS.md (and the terminal).
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +17,6 @@ import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../test/fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
 
-const FLEET_ID = 60;
 const WORK = join(PROJECT_ROOT, 'bench', '.work');
 const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
 const PLAYBOOK = 'playbooks/secure-cluster.ts';
@@ -26,20 +26,32 @@ const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-p
 const TARGETS = ['/srv/kubernetes/ca.crt', '/srv/kubernetes/server.cert', '/srv/kubernetes/kubelet.crt', '/srv/kubernetes/kube-proxy.crt', '/srv/kubernetes/basic_auth.csv',
   '/var/lib/kubelet/kubeconfig', '/var/lib/kube-proxy/kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
 
-interface Options { readonly sizes: number[]; readonly runs: number; readonly scaling: number[]; readonly out: string }
+interface Options {
+  readonly sizes: number[];
+  readonly runs: number;
+  readonly scaling: number[];
+  readonly out: string;
+  /** Longest wait, in seconds, for the fleet's boot load to settle before measuring (default 180; 0 for smoke runs). */
+  readonly settleSeconds: number;
+  /** Fleet id to bring up (default 60; the test suite's fleets use lower ids). */
+  readonly fleetId: number;
+}
 
 function parseOptions(argv: readonly string[]): Options {
-  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md');
+  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 60;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--scaling') scaling = argv[++i]!.split(',').map(Number);
     else if (a === '--out') out = argv[++i]!;
+    else if (a === '--settle') settleSeconds = Number(argv[++i]);
+    else if (a === '--fleet-id') fleetId = Number(argv[++i]);
     else if (/^\d+$/.test(a)) sizes.push(Number(a));
-    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--out FILE])`);
+    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--out FILE] [--settle SECONDS] [--fleet-id ID])`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  return { sizes: sizes.length ? sizes : [10, 50], runs, scaling, out };
+  if (!(settleSeconds >= 0)) throw new Error('--settle must be a number of seconds');
+  return { sizes: sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId };
 }
 
 interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -93,15 +105,17 @@ class Bench {
     return { ...r, rssKb, ...(roundTrips !== undefined ? { roundTrips } : {}) };
   }
 
-  async ansible(): Promise<Timed> {
+  /** One ansible-playbook run; `mitogen` switches to Debian's ansible-mitogen `mitogen_linear` strategy. */
+  async ansible(mitogen = false): Promise<Timed> {
     const cp = join(WORK, 'cp');
     mkdirSync(cp, { recursive: true });
     const r = await timeCommand(['ansible-playbook', '-i', this.fleet.inventoryPath, '-f', String(this.fleet.hosts.length), ANSIBLE_PLAYBOOK,
       '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`], {
       ...process.env, ANSIBLE_CONFIG: join(PROJECT_ROOT, 'bench', 'ansible', 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True',
       ANSIBLE_SSH_ARGS: `-F ${this.fleet.sshConfigPath} -o ControlMaster=auto -o ControlPersist=300s`, ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
+      ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
     });
-    if (r.code !== 0) throw new Error(`ansible-playbook failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    if (r.code !== 0) throw new Error(`ansible-playbook${mitogen ? ' (mitogen)' : ''} failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
     return r;
   }
 
@@ -128,37 +142,55 @@ interface SizeResult {
   readonly n: number;
   readonly rig: { changing: number[]; converged: number[]; rssKb: number[] };
   readonly ansible: { changing: number[]; converged: number[] };
+  /** Ansible with the mitogen strategy; empty when it was not measured (see `mitogenNote`). */
+  readonly mitogen: { changing: number[]; converged: number[] };
+  readonly mitogenNote: string;
   readonly floor: number[];
   readonly roundTrips: { changing: number; converged: number };
 }
 
-async function benchSize(n: number, runs: number): Promise<SizeResult> {
+type Tool = 'rig' | 'ansible' | 'mitogen';
+
+async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): Promise<SizeResult> {
   log(`\n== N=${n}: fleet up`);
-  const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
+  const fleet = await upFleet({ size: n, id: opts.fleetId, seed: 'full' });
   try {
     const b = new Bench(fleet);
-    await settle();
+    await settle(opts.settleSeconds);
     await b.snapshotSeed();
     // Issue the certificates once (rig's PKI); both tools install these same files.
     const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
     if (plan.code !== 2) throw new Error(`rig plan (issuing the certificates) exited ${plan.code}: ${plan.stderr.slice(-2000)}`);
-    const res: SizeResult = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, floor: [], roundTrips: { changing: 0, converged: 0 } };
+    const res: SizeResult & { mitogenNote: string } = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] },
+      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], roundTrips: { changing: 0, converged: 0 } };
     // Round trips from --stats (one extra, uncounted pair).
     await b.reseed();
     res.roundTrips.changing = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
     res.roundTrips.converged = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
-    for (let round = 0; round <= runs; round++) {
-      const order = round % 2 === 0 ? ['rig', 'ansible'] as const : ['ansible', 'rig'] as const;
+    const tools: Tool[] = ['rig', 'ansible'];
+    if (!mitogenInstalled) res.mitogenNote = 'not installed (`apt-get install ansible-mitogen`); not measured.';
+    else {
+      // Probe once: mitogen supports only some Ansible versions; if it fails here, say so and go on without it.
+      await b.reseed();
+      try { await b.ansible(true); tools.push('mitogen'); } catch (e) {
+        res.mitogenNote = `does not work here: ${(e instanceof Error ? e.message : String(e)).split('\n').filter(Boolean).slice(-3).join(' / ').slice(0, 300)}`;
+        log(`  mitogen: ${res.mitogenNote}`);
+      }
+    }
+    for (let round = 0; round <= opts.runs; round++) {
+      const order = tools.map((_, i) => tools[(i + round) % tools.length]!); // A B C, B C A, C A B, …
+      const label = round ? `round ${round}` : 'warm-up';
       for (const tool of order) {
         await b.reseed();
         if (tool === 'rig') {
           const c = await b.rig(); const v = await b.rig();
           if (round > 0) { res.rig.changing.push(c.ms); res.rig.converged.push(v.ms); res.rig.rssKb.push(c.rssKb, v.rssKb); }
-          log(`  ${round ? `round ${round}` : 'warm-up'} rig      changing ${fmt(c.ms)}, converged ${fmt(v.ms)} (peak RSS ${Math.round(Math.max(c.rssKb, v.rssKb) / 1024)} MB)`);
+          log(`  ${label} rig      changing ${fmt(c.ms)}, converged ${fmt(v.ms)} (peak RSS ${Math.round(Math.max(c.rssKb, v.rssKb) / 1024)} MB)`);
         } else {
-          const c = await b.ansible(); const v = await b.ansible();
-          if (round > 0) { res.ansible.changing.push(c.ms); res.ansible.converged.push(v.ms); }
-          log(`  ${round ? `round ${round}` : 'warm-up'} ansible  changing ${fmt(c.ms)}, converged ${fmt(v.ms)}`);
+          const m = tool === 'mitogen';
+          const c = await b.ansible(m); const v = await b.ansible(m);
+          if (round > 0) { res[tool].changing.push(c.ms); res[tool].converged.push(v.ms); }
+          log(`  ${label} ${tool.padEnd(8)} changing ${fmt(c.ms)}, converged ${fmt(v.ms)}`);
         }
       }
       const f = await b.floor();
@@ -166,24 +198,27 @@ async function benchSize(n: number, runs: number): Promise<SizeResult> {
     }
     return res;
   } finally {
-    await downFleet({ id: FLEET_ID });
+    await downFleet({ id: opts.fleetId });
   }
 }
 
-async function scalingLine(sizes: number[]): Promise<Array<{ n: number; ms: number[] }>> {
+/** rig's converged run at each N; sizes already benched above reuse their counted converged runs (same job, same fleet). */
+async function scalingLine(sizes: number[], benched: readonly SizeResult[], opts: Options): Promise<Array<{ n: number; ms: number[] }>> {
   const out: Array<{ n: number; ms: number[] }> = [];
   for (const n of sizes) {
+    const known = benched.find((r) => r.n === n);
+    if (known) { out.push({ n, ms: known.rig.converged }); continue; }
     log(`\n== scaling N=${n}`);
-    const fleet = await upFleet({ size: n, id: FLEET_ID, seed: 'full' });
+    const fleet = await upFleet({ size: n, id: opts.fleetId, seed: 'full' });
     try {
       const b = new Bench(fleet);
-      await settle();
+      await settle(opts.settleSeconds);
       await b.rig();
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) ms.push((await b.rig()).ms);
       log(`  rig converged ${ms.map(fmt).join(', ')}`);
       out.push({ n, ms });
-    } finally { await downFleet({ id: FLEET_ID }); }
+    } finally { await downFleet({ id: opts.fleetId }); }
   }
   return out;
 }
@@ -191,60 +226,61 @@ async function scalingLine(sizes: number[]): Promise<Array<{ n: number; ms: numb
 function log(s: string): void { process.stdout.write(`${s}\n`); }
 
 /** Wait until the fleet's boot (N sshd + 2N stand-in daemons starting) has calmed down: 1-minute load < cores. */
-async function settle(maxMs = 180_000): Promise<void> {
-  const t0 = Date.now();
+async function settle(maxSeconds: number): Promise<void> {
+  if (maxSeconds === 0) return;
+  const t0 = Date.now(); const maxMs = maxSeconds * 1000;
   const load = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-  await new Promise((r) => setTimeout(r, 15_000));
+  await new Promise((r) => setTimeout(r, Math.min(15_000, maxMs)));
   while (load() > cpus().length && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 5_000));
   log(`  settled after ${Math.round((Date.now() - t0) / 1000)} s (load ${load()})`);
 }
 
-function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n: number; ms: number[] }>, mitogen: string): string {
+const ratio = (rig: number[], other: number[]): string => (other.length ? `${(median(other) / median(rig)).toFixed(1)}×` : '–');
+
+function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n: number; ms: number[] }>): string {
   const lines: string[] = [];
   lines.push('# Benchmark results: rig vs Ansible on the local fleet', '');
   lines.push(`Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
   lines.push(`Command: \`npm run bench -- ${[...opts.sizes, '--runs', opts.runs, ...(opts.scaling.length ? ['--scaling', opts.scaling.join(',')] : [])].join(' ')}\``, '');
   lines.push('Job: `playbooks/secure-cluster.ts` (rig) and `bench/ansible/secure-cluster.yml` (Ansible: file, copy, template, replace, lineinfile,',
-    'service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering). Both install the same certificates',
-    '(issued once by rig\'s PKI before the runs). Every round re-seeds each host (old cluster state) before the changing run; the',
-    'converged run follows it. Tools alternate round by round after one warm-up round; medians and min–max over the counted rounds.',
-    'The floor is N parallel OpenSSH connections (no multiplexing), each reading the job\'s target files in one command.', '');
-  lines.push('| N | run | rig | Ansible | floor | rig/Ansible | rig/floor |', '|---|---|---|---|---|---|---|');
+    'service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering), also run with Debian\'s',
+    'ansible-mitogen `mitogen_linear` strategy. All install the same certificates (issued once by rig\'s PKI before the runs).',
+    'Every run pair re-seeds each host (old cluster state) before the changing run; the converged run follows it. The tools',
+    'rotate round by round after one warm-up round; medians and min–max over the counted rounds. The floor is N parallel',
+    'OpenSSH connections (no multiplexing), each reading the job\'s target files in one command, once per round.', '');
+  lines.push('| N | run | rig | Ansible | Ansible + mitogen | floor | Ansible / rig | mitogen / rig | rig / floor |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const fl = median(r.floor);
-    lines.push(`| ${r.n} | changing | ${spread(r.rig.changing)} | ${spread(r.ansible.changing)} | | ${(median(r.rig.changing) / median(r.ansible.changing)).toFixed(3)} (Ansible ${(median(r.ansible.changing) / median(r.rig.changing)).toFixed(1)}× slower) | |`);
-    lines.push(`| ${r.n} | converged | ${spread(r.rig.converged)} | ${spread(r.ansible.converged)} | ${spread(r.floor)} | ${(median(r.rig.converged) / median(r.ansible.converged)).toFixed(3)} (Ansible ${(median(r.ansible.converged) / median(r.rig.converged)).toFixed(1)}× slower) | ${(median(r.rig.converged) / fl).toFixed(2)} |`);
+    const mit = (xs: number[]): string => (xs.length ? spread(xs) : 'not measured');
+    lines.push(`| ${r.n} | changing | ${spread(r.rig.changing)} | ${spread(r.ansible.changing)} | ${mit(r.mitogen.changing)} | | ${ratio(r.rig.changing, r.ansible.changing)} | ${ratio(r.rig.changing, r.mitogen.changing)} | |`);
+    lines.push(`| ${r.n} | converged | ${spread(r.rig.converged)} | ${spread(r.ansible.converged)} | ${mit(r.mitogen.converged)} | ${spread(r.floor)} | ${ratio(r.rig.converged, r.ansible.converged)} | ${ratio(r.rig.converged, r.mitogen.converged)} | ${(median(r.rig.converged) / median(r.floor)).toFixed(2)} |`);
   }
-  lines.push('', '| N | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|');
-  for (const r of results) lines.push(`| ${r.n} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB |`);
+  lines.push('', '"Ansible / rig" reads "Ansible takes that many times as long as rig".', '');
+  lines.push('| N | counted rounds | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|---|');
+  for (const r of results) lines.push(`| ${r.n} | ${r.rig.converged.length} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB |`);
+  for (const r of results) if (r.mitogenNote) lines.push('', `Ansible with mitogen at N=${r.n}: ${r.mitogenNote}`);
   if (scaling.length) {
-    lines.push('', '## Scaling: rig converged run', '', '| N | median (3 runs) | per host |', '|---|---|---|');
-    for (const s of scaling) lines.push(`| ${s.n} | ${fmt(median(s.ms))} | ${(median(s.ms) / s.n).toFixed(1)} ms |`);
+    lines.push('', '## Scaling: rig converged run', '', '| N | median | runs | per host |', '|---|---|---|---|');
+    for (const s of scaling) lines.push(`| ${s.n} | ${fmt(median(s.ms))} | ${s.ms.length} | ${(median(s.ms) / s.n).toFixed(1)} ms |`);
   }
-  lines.push('', `Ansible with the mitogen strategy: ${mitogen}`, '');
   return `${lines.join('\n')}\n`;
 }
 
-async function checkMitogen(): Promise<string> {
-  const r = await timeCommand(['sh', '-c', 'dpkg -s ansible-mitogen >/dev/null 2>&1 && echo installed || (apt-cache policy ansible-mitogen 2>/dev/null | grep -q Candidate && echo available || echo none)']);
-  const s = r.stdout.trim();
-  if (s === 'installed') return 'installed, but not measured by this script yet.';
-  if (s === 'available') return 'Debian has ansible-mitogen, but it was not installed on this machine; not measured.';
-  return 'not measured: Debian\'s `ansible-mitogen` package is not available from this machine\'s package sources.';
+async function isMitogenInstalled(): Promise<boolean> {
+  return (await timeCommand(['dpkg-query', '-W', '-f=${Status}', 'ansible-mitogen'])).stdout.includes('install ok installed');
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   mkdirSync(WORK, { recursive: true });
   const results: SizeResult[] = [];
-  const mitogen = await checkMitogen();
+  const mitogen = await isMitogenInstalled();
   // Written after each size, so a long run that is stopped still leaves what it measured.
   for (const n of opts.sizes) {
-    results.push(await benchSize(n, opts.runs));
-    writeFileSync(opts.out, renderResults(opts, results, [], mitogen));
+    results.push(await benchSize(n, opts, mitogen));
+    writeFileSync(opts.out, renderResults(opts, results, []));
   }
-  const scaling = opts.scaling.length ? await scalingLine(opts.scaling) : [];
-  const text = renderResults(opts, results, scaling, mitogen);
+  const scaling = opts.scaling.length ? await scalingLine(opts.scaling, results, opts) : [];
+  const text = renderResults(opts, results, scaling);
   writeFileSync(opts.out, text);
   log(`\n${text}\nwritten to ${opts.out}`);
 }
