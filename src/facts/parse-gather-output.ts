@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { InternalError, RemoteCommandError } from '../errors.ts';
 import type { CommandFact, FactRequest, FileFact, OsFact, ServiceFact } from './fact-request.ts';
+import { MAX_CONTENT_BYTES } from './gather-script.ts';
 import { MemoryHostFacts } from './host-facts.ts';
 
 const b64 = (s: string | undefined): Buffer => (s === undefined || s === '.' || s === '-' ? Buffer.alloc(0) : Buffer.from(s, 'base64'));
@@ -13,12 +15,19 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
   const packages = new Map<string, string | undefined>();
   const capabilities = new Map<string, string>();
   const pkgCursor = new Map<number, number>();
+  // The file batch (see gather-script.ts): T/L per file, then Fs, H and B records in order; X = batch failed.
+  const batch = { types: [] as Array<{ i: number; type: FileFact['type'] }>, targets: new Map<number, string>(), stats: [] as string[][],
+    sums: [] as string[], content: undefined as Buffer | undefined, failed: false };
   let done = false;
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
     const f = line.split(' ');
     const tag = f[0];
     if (tag === 'E') { done = true; continue; }
+    if (tag === 'X') { batch.failed = true; continue; }
+    if (tag === 'Fs') { batch.stats.push(f.slice(1)); continue; }
+    if (tag === 'H') { batch.sums.push(f[1] ?? ''); continue; }
+    if (tag === 'B') { batch.content = b64(f[1]); continue; }
     if (tag === 'O') {
       os = {
         hostname: b64(f[1]).toString().trim(), id: f[2] ?? 'unknown', init: f[3] as OsFact['init'],
@@ -39,6 +48,10 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
         ...(f[9] && f[9] !== '-' ? { target: b64(f[9]).toString() } : {}),
       };
       files.set(req.path, fact);
+    } else if (tag === 'T' && req.kind === 'file') {
+      batch.types.push({ i, type: f[2] as FileFact['type'] });
+    } else if (tag === 'L' && req.kind === 'file') {
+      batch.targets.set(i, b64(f[2]).toString());
     } else if (tag === 'C' && req.kind === 'command') {
       commands.set(req.key, { exitCode: Number(f[2]), stdout: b64(f[3]).toString(), stderr: b64(f[4]).toString() });
     } else if (tag === 'S' && req.kind === 'service') {
@@ -57,10 +70,43 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
       host, hint: 'check that the host has a POSIX sh with coreutils (stat, sha256sum, base64)',
     });
   }
+  if (!batch.failed) assembleFileBatch(requests, batch, files, host);
   for (const r of requests) {
     if (r.kind === 'file' && !files.has(r.path)) throw new InternalError(`no answer for file fact ${r.path}`, { host });
   }
   return new MemoryHostFacts({ os, files, commands, services, packages, capabilities });
+}
+
+function assembleFileBatch(requests: readonly FactRequest[], batch: {
+  readonly types: ReadonlyArray<{ i: number; type: FileFact['type'] }>; readonly targets: ReadonlyMap<number, string>;
+  readonly stats: readonly string[][]; readonly sums: readonly string[]; readonly content: Buffer | undefined;
+}, files: Map<string, FileFact>, host: string): void {
+  if (batch.stats.length !== batch.types.length) {
+    throw new RemoteCommandError(`fact gathering returned ${batch.stats.length} file stats for ${batch.types.length} files (truncated answer)`, { host });
+  }
+  let sum = 0; let offset = 0;
+  batch.types.forEach(({ i, type }, k) => {
+    const req = requests[i];
+    if (req?.kind !== 'file') return;
+    const [mode, owner, group, sizeText] = batch.stats[k]!;
+    const size = Number(sizeText);
+    let fact: FileFact = { exists: true, type, mode: mode!, owner: owner!, group: group!, size };
+    if (type === 'symlink') fact = { ...fact, target: batch.targets.get(i) ?? '' };
+    if (type === 'file') {
+      const sha256 = batch.sums[sum++];
+      if (!sha256) throw new RemoteCommandError(`fact gathering returned no checksum for ${req.path} (truncated answer)`, { host });
+      fact = { ...fact, sha256 };
+      if (req.content !== false && size <= MAX_CONTENT_BYTES) {
+        const content = (batch.content ?? Buffer.alloc(0)).subarray(offset, offset + size);
+        offset += size;
+        if (content.length !== size || createHash('sha256').update(content).digest('hex') !== sha256) {
+          throw new RemoteCommandError(`${req.path} changed while rig was reading it`, { host, hint: 'something else is writing to it; run again' });
+        }
+        fact = { ...fact, content };
+      }
+    }
+    files.set(req.path, fact);
+  });
 }
 
 /** Deduplicate fact requests (same file path: keep content if any asks for it). */
