@@ -83,7 +83,8 @@ function handler(scheme, secure) {
 
 function listen(server, host, port, what) {
   server.on('error', (e) => log(`error: ${what} ${host}:${port}: ${e.code ?? ''} ${e.message}`));
-  server.listen(Number(port), host, () => log(`serving ${what} on ${host}:${port}`));
+  // backlog as Go's net.Listen (somaxconn): Node's default 511 overflowed when 200 hosts' agents reconnected at once.
+  server.listen({ port: Number(port), host, backlog: 4096 }, () => log(`serving ${what} on ${host}:${port}`));
 }
 
 const insecurePort = flags.get('insecure-port') ?? '8080';
