@@ -93,8 +93,9 @@ class Bench {
       '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, '-e', 'worker_serial=100%', ...extra, PLAYBOOK];
   }
 
-  async rig(extra: string[] = []): Promise<Timed & { rssKb: number; roundTrips?: number }> {
-    const r = await timeCommand(this.rigArgs('apply', extra), { ...process.env, NO_COLOR: '1', RIG_WORKER_SERIAL: '100%' });
+  /** One `rig apply`; all workers in one batch unless `workerSerial` says otherwise. */
+  async rig(extra: string[] = [], workerSerial = '100%'): Promise<Timed & { rssKb: number; roundTrips?: number }> {
+    const r = await timeCommand(this.rigArgs('apply', extra), { ...process.env, NO_COLOR: '1', RIG_WORKER_SERIAL: workerSerial });
     if (r.code !== 0) throw new Error(`rig apply failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
     let roundTrips: number | undefined;
@@ -115,7 +116,7 @@ class Bench {
       ANSIBLE_SSH_ARGS: `-F ${this.fleet.sshConfigPath} -o ControlMaster=auto -o ControlPersist=300s`, ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
       ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
     });
-    if (r.code !== 0) throw new Error(`ansible-playbook${mitogen ? ' (mitogen)' : ''} failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    if (r.code !== 0) throw new Error(`ansible-playbook${mitogen ? ' (mitogen)' : ''} failed (${r.code}): ${summarizeAnsibleFailure(`${r.stdout}\n${r.stderr}`)}`);
     return r;
   }
 
@@ -173,7 +174,7 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
       // Probe once: mitogen supports only some Ansible versions; if it fails here, say so and go on without it.
       await b.reseed();
       try { await b.ansible(true); tools.push('mitogen'); } catch (e) {
-        res.mitogenNote = `does not work here: ${(e instanceof Error ? e.message : String(e)).split('\n').filter(Boolean).slice(-3).join(' / ').slice(0, 300)}`;
+        res.mitogenNote = `does not work here: ${e instanceof Error ? e.message : String(e)}`;
         log(`  mitogen: ${res.mitogenNote}`);
       }
     }
@@ -213,7 +214,8 @@ async function scalingLine(sizes: number[], benched: readonly SizeResult[], opts
     try {
       const b = new Bench(fleet);
       await settle(opts.settleSeconds);
-      await b.rig();
+      await prepareConverged(b, n);
+      await settle(opts.settleSeconds);
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) ms.push((await b.rig()).ms);
       log(`  rig converged ${ms.map(fmt).join(', ')}`);
@@ -221,6 +223,30 @@ async function scalingLine(sizes: number[], benched: readonly SizeResult[], opts
     } finally { await downFleet({ id: opts.fleetId }); }
   }
   return out;
+}
+
+/** The lines of a failed ansible-playbook run that say why: fatal/ERROR/UNREACHABLE lines and recap lines with failures
+ *  (the last lines alone are usually recap lines of hosts that were fine). */
+function summarizeAnsibleFailure(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = lines.filter((l) => /^(fatal|ERROR|An exception occurred)|UNREACHABLE!|(failed|unreachable)=[1-9]/.test(l) || /^\S+ failed \(\d+\)/.test(l));
+  return (why.length ? why : lines.slice(-3)).slice(0, 6).join(' / ').replace(/\s+/g, ' ').slice(0, 600);
+}
+
+/**
+ * Bring a scaling fleet to the converged state (untimed). From 100 hosts on, workers move in batches of 25: the
+ * changing run restarts 2 stand-in daemons per worker, and 200 hosts restarting 400 Node processes at once on a
+ * 2-core machine delayed the workers' TLS checks past their 60 s wait (an operator would roll a cluster that size in
+ * batches too). Hosts that still fail are retried by running again, at most twice.
+ */
+async function prepareConverged(b: Bench, n: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try { await b.rig([], n >= 100 ? '25' : '100%'); return; } catch (e) {
+      if (attempt === 3) throw e;
+      log(`  preparing the converged state, attempt ${attempt} failed; settling and running again`);
+      await settle(120);
+    }
+  }
 }
 
 function log(s: string): void { process.stdout.write(`${s}\n`); }

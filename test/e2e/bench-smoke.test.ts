@@ -1,0 +1,44 @@
+/**
+ * Issue 8: the benchmark script runs end to end at N=2 (one warm-up round, one counted round) and writes its report.
+ * No timing is asserted: only that every tool ran, the floor was measured, and the report holds what RESULTS.md needs.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/run-rig.ts';
+
+const FLEET_ID = 31;
+
+function runBench(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', join(PROJECT_ROOT, 'bench', 'bench.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, output }));
+  });
+}
+
+const DURATION = String.raw`\d+(?:\.\d)? m?s`;
+const SPREAD = String.raw`${DURATION} \(${DURATION}–${DURATION}\)`;
+
+test('bench at N=2: rig, Ansible (plain and mitogen, or a reason) and the floor measured; report written', async (t) => {
+  t.timeout(8 * 60_000);
+  const out = join(mkdtempSync(join(tmpdir(), 'rig-bench-')), 'RESULTS.md');
+  const r = await runBench(['2', '--runs', '1', '--settle', '0', '--fleet-id', String(FLEET_ID), '--out', out]);
+  t.is(r.code, 0, r.output);
+  const report = readFileSync(out, 'utf8');
+  t.regex(report, /Machine: \d+ cores/);
+  t.regex(report, /Command: `npm run bench -- 2 --runs 1`/);
+  const mitogenCell = String.raw`(?:${SPREAD}|not measured)`;
+  t.regex(report, new RegExp(String.raw`\| 2 \| changing \| ${SPREAD} \| ${SPREAD} \| ${mitogenCell} \| \| \d+\.\d×`), report);
+  t.regex(report, new RegExp(String.raw`\| 2 \| converged \| ${SPREAD} \| ${SPREAD} \| ${mitogenCell} \| ${SPREAD} \| \d+\.\d×.*\| \d+\.\d\d \|`), report);
+  // Round trips come from rig --stats (a real count from the SSH layer), RSS from /usr/bin/time.
+  t.regex(report, /\| 2 \| 1 \| \d+ \/ \d+ \| \d+ MB \|/, report);
+  if (report.includes('| not measured |')) t.regex(report, /Ansible with mitogen at N=2: \S/, 'mitogen not measured, and the report says why');
+  t.regex(r.output, /round 1 rig +changing/);
+  t.regex(r.output, /round 1 ansible +changing/);
+});
