@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { createConnector } from '../connectors/create-connector.ts';
+import { DEFAULT_MAX_HANDSHAKES, HandshakeGate } from '../connectors/handshake-gate.ts';
 import { DEFAULT_STATE_DIR } from '../changelog/journal-store.ts';
 import { UsageError } from '../errors.ts';
 import { Session } from '../engine/run-playbook.ts';
@@ -17,6 +18,8 @@ export interface CommonOptions {
   readonly json?: boolean;
   readonly stats?: boolean;
   readonly forks?: string;
+  /** --max-handshakes. @default DEFAULT_MAX_HANDSHAKES */
+  readonly maxHandshakes?: string;
   readonly breakLock?: boolean;
   readonly color?: boolean;
 }
@@ -35,6 +38,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--json', 'print a machine-readable result on stdout and nothing else')
     .option('--stats', 'print SSH round trips, bytes and time per host')
     .option('--forks <n>', 'hosts handled in parallel', '200')
+    .option('--max-handshakes <n>', 'SSH handshakes in flight at once (a host\'s ConnectTimeout counts from the start of its own)', String(DEFAULT_MAX_HANDSHAKES))
     .option('--break-lock', 'clear a stale lock left on a host by a dead run')
     .addOption(new Option('--no-color', 'disable colors'));
 }
@@ -63,11 +67,15 @@ export async function loadInventoryOption(opts: CommonOptions): Promise<Inventor
 export function createSession(opts: CommonOptions, onEvent?: RunEventListener): Session {
   const forks = Number(opts.forks ?? 200);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${opts.forks}: expected a positive integer`);
+  const maxHandshakes = Number(opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES);
+  if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1) throw new UsageError(`--max-handshakes ${opts.maxHandshakes}: expected a positive integer`);
+  const handshakeGate = new HandshakeGate(maxHandshakes);
   return new Session({
     forks,
     createConnector: (host) => createConnector(host, {
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
       ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+      handshakeGate,
     }),
     ...(onEvent ? { onEvent } : {}),
   });

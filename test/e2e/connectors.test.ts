@@ -69,6 +69,20 @@ test.serial('ProxyJump from the inventory: master1 is reached through worker1', 
   t.true((await conn('master1'))[0]!.startsWith(`${fleet.controllerIp} `));
 });
 
+test.serial('--max-handshakes 1: one handshake at a time, jump hosts included, every host reached', async (t) => {
+  const m = hostOf('master1'); const w1 = hostOf('worker1'); const w2 = hostOf('worker2');
+  const inv = join(work, 'gate.yaml');
+  // master1 and worker2 through worker1: each needs the jump's handshake, then its own, under the single slot
+  writeFileSync(inv, `all:\n  hosts:\n    master1:\n      ansible_host: ${m.ip}\n      ansible_ssh_common_args: '-o ProxyJump=root@${w1.ip}'\n`
+    + `    worker1:\n      ansible_host: ${w1.ip}\n    worker2:\n      ansible_host: ${w2.ip}\n      ansible_ssh_common_args: '-o ProxyJump=root@${w1.ip}'\n`);
+  const r = await runRig(['apply', '-i', inv, '--ssh-config', fleet.sshConfigPath, '--state-dir', join(work, 'state-gate'), '--max-handshakes', '1', '--json', '--stats', PLAYBOOK]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.true((await conn('master1'))[0]!.startsWith(`${w1.ip} `));
+  t.true((await conn('worker2'))[0]!.startsWith(`${w1.ip} `));
+  t.true((await conn('worker1'))[0]!.startsWith(`${fleet.controllerIp} `));
+  t.deepEqual((JSON.parse(r.stdout) as { stats: Array<{ host: string }> }).stats.map((s) => s.host).sort(), ['master1', 'worker1', 'worker2']);
+});
+
 test.serial('ssh-agent is used when no identity file is configured', async (t) => {
   const inv = join(work, 'agent.yaml');
   writeFileSync(inv, `all:\n  hosts:\n    worker2:\n      ansible_host: ${hostOf('worker2').ip}\n`);
