@@ -1,7 +1,7 @@
 /**
  * rig against Ansible on the same fleet, the same job, in one run (issue 8). Not a test: nothing is asserted.
  *
- *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--out FILE] [--settle SECONDS] [--fleet-id ID]
+ *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID]
  *
  * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
  * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
@@ -38,20 +38,22 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 60;
+  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 60; let scalingOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--scaling') scaling = argv[++i]!.split(',').map(Number);
+    else if (a === '--scaling-only') scalingOnly = true;
     else if (a === '--out') out = argv[++i]!;
     else if (a === '--settle') settleSeconds = Number(argv[++i]);
     else if (a === '--fleet-id') fleetId = Number(argv[++i]);
     else if (/^\d+$/.test(a)) sizes.push(Number(a));
-    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--out FILE] [--settle SECONDS] [--fleet-id ID])`);
+    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID])`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!(settleSeconds >= 0)) throw new Error('--settle must be a number of seconds');
-  return { sizes: sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId };
+  if (scalingOnly && !scaling.length) throw new Error('--scaling-only needs --scaling N,N,...');
+  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId };
 }
 
 interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -267,21 +269,24 @@ function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n:
   const lines: string[] = [];
   lines.push('# Benchmark results: rig vs Ansible on the local fleet', '');
   lines.push(`Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
-  lines.push(`Command: \`npm run bench -- ${[...opts.sizes, '--runs', opts.runs, ...(opts.scaling.length ? ['--scaling', opts.scaling.join(',')] : [])].join(' ')}\``, '');
+  const args = opts.sizes.length ? [...opts.sizes, '--runs', opts.runs] : ['--scaling-only'];
+  lines.push(`Command: \`npm run bench -- ${[...args, ...(opts.scaling.length ? ['--scaling', opts.scaling.join(',')] : [])].join(' ')}\``, '');
   lines.push('Job: `playbooks/secure-cluster.ts` (rig) and `bench/ansible/secure-cluster.yml` (Ansible: file, copy, template, replace, lineinfile,',
     'service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering), also run with Debian\'s',
     'ansible-mitogen `mitogen_linear` strategy. All install the same certificates (issued once by rig\'s PKI before the runs).',
     'Every run pair re-seeds each host (old cluster state) before the changing run; the converged run follows it. The tools',
     'rotate round by round after one warm-up round; medians and min–max over the counted rounds. The floor is N parallel',
     'OpenSSH connections (no multiplexing), each reading the job\'s target files in one command, once per round.', '');
-  lines.push('| N | run | rig | Ansible | Ansible + mitogen | floor | Ansible / rig | mitogen / rig | rig / floor |', '|---|---|---|---|---|---|---|---|---|');
+  if (results.length) lines.push('| N | run | rig | Ansible | Ansible + mitogen | floor | Ansible / rig | mitogen / rig | rig / floor |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const mit = (xs: number[]): string => (xs.length ? spread(xs) : 'not measured');
     lines.push(`| ${r.n} | changing | ${spread(r.rig.changing)} | ${spread(r.ansible.changing)} | ${mit(r.mitogen.changing)} | | ${ratio(r.rig.changing, r.ansible.changing)} | ${ratio(r.rig.changing, r.mitogen.changing)} | |`);
     lines.push(`| ${r.n} | converged | ${spread(r.rig.converged)} | ${spread(r.ansible.converged)} | ${mit(r.mitogen.converged)} | ${spread(r.floor)} | ${ratio(r.rig.converged, r.ansible.converged)} | ${ratio(r.rig.converged, r.mitogen.converged)} | ${(median(r.rig.converged) / median(r.floor)).toFixed(2)} |`);
   }
-  lines.push('', '"Ansible / rig" reads "Ansible takes that many times as long as rig".', '');
-  lines.push('| N | counted rounds | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|---|');
+  if (results.length) {
+    lines.push('', '"Ansible / rig" reads "Ansible takes that many times as long as rig".', '');
+    lines.push('| N | counted rounds | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|---|');
+  }
   for (const r of results) lines.push(`| ${r.n} | ${r.rig.converged.length} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB |`);
   for (const r of results) if (r.mitogenNote) lines.push('', `Ansible with mitogen at N=${r.n}: ${r.mitogenNote}`);
   if (scaling.length) {
