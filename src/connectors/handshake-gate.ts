@@ -29,6 +29,6 @@ export class HandshakeGate {
     }
   }
 
-  /** Handshakes in flight now (for tests and --stats). */
+  /** Handshakes in flight now. */
   get active(): number { return this.#active; }
 }

@@ -7,7 +7,7 @@ import { HostKeyError, UnreachableError } from '../errors.ts';
 import type { Host } from '../inventory/types.ts';
 import { quoteArgv } from '../text/shell-quote.ts';
 import type { Connector, ConnectorStats, ExecResult } from './connector.ts';
-import { HandshakeGate } from './handshake-gate.ts';
+import type { HandshakeGate } from './handshake-gate.ts';
 import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
 import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
 
@@ -18,7 +18,7 @@ export interface SshConnectorOptions {
   readonly acceptNewHostKeys?: boolean;
   /** known_hosts files to use instead of the ssh config's / the defaults. */
   readonly knownHostsFiles?: readonly string[];
-  /** Shared by the connectors of a run: how many handshakes may be in flight at once. @default one gate per connector (no limit across hosts) */
+  /** Shared by the connectors of a run: how many handshakes may be in flight at once. @default no limit */
   readonly handshakeGate?: HandshakeGate;
 }
 
@@ -113,8 +113,8 @@ export class SshConnector implements Connector {
     let refused: HostKeyError | undefined;
     const ssh = new NodeSSH();
     try {
-      const gate = this.options.handshakeGate ?? new HandshakeGate();
-      await gate.run(() => ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never));
+      const handshake = () => ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
+      await (this.options.handshakeGate ? this.options.handshakeGate.run(handshake) : handshake());
     } catch (e) {
       if (refused) throw refused;
       const msg = (e as Error).message;

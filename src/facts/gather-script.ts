@@ -34,9 +34,12 @@ if command -v apt-get >/dev/null 2>&1; then rig_pm=apt; elif command -v dnf >/de
 elif command -v yum >/dev/null 2>&1; then rig_pm=yum; else rig_pm=none; fi
 rig_os=unknown; [ -r /etc/os-release ] && rig_os=$(. /etc/os-release && echo "\${ID:-unknown}")
 printf 'O %s %s %s %s %s\n' "$(hostname | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$(id -u)"
+rig_type() {
+  if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
+  elif [ -e "$1" ]; then rig_ty=other; else rig_ty=absent; fi
+}
 rig_file() {
-  if [ -L "$2" ]; then rig_ty=symlink; elif [ -f "$2" ]; then rig_ty=file; elif [ -d "$2" ]; then rig_ty=directory
-  elif [ -e "$2" ]; then rig_ty=other; else printf 'F %s absent\n' "$1"; return 0; fi
+  rig_type "$2"; [ "$rig_ty" = absent ] && { printf 'F %s absent\n' "$1"; return 0; }
   rig_st=$(stat -c '%a %U %G %s' -- "$2") || { printf 'F %s absent\n' "$1"; return 0; }
   set -- "$1" "$2" "$3" $rig_st
   rig_sum=- rig_c=- rig_l=-
@@ -48,8 +51,7 @@ rig_file() {
   printf 'F %s %s %04o %s %s %s %s %s %s\n' "$1" "$rig_ty" "0$4" "$5" "$6" "$7" "$rig_sum" "$rig_c" "$rig_l"
 }
 rig_fq() {
-  if [ -L "$2" ]; then rig_ty=symlink; elif [ -f "$2" ]; then rig_ty=file; elif [ -d "$2" ]; then rig_ty=directory
-  elif [ -e "$2" ]; then rig_ty=other; else printf 'F %s absent\n' "$1"; return 0; fi
+  rig_type "$2"; [ "$rig_ty" = absent ] && { printf 'F %s absent\n' "$1"; return 0; }
   printf 'T %s %s\n' "$1" "$rig_ty"
   rig_k=o; [ "$rig_ty" = file ] && rig_k=f
   printf '%s%s %s %s\n' "$rig_k" "$3" "$1" "$2" >> "$rig_t/q"

@@ -15,9 +15,7 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
   const packages = new Map<string, string | undefined>();
   const capabilities = new Map<string, string>();
   const pkgCursor = new Map<number, number>();
-  // The file batch (see gather-script.ts): T/L per file, then Fs, H and B records in order; X = batch failed.
-  const batch = { types: [] as Array<{ i: number; type: FileFact['type'] }>, targets: new Map<number, string>(), stats: [] as string[][],
-    sums: [] as string[], content: undefined as Buffer | undefined, failed: false };
+  const batch: FileBatch = { types: [], targets: new Map(), stats: [], sums: [], failed: false };
   let done = false;
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
@@ -77,10 +75,23 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
   return new MemoryHostFacts({ os, files, commands, services, packages, capabilities });
 }
 
-function assembleFileBatch(requests: readonly FactRequest[], batch: {
-  readonly types: ReadonlyArray<{ i: number; type: FileFact['type'] }>; readonly targets: ReadonlyMap<number, string>;
-  readonly stats: readonly string[][]; readonly sums: readonly string[]; readonly content: Buffer | undefined;
-}, files: Map<string, FileFact>, host: string): void {
+/** The file batch of a gather script (see gather-script.ts), in the order its records arrived. */
+interface FileBatch {
+  /** `T` records: request index and type of each existing file. */
+  readonly types: Array<{ i: number; type: FileFact['type'] }>;
+  /** `L` records: symlink targets by request index. */
+  readonly targets: Map<number, string>;
+  /** `Fs` records (mode, owner, group, size), one per `T`. */
+  readonly stats: string[][];
+  /** `H` records, one per regular file. */
+  readonly sums: string[];
+  /** The `B` record: requested contents, concatenated. */
+  content?: Buffer;
+  /** `X`: the batch failed and the files came again as full `F` records. */
+  failed: boolean;
+}
+
+function assembleFileBatch(requests: readonly FactRequest[], batch: FileBatch, files: Map<string, FileFact>, host: string): void {
   if (batch.stats.length !== batch.types.length) {
     throw new RemoteCommandError(`fact gathering returned ${batch.stats.length} file stats for ${batch.types.length} files (truncated answer)`, { host });
   }

@@ -2,8 +2,8 @@
 // (first of a comma list; kubelet) or --master (kube-proxy). When --kubeconfig is given, its CA and client
 // certificate/key are used, and its clusters[0].cluster.server is used only if the flag is absent. Every 2 s it calls
 // <url>/version over one kept-alive connection (as a real kubelet holds its connection to the apiserver: a fresh TLS
-// handshake per poll, times 2 daemons per host, saturated a 2-core machine's master at 200 hosts) and appends one line per attempt to /var/log/<name>.log: `<ISO time> GET <url>/version status=<code>`
-// or `... error=<code> <message>`. Problems (bad flags, unreadable files) are logged, never fatal.
+// handshake per poll, times 2 daemons per host, saturated a 2-core machine's master at 200 hosts) and appends one
+// line per attempt to /var/log/<name>.log: `<ISO time> GET <url>/version status=<code>` or `... error=<code> <message>`. Problems (bad flags, unreadable files) are logged, never fatal.
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';

@@ -83,7 +83,7 @@ function handler(scheme, secure) {
 
 function listen(server, host, port, what) {
   server.on('error', (e) => log(`error: ${what} ${host}:${port}: ${e.code ?? ''} ${e.message}`));
-  // backlog as Go's net.Listen (somaxconn): Node's default 511 overflowed when 200 hosts' agents reconnected at once.
+  // backlog as Go's net.Listen (somaxconn), not Node's 511: at 200 hosts, 400 agents and 200 waits may connect at once.
   server.listen({ port: Number(port), host, backlog: 4096 }, () => log(`serving ${what} on ${host}:${port}`));
 }
 
