@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Largest fleet: host addresses stay below .250 (tests use .250 as a never-answering address). */
 export const MAX_FLEET_SIZE = 200;
-export const MAX_FLEET_ID = 200;
+/** Largest fleet id: the third octet of its subnet (10.213.<id>.0/24). */
+export const MAX_FLEET_ID = 250;
 
 /** The project root (two levels above this file). */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');

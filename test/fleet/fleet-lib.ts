@@ -10,7 +10,7 @@
  * covered by an empty tmpfs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -34,7 +34,7 @@ const INSTALL_HINT = 'Run as root on Debian 12 after `bash scripts/install-deps.
 export interface FleetOptions {
   /** Number of hosts, 1..200: host 1 is `master1`, the others `worker1..`. */
   readonly size: number;
-  /** 1..200; distinct ids give distinct bridges, subnets and netns prefixes, so fleets can run in parallel. @default 1 */
+  /** 1..250; distinct ids give distinct bridges, subnets and netns prefixes, so fleets can run in parallel. @default 1 */
   readonly id?: number;
   /** State directory. @default `<project>/.fleet` (id 1) or `<project>/.fleet-<id>` */
   readonly dir?: string;
@@ -102,10 +102,19 @@ export interface ExecResult {
   readonly exitCode: number;
 }
 
+/**
+ * `RIG_FLEET_ID_OFFSET=N` shifts every fleet id by N (e.g. to run a test file in a second checkout while another
+ * checkout runs the same file: both would otherwise use the same bridge and namespaces). Unset in CI.
+ */
+function fleetIdOffset(): number {
+  const v = process.env.RIG_FLEET_ID_OFFSET;
+  return v && /^\d+$/.test(v) ? Number(v) : 0;
+}
+
 function resolveRef(ref: FleetRef): { id: number; dir: string } {
-  const id = ref.id ?? 1;
+  const id = (ref.id ?? 1) + fleetIdOffset();
   if (!Number.isInteger(id) || id < 1 || id > MAX_FLEET_ID) {
-    throw new FleetError(`fleet id must be an integer 1..${MAX_FLEET_ID}, got ${id}`, { hint: 'Pass --id between 1 and 200.' });
+    throw new FleetError(`fleet id must be an integer 1..${MAX_FLEET_ID}, got ${id}`, { hint: `Pass --id between 1 and ${MAX_FLEET_ID}.` });
   }
   return { id, dir: resolve(ref.dir ?? defaultFleetDir(id)) };
 }
@@ -286,6 +295,7 @@ export async function upFleet(options: FleetOptions): Promise<Fleet> {
   }
   const mode = seedModeOf(options.seed);
   await checkFleetPrerequisites();
+  await claimFleetId(id, options.timeoutMs ?? 600_000);
   await teardown(id, dir);
   const layout = layoutFleet(id, size);
   await mkdir(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
@@ -337,6 +347,34 @@ export async function downFleet(ref: FleetRef = {}): Promise<void> {
   await checkFleetPrerequisites();
   await teardown(id, dir);
   await rm(join(dir, 'fleet.json'), { force: true });
+  releaseFleetId(id);
+}
+
+const CLAIMS_DIR = '/run/rig-fleet-claims';
+
+/**
+ * Claim fleet id `id` for this process (`/run/rig-fleet-claims/<id>` holds the claimer's pid): two processes that
+ * bring up the same id (two checkouts running the same test file) take turns instead of tearing down each other's
+ * hosts. A claim whose process is gone is taken over; the claim is released by `downFleet`.
+ */
+async function claimFleetId(id: number, timeoutMs: number): Promise<void> {
+  mkdirSync(CLAIMS_DIR, { recursive: true, mode: 0o700 });
+  const file = join(CLAIMS_DIR, String(id));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { writeFileSync(file, String(process.pid), { flag: 'wx' }); return; } catch { /* held */ }
+    let holder = 0;
+    try { holder = Number(readFileSync(file, 'utf8')); } catch { continue; }
+    if (holder === process.pid) return;
+    if (!holder || !isLive(holder)) { rmSync(file, { force: true }); continue; }
+    if (Date.now() > deadline) throw new FleetError(`fleet id ${id} is in use by process ${holder}`, { hint: 'Wait for it, or set RIG_FLEET_ID_OFFSET to use other ids.' });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function releaseFleetId(id: number): void {
+  const file = join(CLAIMS_DIR, String(id));
+  try { if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true }); } catch { /* none */ }
 }
 
 /** The fleet last brought up with this id/dir (from `<dir>/fleet.json`), e.g. after `npm run fleet -- up`. */
