@@ -83,6 +83,10 @@ export class JournalError extends RigError { override readonly code = 'JOURNAL';
 export class PlanFileError extends RigError { override readonly code = 'PLAN_FILE'; }
 /** Fleet (test infrastructure) problems. */
 export class FleetError extends RigError { override readonly code = 'FLEET'; }
+/** A step or a host script ran past its time limit (derived from the plan); the controller stopped waiting. */
+export class TimeoutError extends RigError { override readonly code = 'TIMEOUT'; }
+/** The run was interrupted (SIGINT/SIGTERM) before this host's work was done. */
+export class InterruptedError extends RigError { override readonly code = 'INTERRUPTED'; }
 /** A bug in rig. */
 export class InternalError extends RigError { override readonly code = 'INTERNAL'; }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync, chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { JournalError } from '../errors.ts';
 import type { Plan } from '../engine/plan-types.ts';
@@ -8,7 +9,8 @@ import type { Plan } from '../engine/plan-types.ts';
 export const DEFAULT_STATE_DIR = '.rig';
 
 export type RunKind = 'apply' | 'rollback';
-export type RunStatus = 'running' | 'ok' | 'failed';
+/** `interrupted`: stopped by SIGINT/SIGTERM (`rig apply` again finishes it, `rig rollback RUN` undoes it). */
+export type RunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
 
 export interface RunMeta {
   readonly id: string;
@@ -23,6 +25,10 @@ export interface RunMeta {
   /** For a rollback: the run it undid. */
   readonly rollbackOf?: string;
   readonly pid: number;
+  /** Host name of the controller that ran it (with `pid`: is the run still alive?). */
+  readonly controller?: string;
+  /** Interrupted by a second signal: stopped at once, host scripts in flight were abandoned. */
+  readonly forced?: boolean;
 }
 
 export interface HostRecap {
@@ -38,7 +44,7 @@ export interface HostRecap {
 export type JournalEvent =
   | { readonly t: 'intent'; readonly host: string; readonly play: number; readonly steps: readonly string[]; readonly at: string }
   | { readonly t: 'step'; readonly host: string; readonly id: string; readonly status: 'done' | 'failed' | 'restored'; readonly after?: string; readonly message?: string }
-  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked'; readonly message?: string };
+  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted'; readonly message?: string };
 
 /** Sortable run id: UTC timestamp + random suffix, e.g. 20261123T011502Z-3f9a. */
 export function newRunId(now = new Date()): string {
@@ -118,9 +124,9 @@ export interface LoadedRun {
 export class JournalStore {
   constructor(readonly stateDir: string = DEFAULT_STATE_DIR) {}
 
-  create(meta: Omit<RunMeta, 'status' | 'startedAt' | 'pid'>): RunJournal {
+  create(meta: Omit<RunMeta, 'status' | 'startedAt' | 'pid' | 'controller'>): RunJournal {
     mkdirSync(join(this.stateDir, 'runs'), { recursive: true, mode: 0o700 });
-    return new RunJournal(this.stateDir, { ...meta, status: 'running', startedAt: new Date().toISOString(), pid: process.pid });
+    return new RunJournal(this.stateDir, { ...meta, status: 'running', startedAt: new Date().toISOString(), pid: process.pid, controller: hostname() });
   }
 
   listRuns(): RunMeta[] {

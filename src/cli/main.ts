@@ -2,10 +2,33 @@ import { Command, CommanderError } from 'commander';
 import { isRigError, RigError } from '../errors.ts';
 import { redactText } from '../core/secret.ts';
 import { registerCommands } from './commands/index.ts';
+import { StopSignal } from '../engine/stop-signal.ts';
+import { INTERRUPTED_EXIT_CODE } from './interrupted-exit-code.ts';
+
+/**
+ * SIGINT/SIGTERM: during apply or rollback the first one stops gracefully (start nothing new, each host finishes
+ * its step in flight, locks released, run journaled `interrupted`); a second one journals the run and exits at once.
+ * Any other command exits at once.
+ */
+function installSignalHandlers(stop: StopSignal): () => void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop.graceful && !stop.requested) {
+      process.stderr.write(`\n${sig}: stopping after the steps in flight; nothing new starts (${sig} again to stop at once)\n`);
+      stop.request();
+      return;
+    }
+    stop.force();
+    process.stderr.write(`\n${sig}: stopped at once${stop.graceful ? '; the run is journaled as interrupted (see `rig log`)' : ''}\n`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => { process.removeListener('SIGINT', onSignal); process.removeListener('SIGTERM', onSignal); };
+}
 
 /**
  * Exit codes: 0 success (plan: nothing to change), 2 plan has changes (plan -detailed-exitcode style),
- * 1 any error or failed/unreachable host. Only this file calls process.exit.
+ * 1 any error or failed/unreachable host, 130 interrupted (SIGINT/SIGTERM). Only this file calls process.exit.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('rig')
@@ -14,14 +37,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   let exitCode = 0;
-  registerCommands(program, (code) => { exitCode = Math.max(exitCode, code); });
+  const stop = new StopSignal();
+  registerCommands(program, (code) => { exitCode = Math.max(exitCode, code); }, stop);
+  const uninstall = installSignalHandlers(stop);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return exitCode;
+    return stop.requested ? INTERRUPTED_EXIT_CODE : exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     printError(e);
-    return 1;
+    return stop.requested ? INTERRUPTED_EXIT_CODE : 1;
+  } finally {
+    uninstall();
   }
 }
 

@@ -15,6 +15,7 @@ export interface SshHostConfig {
   readonly strictHostKeyChecking?: 'yes' | 'no' | 'accept-new' | 'ask' | 'off';
   readonly connectTimeout?: number;
   readonly serverAliveInterval?: number;
+  readonly serverAliveCountMax?: number;
 }
 
 interface Block { readonly patterns: readonly string[]; readonly options: ReadonlyArray<readonly [string, string]> }
@@ -126,6 +127,7 @@ export function resolveSshConfig(text: string, host: string, baseDir = join(home
     ...(strict ? { strictHostKeyChecking: (strict === 'yes' || strict === 'no' || strict === 'accept-new' || strict === 'ask' || strict === 'off' ? strict : 'yes') as SshHostConfig['strictHostKeyChecking'] } : {}),
     ...(seen.has('connecttimeout') ? { connectTimeout: Number(seen.get('connecttimeout')) } : {}),
     ...(seen.has('serveraliveinterval') ? { serverAliveInterval: Number(seen.get('serveraliveinterval')) } : {}),
+    ...(seen.has('serveralivecountmax') ? { serverAliveCountMax: Number(seen.get('serveralivecountmax')) } : {}),
   };
 }
 

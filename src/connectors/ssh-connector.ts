@@ -6,8 +6,9 @@ import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { HostKeyError, UnreachableError } from '../errors.ts';
 import type { Host } from '../inventory/types.ts';
 import { quoteArgv } from '../text/shell-quote.ts';
-import type { Connector, ConnectorStats, ExecResult } from './connector.ts';
+import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
+import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
 import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
 import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
 
@@ -81,7 +82,7 @@ export class SshConnector implements Connector {
       host: ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
       ...(keys[0] ? { privateKey: keys[0] } : {}),
       ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
-      ...(ep.config.serverAliveInterval ? { keepaliveInterval: ep.config.serverAliveInterval * 1000 } : {}),
+      ...keepaliveConnectOptions(resolveKeepalivePolicy(this.host, ep.config)),
       hostVerifier: (key: Buffer): boolean => {
         if (strict === 'no' || strict === 'off') return true;
         const v = verifyHostKey(files, names, ep.port, key);
@@ -152,13 +153,18 @@ export class SshConnector implements Connector {
       this.#ssh = await this.open(target, sock);
       const conn = this.#ssh.connection as Client;
       conn.on('close', () => { this.#lost ??= 'connection closed'; });
-      conn.on('error', (e: Error) => { this.#lost = e.message; });
+      const ka = resolveKeepalivePolicy(h, target.config);
+      conn.on('error', (e: Error & { level?: string }) => {
+        this.#lost = e.level === 'client-timeout'
+          ? `no answer to keepalives for ${ka.intervalSeconds * ka.countMax} s (ServerAliveInterval ${ka.intervalSeconds} × ServerAliveCountMax ${ka.countMax}, ${ka.source === 'default' ? "rig's defaults" : `from the ${ka.source}`})`
+          : e.message;
+      });
       this.stats.connectMs = Date.now() - t0;
     })();
     return this.#connecting;
   }
 
-  async runScript(script: string, options: { readonly become?: boolean; readonly becomeUser?: string } = {}): Promise<ExecResult> {
+  async runScript(script: string, options: RunScriptOptions = {}): Promise<ExecResult> {
     await this.connect();
     const conn = this.#ssh!.connection as Client;
     const become = options.become ?? this.host.become;
@@ -175,13 +181,16 @@ export class SshConnector implements Connector {
         let errText = '';
         let exitCode: number | undefined;
         let signal: string | undefined;
-        stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; });
+        stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d); });
         stream.stderr.on('data', (d: Buffer) => { errText += d.toString(); this.stats.bytesReceived += d.length; });
         stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? undefined; signal = sig; });
         const onConnClose = () => { if (exitCode === undefined) reject(lost(this.#lost ?? 'connection closed')); };
         conn.once('close', onConnClose);
+        const onAbort = () => { stream.close(); reject(options.signal!.reason); };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('close', () => {
           conn.removeListener('close', onConnClose);
+          options.signal?.removeEventListener('abort', onAbort);
           if (exitCode === undefined && signal === undefined && this.#lost) { reject(lost(this.#lost)); return; }
           resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${errText}\nkilled by signal ${signal}` : errText });
         });

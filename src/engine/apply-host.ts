@@ -1,16 +1,21 @@
 import type { Connector } from '../connectors/connector.ts';
-import { DriftError, isRigError, LockedError, RemoteCommandError, RigError, UnreachableError } from '../errors.ts';
+import { DriftError, InterruptedError, isRigError, LockedError, RemoteCommandError, RigError, UnreachableError } from '../errors.ts';
 import type { RunJournal } from '../changelog/journal-store.ts';
-import { buildApplyScript, type LockSpec } from './apply-script.ts';
+import { buildApplyScript, HOST_STATE_DIR, type LockSpec } from './apply-script.ts';
+import { ScriptWatchdog } from './step-time-limit.ts';
+import { buildStopScript } from './stop-marker.ts';
+import type { StopSignal } from './stop-signal.ts';
 import { parseFileSignature } from './file-signature.ts';
 import type { PlanStep } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 
 export interface HostApplyResult {
   readonly host: string;
-  readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked';
+  readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted';
   /** Step ids completed on the host. */
   readonly done: readonly string[];
+  /** Interrupted: the step the script stopped before (it and the later ones did not run). */
+  readonly stoppedBefore?: string;
   readonly error?: RigError;
 }
 
@@ -23,6 +28,10 @@ export interface ApplyHostOptions {
   readonly lock: LockSpec;
   readonly onEvent?: RunEventListener;
   readonly become?: boolean;
+  /** On a stop request, the script is told to stop after its current step (src/engine/stop-marker.ts). */
+  readonly stop?: StopSignal;
+  /** Scale the step and script time limits (tests only). @default 1 */
+  readonly timeLimitScale?: number;
 }
 
 function pathOf(step: PlanStep | undefined): string {
@@ -46,19 +55,11 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
     intentJson: JSON.stringify({ ...intent, steps: o.steps.map((s) => ({ id: s.id, kind: s.change.kind, path: pathOf(s), task: s.change.task })) }),
   });
   const done: string[] = [];
-  let res;
-  try {
-    res = await o.connector.runScript(script, o.become ? { become: true } : undefined);
-  } catch (e) {
-    const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
-    o.journal.append({ t: 'host-end', host, play: o.play, status: 'unreachable', message: error.message });
-    return { host, status: 'unreachable', done, error };
-  }
-  const lines = res.stdout.toString().split('\n');
   const drift: string[] = [];
   let failure: RigError | undefined;
   let status: HostApplyResult['status'] = 'ok';
-  for (const line of lines) {
+  let stoppedBefore: string | undefined;
+  const record = (line: string): void => {
     const f = line.split(' ');
     switch (f[0]) {
       case 'D': {
@@ -96,10 +97,50 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
         status = 'locked';
         break;
       }
+      case 'I': {
+        stoppedBefore = f[1];
+        const step = stoppedBefore ? byId.get(stoppedBefore) : undefined;
+        failure = new InterruptedError(`interrupted: stopped before ${step ? `${step.change.kind} ${pathOf(step)}` : `step ${stoppedBefore}`}`, {
+          host, hint: '`rig apply` again to finish, or `rig rollback` the run to undo it',
+        });
+        status = 'interrupted';
+        break;
+      }
       default:
         break;
     }
+  };
+  // Records are handled as they arrive, so what a host reported before it went silent is journaled too.
+  let partial = '';
+  const feed = (d: Buffer): void => {
+    watchdog.feed(d);
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) record(line);
+  };
+  // Per-step and per-script time limits from the plan (waits included); keepalives catch a silent connection.
+  const abort = new AbortController();
+  const watchdog = new ScriptWatchdog({
+    host, steps: o.steps, onTimeout: (e) => abort.abort(e), ...(o.timeLimitScale ? { scale: o.timeLimitScale } : {}),
+  });
+  const become = o.become ? { become: true } : {};
+  const unStop = o.stop?.onRequest(() => {
+    o.connector.runScript(buildStopScript(o.runId, HOST_STATE_DIR), become).catch(() => undefined);
+  });
+  let res;
+  try {
+    res = await o.connector.runScript(script, { ...become, signal: abort.signal, onStdout: feed });
+  } catch (e) {
+    const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
+    const lostStatus = error.code === 'TIMEOUT' ? 'failed' : 'unreachable';
+    o.journal.append({ t: 'host-end', host, play: o.play, status: lostStatus, message: error.message });
+    return { host, status: lostStatus, done, error };
+  } finally {
+    watchdog.stop();
+    unStop?.();
   }
+  if (partial) record(partial);
+  const lines = res.stdout.toString().split('\n');
   if (drift.length) {
     failure = new DriftError(`host changed since the plan: ${drift.join(', ')}`, { host, hint: 'run `rig plan` again to see the current differences' });
     status = 'drift';
@@ -109,7 +150,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
     status = 'failed';
   }
   o.journal.append({ t: 'host-end', host, play: o.play, status, ...(failure ? { message: failure.message } : {}) });
-  return { host, status, done, ...(failure ? { error: failure } : {}) };
+  return { host, status, done, ...(stoppedBefore ? { stoppedBefore } : {}), ...(failure ? { error: failure } : {}) };
 }
 
 function describeDrift(step: PlanStep | undefined, now: ReturnType<typeof parseFileSignature>): string {

@@ -1,6 +1,7 @@
 import type { Change } from '../core/change.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
 import { signFileState } from './file-signature.ts';
+import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 
 /** Host-side root of rig's state: journals of runs, pre-images, the lock. */
 export const HOST_STATE_DIR = '/var/lib/rig';
@@ -14,8 +15,12 @@ export interface ScriptStep {
 export interface LockSpec {
   /** Take the lock in this script (refuse when held by another run). */
   readonly acquire?: boolean;
-  /** Remove a lock left by another run (`--break-lock`). */
+  /** `--break-lock`: the controller may break a lock held by another run whose process is gone (or on another controller). */
   readonly breakStale?: boolean;
+  /** `--break-lock --force`: break it even when its holder is alive on this controller. */
+  readonly breakLive?: boolean;
+  /** Remove the lock only if its owner text is exactly this (the holder the controller inspected and judged). */
+  readonly breakOwner?: string;
   /** Release the lock at the end of this script (success or failure). */
   readonly release?: boolean;
   /** Text stored in the lock: run id + controller + pid (JSON). */
@@ -187,15 +192,22 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
     }
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);
   }
-  lines.push(restoreFunction(o.steps));
+  lines.push(restoreFunction(o.steps), STOP_CHECK_FUNCTION);
   // Write-ahead: the intent and the pre-images are on the host's disk before the first change.
   lines.push(`mkdir -p -m 0700 -- "$RIG_RUN/pre" && chmod 0700 ${q(dir)} ${q(`${dir}/runs`)} "$RIG_RUN" || rig_fail - 1 'cannot create the journal directory'`);
   lines.push(`( umask 077; base64 -d >> "$RIG_RUN/intent.jsonl" ) ${heredocBase64(Buffer.from(o.intentJson + '\n').toString('base64'))}`);
   for (const [id, path] of preImagePaths(o.steps)) lines.push(`rig_pre ${q(id)} ${q(path)}`);
   lines.push(`sync -- "$RIG_RUN/intent.jsonl" "$RIG_RUN/pre" 2>/dev/null || sync`);
-  for (const s of o.steps) lines.push(stepScript(s));
+  // Between steps: stop here if the controller was interrupted (src/engine/stop-marker.ts).
+  for (const s of o.steps) lines.push(stopCheckLine(s.id), stepScript(s));
   lines.push(`rig_jlog finished${o.lock.release ? '; rig_unlock' : ''}; echo 'Z ok'`);
   return lines.join('\n') + '\n';
+}
+
+/** Break the lock only if it is still held by the owner the controller judged breakable (not a newer run's). */
+function breakOwnerLine(lock: LockSpec): string {
+  if (lock.breakOwner === undefined) return '';
+  return `if [ -d "$RIG_LOCK" ] && [ "$(cat "$RIG_LOCK/owner" 2>/dev/null)" = ${quoteShell(lock.breakOwner)} ]; then rm -rf -- "$RIG_LOCK"; fi`;
 }
 
 /** Lock prologue: `mkdir` is atomic; the lock directory holds `run` (the run id) and `owner` (JSON). */
@@ -206,7 +218,7 @@ export function lockScript(lock: LockSpec, dir: string = HOST_STATE_DIR): string
   const q = quoteShell;
   return [
     `mkdir -p -m 0700 -- ${q(dir)}`,
-    lock.breakStale ? `rm -rf -- "$RIG_LOCK"` : '',
+    breakOwnerLine(lock),
     `if mkdir -m 0700 -- "$RIG_LOCK" 2>/dev/null; then printf '%s' "$RIG_ID" > "$RIG_LOCK/run"; printf '%s' ${q(lock.owner)} > "$RIG_LOCK/owner"`,
     `elif [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" != "$RIG_ID" ]; then printf 'L held %s\\n' "$(cat "$RIG_LOCK/owner" 2>/dev/null | rig_b64)"; exit 4; fi`,
   ].join('\n');
@@ -218,7 +230,7 @@ export function gatherLockScript(runId: string, lock: LockSpec): string {
   return [
     `RIG_ID=${q(runId)}; RIG_LOCK=${q(`${HOST_STATE_DIR}/lock`)}`,
     `mkdir -p -m 0700 -- ${q(HOST_STATE_DIR)} 2>/dev/null`,
-    lock.breakStale ? `rm -rf -- "$RIG_LOCK"` : '',
+    breakOwnerLine(lock),
     `if mkdir -m 0700 -- "$RIG_LOCK" 2>/dev/null; then printf '%s' "$RIG_ID" > "$RIG_LOCK/run"; printf '%s' ${q(lock.owner)} > "$RIG_LOCK/owner"; echo 'L ok'`,
     `elif [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ]; then echo 'L ok'`,
     `elif [ ! -d "$RIG_LOCK" ]; then printf 'L denied %s\\n' "$(id -un)"`,

@@ -5,6 +5,7 @@ import { buildGatherScript } from '../facts/gather-script.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
 import { mergeFactRequests, parseGatherOutput } from '../facts/parse-gather-output.ts';
 import { HOST_STATE_DIR, gatherLockScript, type LockSpec } from './apply-script.ts';
+import { isHolderAlive } from '../changelog/run-liveness.ts';
 
 /** Run `fn` over items with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -29,6 +30,23 @@ export type GatherOutcome =
  * host's lock after reading the facts.
  */
 export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }): Promise<GatherOutcome> {
+  const first = await gatherOnce(connector, requests, lock);
+  // --break-lock: judge the holder on the controller; break only that holder's lock (one more round trip).
+  if (first.ok || !lock?.spec.breakStale || !(first.error instanceof LockedError) || first.heldBy === undefined) return first;
+  const holder = parseLockOwner(first.heldBy);
+  if (isHolderAlive(holder) === true && !lock.spec.breakLive) {
+    return {
+      ok: false, unreachable: false,
+      error: new LockedError(`refusing to break the lock: ${describeHolder(holder)} holds it and its process is alive on this controller`, {
+        host: connector.host.name,
+        hint: 'wait for that run to finish (or stop it with Ctrl-C); --break-lock --force breaks it anyway, and then the two runs can overwrite each other\'s changes',
+      }),
+    };
+  }
+  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } });
+}
+
+async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }): Promise<GatherOutcome & { readonly heldBy?: string }> {
   const t0 = Date.now();
   const host = connector.host.name;
   try {
@@ -50,7 +68,7 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
       const m = /^L held ?(\S*)$/m.exec(stdout);
       if (m) {
         const owner = Buffer.from(m[1] ?? '', 'base64').toString();
-        return { ok: false, unreachable: false, error: describeLock(host, owner) };
+        return { ok: false, unreachable: false, error: describeLock(host, owner), heldBy: owner };
       }
       if (!/^L ok$/m.test(stdout)) {
         return { ok: false, unreachable: false, error: new LockedError(`could not take the lock in /var/lib/rig/lock: ${res.stderr.trim().slice(0, 300)}`, { host }) };
@@ -66,14 +84,20 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
 }
 
 /** Turn a lock owner record into a LockedError naming the run, and whether it looks stale. */
+interface LockOwner { readonly runId?: string; readonly controller?: string; readonly pid?: number; readonly startedAt?: string }
+
+function parseLockOwner(ownerJson: string): LockOwner {
+  try { return JSON.parse(ownerJson) as LockOwner; } catch { return {}; }
+}
+
+function describeHolder(owner: LockOwner): string {
+  return `run ${owner.runId ?? '?'} (pid ${owner.pid ?? '?'} on ${owner.controller ?? '?'}, since ${owner.startedAt ?? '?'})`;
+}
+
 export function describeLock(host: string, ownerJson: string): LockedError {
-  let owner: { runId?: string; controller?: string; pid?: number; startedAt?: string } = {};
-  try { owner = JSON.parse(ownerJson); } catch { /* unknown format */ }
-  let stale = false;
-  if (owner.controller === hostnameOfController() && typeof owner.pid === 'number') {
-    try { process.kill(owner.pid, 0); } catch { stale = true; }
-  }
-  const who = `run ${owner.runId ?? '?'} (pid ${owner.pid ?? '?'} on ${owner.controller ?? '?'}, since ${owner.startedAt ?? '?'})`;
+  const owner = parseLockOwner(ownerJson);
+  const stale = owner.controller !== undefined && isHolderAlive(owner) === false;
+  const who = describeHolder(owner);
   return new LockedError(stale ? `stale lock: ${who} holds the lock but its process is gone` : `locked by ${who}`, {
     host,
     hint: stale ? 'the run that took the lock died; clear it with --break-lock (then consider `rig rollback` of that run)'
@@ -81,5 +105,3 @@ export function describeLock(host: string, ownerJson: string): LockedError {
   });
 }
 
-import { hostname } from 'node:os';
-export function hostnameOfController(): string { return hostname(); }

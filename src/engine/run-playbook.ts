@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Connector } from '../connectors/connector.ts';
 import type { HostRecap, JournalStore, RunJournal, RunKind } from '../changelog/journal-store.ts';
 import { newRunId } from '../changelog/journal-store.ts';
-import { isRigError, RigError } from '../errors.ts';
+import { InterruptedError, isRigError, RigError } from '../errors.ts';
 import type { Host } from '../inventory/types.ts';
 import { buildReleaseScript, type LockSpec } from './apply-script.ts';
 import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
@@ -10,6 +10,7 @@ import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.t
 import { gatherHostFacts, mapLimit } from './gather-facts.ts';
 import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
+import type { StopSignal } from './stop-signal.ts';
 
 export interface SessionOptions {
   readonly createConnector: (host: Host) => Connector;
@@ -38,6 +39,8 @@ export interface PlanRunOptions {
   /** Take each host's lock during gathering (apply). */
   readonly lock?: boolean;
   readonly breakLock?: boolean;
+  /** With breakLock: also break a lock whose holder is alive on this controller. @default false */
+  readonly force?: boolean;
 }
 
 export interface PlanRunResult {
@@ -59,7 +62,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   const plays = selectPlays(input);
   const names = [...new Set(plays.flatMap((p) => p.hostNames))];
   const hosts = names.map((n) => input.inventory.getHost(n));
-  const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}) } : undefined;
+  const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}), ...(options.breakLock && options.force ? { breakLive: true } : {}) } : undefined;
   session.options.onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
   const locked = new Set<string>();
   // Two phases: gather every host (network-bound, concurrent), then plan (CPU-bound, synchronous — issuing a
@@ -113,7 +116,8 @@ export function errorRecord(e: RigError): NonNullable<HostPlan['error']> {
 
 export interface HostOutcome {
   readonly host: string;
-  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable';
+  /** `interrupted`: a stop was requested before every step of the host ran. */
+  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'interrupted';
   readonly recap: HostRecap;
   readonly error?: RigError | { readonly code: string; readonly message: string };
   readonly done: readonly string[];
@@ -124,6 +128,8 @@ export interface ApplyRunResult {
   readonly outcomes: readonly HostOutcome[];
   /** True when any host failed or was unreachable. */
   readonly failed: boolean;
+  /** True when a stop was requested (SIGINT/SIGTERM) during the run. */
+  readonly interrupted: boolean;
 }
 
 export interface ApplyRunOptions {
@@ -134,6 +140,8 @@ export interface ApplyRunOptions {
   readonly locked: ReadonlySet<string>;
   readonly hosts: ReadonlyMap<string, Host>;
   readonly rollbackOf?: string;
+  /** Graceful stop: start nothing new, let each host finish its step in flight; a forced stop journals at once. */
+  readonly stop?: StopSignal;
 }
 
 function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
@@ -173,13 +181,20 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   const lastPlay = new Map<string, number>();
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
   let aborted = false;
+  const stopped = (): boolean => o.stop?.requested === true;
+  // A forced stop (second signal): journal the run as interrupted now, synchronously; the process exits next.
+  const unForce = o.stop?.onForce(() => {
+    journal.writeMeta({ ...journal.meta, status: 'interrupted', finishedAt: new Date().toISOString(), forced: true });
+  });
   for (const play of plan.plays) {
-    if (aborted) break;
+    if (aborted || stopped()) break;
     for (const [bi, batch] of play.batches.entries()) {
+      if (stopped()) break;
       const todo = batch.filter((n) => !dead.has(n) && (hostPlans.get(n)?.plays.find((p) => p.play === play.index)?.steps.length ?? 0) > 0);
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
-      const results: HostApplyResult[] = await mapLimit(todo, session.forks, async (name) => {
+      const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
+        if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
         const steps = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!.steps;
         session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length });
@@ -188,6 +203,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
           lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
           ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
           ...(play.become ?? host.become ? { become: true } : {}),
+          ...(o.stop ? { stop: o.stop } : {}),
         });
         if (r.status === 'ok') {
           lockedNow.add(name);
@@ -201,7 +217,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       });
       let failedInBatch = 0;
       for (const r of results) {
-        if (r.status === 'ok') continue;
+        if (!r || r.status === 'ok' || r.status === 'interrupted') continue;
         failedInBatch++;
         const error = r.error ?? new RigError('failed', { host: r.host });
         dead.set(r.host, { status: r.status === 'unreachable' ? 'unreachable' : 'failed', error });
@@ -216,17 +232,25 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     if (!host) return;
     try { await session.connector(host).runScript(buildReleaseScript(o.runId)); } catch { /* reported already or unreachable */ }
   });
+  unForce?.();
+  const interrupted = stopped();
   const outcomes: HostOutcome[] = plan.hosts.map((h) => {
     const d = done.get(h.host)!;
     const death = dead.get(h.host);
     const recap = recapOf(h, d, death?.status === 'failed', death?.status === 'unreachable', death?.error.message);
+    const left = interrupted && !death && h.plays.some((p) => p.steps.some((st) => !d.has(st.id)));
+    if (left) {
+      if (!h.plays.some((p) => p.steps.some((st) => d.has(st.id)))) journal.append({ t: 'host-end', host: h.host, play: -1, status: 'interrupted', message: 'not started' });
+      const error = new InterruptedError('interrupted: some steps did not run', { host: h.host, hint: '`rig apply` again to finish, or `rig rollback` the run to undo it' });
+      return { host: h.host, status: 'interrupted', recap, done: [...d], error };
+    }
     const status: HostOutcome['status'] = death ? death.status : recap.changed > 0 ? 'changed' : 'ok';
     return { host: h.host, status, recap, done: [...d], ...(death ? { error: death.error } : {}) };
   });
   const failed = outcomes.some((x) => x.status === 'failed' || x.status === 'unreachable') || aborted;
   journal.writeMeta({
-    ...journal.meta, status: failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
+    ...journal.meta, status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
     recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
   });
-  return { runId: o.runId, outcomes, failed };
+  return { runId: o.runId, outcomes, failed, interrupted };
 }

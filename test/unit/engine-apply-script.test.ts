@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Change, WriteFileChange } from '../../src/core/change.ts';
 import { buildApplyScript, type ScriptStep } from '../../src/engine/apply-script.ts';
 import { signFileState } from '../../src/engine/file-signature.ts';
+import { buildStopScript, STOPPED_EXIT_CODE } from '../../src/engine/stop-marker.ts';
 import { buildGatherScript } from '../../src/facts/gather-script.ts';
 import { parseGatherOutput } from '../../src/facts/parse-gather-output.ts';
 
@@ -96,7 +97,11 @@ test('lock held by another run refuses; same run passes', (t) => {
   const m = /^L held (\S+)$/m.exec(second.stdout.toString());
   t.is(Buffer.from(m![1]!, 'base64').toString(), '{"runId":"A"}');
   t.is(readFileSync(p, 'utf8'), '1');
-  const broken = runSh(buildApplyScript({ runId: 'B', steps: [{ id: '0.0', change: writeChange(p, '2') }], intentJson: '{}', lock: { acquire: true, breakStale: true, release: true, owner: '{}' }, stateDir: state }));
+  // --break-lock breaks only the holder the controller inspected: another owner text leaves the lock alone.
+  const notThatOne = runSh(buildApplyScript({ runId: 'B', steps: [{ id: '0.0', change: writeChange(p, '2') }], intentJson: '{}', lock: { acquire: true, breakStale: true, breakOwner: '{"runId":"C"}', release: true, owner: '{}' }, stateDir: state }));
+  t.is(notThatOne.status, 4);
+  t.is(readFileSync(p, 'utf8'), '1');
+  const broken = runSh(buildApplyScript({ runId: 'B', steps: [{ id: '0.0', change: writeChange(p, '2') }], intentJson: '{}', lock: { acquire: true, breakStale: true, breakOwner: '{"runId":"A"}', release: true, owner: '{}' }, stateDir: state }));
   t.is(broken.status, 0);
   t.is(readFileSync(p, 'utf8'), '2');
 });
@@ -109,4 +114,35 @@ test('signature computed on the host equals the controller signature', (t) => {
   const s = stateOf(p);
   t.is(s.mode, '0600');
   t.is(signFileState(s), `file 0600 root root ${sha('hello')}`);
+});
+
+test('a stop marker created while a step runs: that step finishes, the next does not start, the lock is released', (t) => {
+  const { dir, state } = setup();
+  const a = join(dir, 'a'); const b = join(dir, 'b'); const gate = join(dir, 'gate');
+  writeFileSync(a, 'a0'); writeFileSync(b, 'b0');
+  const hold: Change = { kind: 'run-command', argv: ['sh', '-c', `touch "$1.in"; while [ ! -e "$1" ]; do sleep 0.05; done`, 'sh', gate], task: 't', reason: 'r' } as Change;
+  const steps: ScriptStep[] = [{ id: '0.0', change: writeChange(a, 'a1') }, { id: '0.1', change: hold }, { id: '0.2', change: writeChange(b, 'b1') }];
+  const script = buildApplyScript({ runId: 'S', steps, intentJson: '{}', lock, stateDir: state });
+  const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stdin.end(script);
+  return new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (!existsSync(`${gate}.in`)) return;
+      clearInterval(poll);
+      execFileSync('sh', ['-s'], { input: buildStopScript('S', state) });
+      writeFileSync(gate, '');
+    }, 20);
+    child.on('close', (code) => {
+      t.is(code, STOPPED_EXIT_CODE);
+      t.regex(out, /^D 0\.1 -$/m, 'the step in flight finished');
+      t.regex(out, /^I 0\.2$/m);
+      t.is(readFileSync(a, 'utf8'), 'a1');
+      t.is(readFileSync(b, 'utf8'), 'b0', 'nothing new started');
+      t.false(existsSync(join(state, 'lock')), 'the lock is released');
+      t.regex(readFileSync(join(state, 'runs', 'S', 'journal.log'), 'utf8'), /interrupted before 0\.2/);
+      resolve();
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { StopSignal } from '../../engine/stop-signal.ts';
 import { register as registerRun } from './run-commands.ts';
 import { register as registerJournal } from './journal-commands.ts';
 import { register as registerInventory } from './inventory-command.ts';
@@ -7,11 +8,12 @@ import { register as registerInventory } from './inventory-command.ts';
 export type SetExitCode = (code: number) => void;
 
 /**
- * Each command lives in its own file under src/cli/commands/ and exports `register(program, setExitCode)`.
+ * Each command lives in its own file under src/cli/commands/ and exports `register(program, setExitCode, stop)`;
+ * `stop` is the process's SIGINT/SIGTERM state (apply and rollback stop gracefully on it).
  * Add new commands to this list.
  */
-export function registerCommands(program: Command, setExitCode: SetExitCode): void {
-  registerRun(program, setExitCode);
-  registerJournal(program, setExitCode);
+export function registerCommands(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
+  registerRun(program, setExitCode, stop);
+  registerJournal(program, setExitCode, stop);
   registerInventory(program, setExitCode);
 }

@@ -12,18 +12,23 @@ import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
 import { releaseLocks, reporterFor } from './run-commands.ts';
 import type { SetExitCode } from './index.ts';
+import type { StopSignal } from '../../engine/stop-signal.ts';
+import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { renderInterrupted } from '../render-interrupt.ts';
+import { describeRunStatus } from '../../changelog/run-liveness.ts';
 
 interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 
-export function register(program: Command, setExitCode: SetExitCode): void {
+export function register(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
   addRunOptions(program.command('rollback')
     .description('undo a run (default: the last one): restore files byte for byte, remove created files, re-run its handlers')
     .argument('[run]', 'run id (or a unique prefix); see `rig log`')
     .option('--check', 'only show what the rollback would do (exit 2 if something would change)')
-    .option('--force', 'restore files even if they changed since the run'))
+    .option('--force', 'restore files even if they changed since the run; with --break-lock, break a live run\'s lock too'))
     .action(async (runArg: string | undefined, opts: RollbackOptions) => {
+      if (!opts.check) stop.enableGraceful();
       const t0 = Date.now();
       const color = useColor(opts);
       const store = new JournalStore(opts.stateDir);
@@ -36,7 +41,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
       const runId = newRunId();
-      const lock = opts.check ? undefined : { runId, spec: { acquire: true, owner: lockOwner(runId), ...(opts.breakLock ? { breakStale: true } : {}) } };
+      const lock = opts.check ? undefined : { runId, spec: { acquire: true, owner: lockOwner(runId), ...(opts.breakLock ? { breakStale: true } : {}), ...(opts.breakLock && opts.force ? { breakLive: true } : {}) } };
       const locked = new Set<string>();
       try {
         const hostPlans: HostPlan[] = [];
@@ -73,23 +78,31 @@ export function register(program: Command, setExitCode: SetExitCode): void {
           setExitCode(code);
           return;
         }
+        if (stop.requested) {
+          await releaseLocks(session, inventory, locked, runId);
+          out('interrupted before anything was restored: nothing changed, locks released');
+          setExitCode(INTERRUPTED_EXIT_CODE);
+          return;
+        }
         if (!opts.json) out(renderPlan(plan, { color }));
         const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
-        const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id });
+        const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id, stop });
         await reporter.flush();
+        const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         const stats = collectStats(session);
         if (opts.json) {
           out(redactText(JSON.stringify({
-            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: result.failed ? 1 : 0, plan: planToJson(plan, false),
+            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
             hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
             ...(opts.stats ? { stats } : {}),
           }, null, 2)));
         } else {
           out(renderRecap(result, color));
-          out(`rollback ${runId} of run ${run.meta.id} journaled; undo it with: rig rollback ${runId}`);
+          out(result.interrupted ? renderInterrupted(plan, result, `rig rollback ${run.meta.id} (again)`)
+            : `rollback ${runId} of run ${run.meta.id} journaled; undo it with: rig rollback ${runId}`);
           if (opts.stats) out(renderStats(stats, Date.now() - t0));
         }
-        setExitCode(result.failed ? 1 : 0);
+        setExitCode(code);
       } finally {
         await session.close();
       }
@@ -100,15 +113,17 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
     .option('--json', 'machine-readable output')
     .action((opts: { stateDir: string; json?: boolean }) => {
-      const runs = new JournalStore(opts.stateDir).listRuns();
+      const store = new JournalStore(opts.stateDir);
+      // A run whose controller process is gone is shown as died, never as running.
+      const runs = store.listRuns().map((r) => ({ ...r, ...describeRunStatus(r, () => store.load(r.id).events) }));
       if (opts.json) { out(JSON.stringify(runs, null, 2)); return; }
       if (!runs.length) { out(`no runs recorded in ${opts.stateDir}`); return; }
-      out('RUN                      KIND      STATUS   STARTED                   HOSTS  CHANGED  FAILED  PLAYBOOK');
+      out('RUN                      KIND      STATUS      STARTED                   HOSTS  CHANGED  FAILED  PLAYBOOK');
       for (const r of runs) {
         const recap = Object.values(r.recap ?? {});
         const changed = recap.filter((x) => x.changed > 0).length;
         const failed = recap.filter((x) => x.failed > 0 || x.unreachable).length;
-        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(8)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}`);
+        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(11)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}${r.diedState ? ` [${r.diedState}]` : ''}`);
       }
     });
 
@@ -121,11 +136,12 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {
       const run = new JournalStore(opts.stateDir).load(runArg);
       if (opts.json) {
-        out(redactText(JSON.stringify({ meta: run.meta, plan: planToJson(run.plan, false), events: run.events }, null, 2)));
+        out(redactText(JSON.stringify({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }, null, 2)));
         return;
       }
       const color = opts.color !== false && process.stdout.isTTY === true;
-      out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${run.meta.status}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
+      const st = describeRunStatus(run.meta, () => run.events);
+      out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${st.status}${st.diedState ? ` [${st.diedState}]` : ''}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
       out(renderPlan(run.plan, {
         color,
         before: (host, step) => {

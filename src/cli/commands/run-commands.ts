@@ -16,8 +16,12 @@ import { planToJson, renderPlan } from '../render-plan.ts';
 import { ListrReporter } from '../listr-reporter.ts';
 import { collectStats, createPlainReporter, renderRecap, renderStats, type Reporter } from '../reporter.ts';
 import type { SetExitCode } from './index.ts';
+import type { StopSignal } from '../../engine/stop-signal.ts';
+import { renderInterrupted } from '../render-interrupt.ts';
+import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 
 export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -71,7 +75,7 @@ function finishOutput(opts: CommonOptions, session: Session, t0: number, json: R
   if (opts.stats) out(renderStats(stats, Date.now() - t0));
 }
 
-export function register(program: Command, setExitCode: SetExitCode): void {
+export function register(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
   addRunOptions(program.command('plan')
     .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error)')
     .argument('<playbook>', 'playbook file (playbooks/*.ts)')
@@ -98,8 +102,10 @@ export function register(program: Command, setExitCode: SetExitCode): void {
   addRunOptions(program.command('apply')
     .description('plan, then apply and journal the changes (or apply a saved plan exactly); exit 1 if any host failed')
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
-    .option('-v, --verbose', 'show unchanged and skipped tasks too'))
-    .action(async (target: string, opts: PlanCommandOptions) => {
+    .option('-v, --verbose', 'show unchanged and skipped tasks too')
+    .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller'))
+    .action(async (target: string, opts: ApplyCommandOptions) => {
+      stop.enableGraceful();
       const t0 = Date.now();
       const color = useColor(opts);
       const store = new JournalStore(opts.stateDir);
@@ -118,9 +124,16 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         } else {
           const prepared = await preparePlanInput(target, opts);
           inventory = prepared.inventory;
-          const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true });
+          const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true, ...(opts.force ? { force: true } : {}) });
           await reporter.flush();
           plan = r.plan; runId = r.runId; locked = r.locked;
+          if (stop.requested) {
+            await releaseLocks(session, inventory, locked, runId);
+            const msg = 'interrupted before anything was applied: nothing changed, locks released';
+            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: msg }, [msg]);
+            setExitCode(INTERRUPTED_EXIT_CODE);
+            return;
+          }
           const broken = plan.hosts.filter((h) => h.error);
           if (broken.length) {
             // Bad input: change nothing anywhere.
@@ -134,14 +147,17 @@ export function register(program: Command, setExitCode: SetExitCode): void {
         }
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
-        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts });
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
         await reporter.flush();
         writeRetry(opts.stateDir, result);
+        const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         finishOutput(opts, session, t0, {
-          command: 'apply', runId, exitCode: result.failed ? 1 : 0, plan: planToJson(plan, false),
+          command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
           hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
-        }, [renderRecap(result, color), `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
-        setExitCode(result.failed ? 1 : 0);
+        }, [renderRecap(result, color), result.interrupted
+          ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
+          : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
+        setExitCode(code);
       } finally {
         await session.close();
       }

@@ -1,0 +1,39 @@
+import test from 'ava';
+import { DEFAULT_SERVER_ALIVE_COUNT_MAX, DEFAULT_SERVER_ALIVE_INTERVAL, keepaliveConnectOptions, resolveKeepalivePolicy } from '../../src/connectors/keepalive-policy.ts';
+import { resolveSshConfig } from '../../src/connectors/ssh-config.ts';
+import type { Host } from '../../src/inventory/types.ts';
+import { scriptTimeLimitSeconds, stepTimeLimitSeconds, WAIT_SLACK_SECONDS } from '../../src/engine/step-time-limit.ts';
+import type { Change } from '../../src/core/change.ts';
+
+const host = (vars: Record<string, unknown> = {}): Host => ({ name: 'h', address: 'h', groups: ['all'], vars });
+
+test('keepalives are on by default with rig\'s interval and count', (t) => {
+  const p = resolveKeepalivePolicy(host(), resolveSshConfig('', 'h'));
+  t.deepEqual(p, { intervalSeconds: DEFAULT_SERVER_ALIVE_INTERVAL, countMax: DEFAULT_SERVER_ALIVE_COUNT_MAX, source: 'default' });
+  // ssh2 gives up at keepalive countMax+1: count - 1 makes the bound interval × count, like OpenSSH
+  t.deepEqual(keepaliveConnectOptions(p), { keepaliveInterval: DEFAULT_SERVER_ALIVE_INTERVAL * 1000, keepaliveCountMax: DEFAULT_SERVER_ALIVE_COUNT_MAX - 1 });
+});
+
+test('ssh_config ServerAliveInterval / ServerAliveCountMax override the defaults (first obtained value wins)', (t) => {
+  const cfg = resolveSshConfig('Host h\n  ServerAliveInterval 7\n  ServerAliveCountMax 2\nHost *\n  ServerAliveInterval 30\n', 'h');
+  t.deepEqual(resolveKeepalivePolicy(host(), cfg), { intervalSeconds: 7, countMax: 2, source: 'ssh_config' });
+  const off = resolveSshConfig('Host *\n  ServerAliveInterval 0\n', 'h');
+  t.deepEqual(keepaliveConnectOptions(resolveKeepalivePolicy(host(), off)), {}, 'ServerAliveInterval 0 turns them off, as in OpenSSH');
+});
+
+test('the inventory\'s ssh args override ssh_config, like -o on the ssh command line', (t) => {
+  const cfg = resolveSshConfig('Host h\n  ServerAliveInterval 7\n  ServerAliveCountMax 2\n', 'h');
+  const p = resolveKeepalivePolicy(host({ ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o ServerAliveInterval=3 -oServerAliveCountMax 4' }), cfg);
+  t.deepEqual(p, { intervalSeconds: 3, countMax: 4, source: 'inventory' });
+  const extra = resolveKeepalivePolicy(host({ ansible_ssh_common_args: '-o ServerAliveInterval=3', ansible_ssh_extra_args: '-o ServerAliveInterval=9' }), cfg);
+  t.is(extra.intervalSeconds, 9, 'extra args come last on the command line');
+  t.is(extra.countMax, 2);
+});
+
+test('time limits come from the plan: a wait\'s own timeout counts, a script\'s limit is the sum of its steps\'', (t) => {
+  const wait = { kind: 'wait', argv: ['true'], timeoutSeconds: 300, intervalSeconds: 2, description: 'x', task: 't', reason: 'r' } as unknown as Change;
+  const cmd = { kind: 'run-command', argv: ['true'], task: 't', reason: 'r' } as unknown as Change;
+  t.is(stepTimeLimitSeconds(wait), 300 + 2 + WAIT_SLACK_SECONDS);
+  t.true(stepTimeLimitSeconds(cmd) > 0);
+  t.true(scriptTimeLimitSeconds([wait, cmd]) > stepTimeLimitSeconds(wait) + stepTimeLimitSeconds(cmd));
+});
