@@ -3,6 +3,7 @@
  * started in the background: shared by the silent-host and interrupt tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { execInHost, type Fleet } from '../fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from './run-rig.ts';
@@ -46,6 +47,6 @@ export function startRig(args: readonly string[]): BackgroundRig {
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const exited = new Promise<number>((r) => child.on('close', (c, sig) => r(c ?? (sig ? 128 + (sig === 'SIGKILL' ? 9 : 15) : -1))));
+  const exited = new Promise<number>((r) => child.on('close', (c, sig) => r(c ?? (sig ? 128 + constants.signals[sig] : -1))));
   return { child, exited, output: () => out };
 }
