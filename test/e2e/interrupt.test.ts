@@ -25,7 +25,13 @@ test.before(async () => {
   fleet = await upFleet({ size: 4, id: FLEET_ID, seed: 'files' });
   names = fleet.hosts.map((h) => h.name);
 });
-test.beforeEach(() => { stateDir = mkdtempSync(join(tmpdir(), 'rig-interrupt-')); });
+test.beforeEach(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'rig-interrupt-'));
+  // each test on its own: no hold point or lock left by an earlier test that failed
+  await releaseHold(fleet);
+  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(names.map((h) => execInHost(fleet, h, ['rm', '-rf', LOCK])));
+});
 test.after.always(async () => { await downFleet({ id: FLEET_ID }); });
 
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir];

@@ -58,7 +58,7 @@ async function preparePlanInput(playbookFile: string, opts: CommonOptions): Prom
 }
 
 function writeRetry(stateDir: string, result: ApplyRunResult): void {
-  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable').map((o) => o.host);
+  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted').map((o) => o.host);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, 'retry');
   if (failed.length) writeFileSync(file, failed.join('\n') + '\n');
