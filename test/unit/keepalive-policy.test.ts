@@ -2,7 +2,7 @@ import test from 'ava';
 import { DEFAULT_SERVER_ALIVE_COUNT_MAX, DEFAULT_SERVER_ALIVE_INTERVAL, keepaliveConnectOptions, resolveKeepalivePolicy } from '../../src/connectors/keepalive-policy.ts';
 import { resolveSshConfig } from '../../src/connectors/ssh-config.ts';
 import type { Host } from '../../src/inventory/types.ts';
-import { scriptTimeLimitSeconds, stepTimeLimitSeconds, WAIT_SLACK_SECONDS } from '../../src/engine/step-time-limit.ts';
+import { ScriptWatchdog, scriptTimeLimitSeconds, stepTimeLimitSeconds, WAIT_SLACK_SECONDS } from '../../src/engine/step-time-limit.ts';
 import type { Change } from '../../src/core/change.ts';
 
 const host = (vars: Record<string, unknown> = {}): Host => ({ name: 'h', address: 'h', groups: ['all'], vars });
@@ -36,4 +36,16 @@ test('time limits come from the plan: a wait\'s own timeout counts, a script\'s 
   t.is(stepTimeLimitSeconds(wait), 300 + 2 + WAIT_SLACK_SECONDS);
   t.true(stepTimeLimitSeconds(cmd) > 0);
   t.true(scriptTimeLimitSeconds([wait, cmd]) > stepTimeLimitSeconds(wait) + stepTimeLimitSeconds(cmd));
+});
+
+test('the script watchdog gives up on the step in flight when its limit passes, naming it', async (t) => {
+  const cmd = { kind: 'run-command', argv: ['sleep', '1000'], task: 't', reason: 'r' } as unknown as Change;
+  const write = { kind: 'remove-path', path: '/x', task: 't', reason: 'r' } as unknown as Change;
+  const fired = await new Promise<string>((resolve) => {
+    // scale: a 600 s command limit becomes 60 ms, the 120 s prologue and gaps 12 ms
+    const w = new ScriptWatchdog({ host: 'h', steps: [{ id: '0.0', change: write }, { id: '0.1', change: cmd }], scale: 0.0001, onTimeout: (e) => resolve(`${e.code} ${e.message}`) });
+    w.feed(Buffer.from('B 0.0\nD 0.0 -\nB 0.'));
+    w.feed(Buffer.from('1\n')); // a record split across chunks
+  });
+  t.regex(fired, /^TIMEOUT step 0\.1 \(run-command\) did not finish within its limit of 600 s$/);
 });
