@@ -77,6 +77,10 @@ PIDFILE=/run/$NAME.pid
 do_start() {
   start-stop-daemon --start --quiet --oknodo --background --make-pidfile --pidfile "$PIDFILE" \\
     --exec "$DAEMON" -- ${args}
+  # The background child execs node a moment later: wait (up to 10 s) until status sees it, so that
+  # "start; status" never reports "not running" on a loaded machine.
+  rig_n=0
+  while [ $rig_n -lt 100 ] && ! start-stop-daemon --status --pidfile "$PIDFILE" --exec "$DAEMON"; do sleep 0.1; rig_n=$((rig_n + 1)); done
 }
 do_stop() {
   start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/5 --pidfile "$PIDFILE" --exec "$DAEMON"
