@@ -46,6 +46,9 @@ export class RigError extends Error {
   }
 }
 
+/** A module needs the content of a host file that the gather did not transfer (above the content cap). */
+export class FileTooLargeError extends RigError { override readonly code = 'FILE_TOO_LARGE'; }
+
 /** Bad command-line usage. */
 export class UsageError extends RigError { override readonly code = 'USAGE'; }
 /** Inventory file could not be parsed or is inconsistent. */

@@ -4,6 +4,7 @@ import { MASK, redactText } from '../core/secret.ts';
 import type { HostPlan, Plan, PlanStep } from '../engine/plan-types.ts';
 import { countChanges } from '../engine/plan-types.ts';
 import { renderDiff } from '../text/render-diff.ts';
+import { MAX_CONTENT_BYTES } from '../facts/gather-script.ts';
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -36,6 +37,12 @@ function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
   if (c.kind !== 'write-file' && c.kind !== 'remove-path') return '';
   const before = step.preImage !== undefined ? Buffer.from(step.preImage, 'base64') : o.before?.(host, step);
   const after = c.kind === 'write-file' ? (c.content === '' && c.secret ? undefined : Buffer.from(c.content, 'base64')) : undefined;
+  if ((c.before.exists && before === undefined) || (after?.length ?? 0) > MAX_CONTENT_BYTES) {
+    // The current content was not read (above the gather's cap) or is too big to diff: never diff against "empty".
+    const now = c.before.exists ? `${c.before.size ?? '?'} bytes, sha256 ${(c.before.sha256 ?? '?').slice(0, 12)}…` : 'absent';
+    const next = c.kind === 'write-file' ? `${c.after.size ?? '?'} bytes, sha256 ${(c.after.sha256 ?? '?').slice(0, 12)}…` : 'absent';
+    return `(content not shown: ${now} → ${next})\n`;
+  }
   return renderDiff({
     path: c.path,
     ...(c.before.exists ? { before: before ?? Buffer.alloc(0) } : {}),

@@ -18,8 +18,10 @@ export type FactRequest =
   | { readonly kind: 'capability'; readonly path: string };
 
 export interface FileFact extends FileState {
-  /** Content when requested and the path is a regular file. */
+  /** Content when requested and the path is a regular file. Read it through `getFileContent` (file-content.ts). */
   readonly content?: Buffer;
+  /** Content was requested but not transferred: the file is larger than the gather's cap (MAX_CONTENT_BYTES). */
+  readonly contentOmitted?: boolean;
 }
 
 export interface CommandFact {

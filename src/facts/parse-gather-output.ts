@@ -44,6 +44,7 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
         ...(f[7] && f[7] !== '-' ? { sha256: f[7] } : {}),
         ...(f[8] && f[8] !== '-' ? { content: b64(f[8]) } : {}),
         ...(f[9] && f[9] !== '-' ? { target: b64(f[9]).toString() } : {}),
+        ...(type === 'file' && req.content !== false && Number(f[6]) > MAX_CONTENT_BYTES ? { contentOmitted: true } : {}),
       };
       files.set(req.path, fact);
     } else if (tag === 'T' && req.kind === 'file') {
@@ -114,6 +115,8 @@ function assembleFileBatch(requests: readonly FactRequest[], batch: FileBatch, f
           throw new RemoteCommandError(`${req.path} changed while rig was reading it`, { host, hint: 'something else is writing to it; run again' });
         }
         fact = { ...fact, content };
+      } else if (req.content !== false) {
+        fact = { ...fact, contentOmitted: true };
       }
     }
     files.set(req.path, fact);

@@ -5,6 +5,7 @@ import type { CertificateSpec } from '../pki/certificate-spec.ts';
 import { checkCertificate } from '../pki/check-certificate.ts';
 import { issueCertificate } from '../pki/issue-certificate.ts';
 import { getIssued, loadOrCreateCa, saveIssued } from '../pki/pki-store.ts';
+import { getFileContent } from '../facts/file-content.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule, type PlanResult } from './module.ts';
 
@@ -51,8 +52,8 @@ export const certificate = defineModule<CertificateProps>({
     const ca = loadOrCreateCa(p.pkiDir);
     const certFact = facts.file(p.certPath);
     const keyFact = facts.file(p.keyPath);
-    const hostCert = certFact.exists ? certFact.content?.toString() : undefined;
-    const hostKey = keyFact.exists ? keyFact.content?.toString() : undefined;
+    const hostCert = certFact.exists && certFact.type === 'file' ? getFileContent(certFact, p.certPath).toString() : undefined;
+    const hostKey = keyFact.exists && keyFact.type === 'file' ? getFileContent(keyFact, p.keyPath).toString() : undefined;
     if (hostKey) registerSecretText(hostKey);
     const opts = { ca, spec: p.spec, renewBeforeDays: p.renewBeforeDays ?? 30 };
     const onHost = checkCertificate(hostCert, hostKey, opts);

@@ -49,7 +49,7 @@ export function planFileWrite(o: FileWriteOptions): PlanResult {
   const group = o.group ?? (fact.exists ? fact.group : undefined) ?? 'root';
   const sha256 = createHash('sha256').update(content).digest('hex');
   const after: FileState = { exists: true, type: 'file', mode, owner, group, sha256, size: content.length };
-  const sameContent = fact.exists && (current ? current.equals(content) : fact.sha256 === sha256);
+  const sameContent = fact.exists && (current ? current.equals(content) : fact.sha256 === sha256); // sha256 covers files above the content cap
   const sameAttrs = fact.mode === mode && fact.owner === owner && fact.group === group;
   if (sameContent && sameAttrs) return { noop: o.noop ?? `${path} is as wanted` };
   if (sameContent) {

@@ -3,6 +3,7 @@ import type { Change } from '../core/change.ts';
 import type { FileState } from '../core/file-state.ts';
 import { ParseError, ValidationError } from '../errors.ts';
 import type { FileFact, HostFacts } from '../facts/fact-request.ts';
+import { getFileContent } from '../facts/file-content.ts';
 import { checkFlagEdits, type FlagEdit, type FlagEditResult } from '../text/flag-edit-core.ts';
 import { applyFlagFileEdits, shellFlagSyntax } from '../text/flag-file.ts';
 import { applyManifestFlagEdits } from '../text/kubeadm-manifest-flags.ts';
@@ -85,8 +86,8 @@ export function readTextFact(fact: FileFact, path: string, create: boolean | und
     throw new ValidationError([`path: ${path} does not exist on the host`], { file: path, hint: 'create the file first (or set create: true), or fix the path' });
   }
   if (fact.type !== 'file') throw new ValidationError([`path: ${path} is a ${fact.type}, not a regular file`], { file: path, hint: 'point path at a regular file' });
-  if (!fact.content) throw new ParseError(`${path} is too large to edit (${fact.size} bytes)`, { file: path, hint: 'edit a smaller file, or use the file module with the whole content' });
-  try { return new TextDecoder('utf-8', { fatal: true }).decode(fact.content); } catch (cause) {
+  const content = getFileContent(fact, path);
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(content); } catch (cause) {
     throw new ParseError(`${path} is not UTF-8 text`, { file: path, cause, hint: 'convert the file to UTF-8 or replace it with the file module' });
   }
 }
@@ -107,7 +108,7 @@ export function planTextWrite(options: {
     exists: true, type: 'file', mode, owner: options.owner ?? fact.owner ?? 'root', group: options.group ?? fact.group ?? 'root',
     sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length,
   };
-  const sameContent = fact.exists && fact.content !== undefined && fact.content.equals(bytes);
+  const sameContent = fact.exists && getFileContent(fact, path).equals(bytes);
   const sameAttrs = after.mode === fact.mode && after.owner === fact.owner && after.group === fact.group;
   if (sameContent && sameAttrs) return { noop: options.noop };
   if (sameContent) {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { getFileContent } from '../facts/file-content.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule } from './module.ts';
 
@@ -78,7 +79,7 @@ export const line = defineModule<LineProps>({
       if (p.state === 'absent') return { noop: `${p.path} is absent` };
       throw new ValidationError([`${p.path} does not exist`], { task: ctx.taskPath, hint: 'set create: true to create it' });
     }
-    const text = f.content?.toString('utf8') ?? '';
+    const text = f.exists ? getFileContent(f, p.path).toString('utf8') : '';
     const next = editLine(text, p);
     if (next === undefined) return { noop: p.state === 'absent' ? 'no matching line' : `line present in ${p.path}` };
     return planFileWrite({ path: p.path, fact: f, content: Buffer.from(next), mode: p.mode, ctx });
