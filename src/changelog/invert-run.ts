@@ -30,26 +30,51 @@ function hasPathBefore(c: Change): c is PathChange {
   return 'path' in c && 'before' in c;
 }
 
-/** What rollback must read on a host: the current state of every path the run touched (no content). */
+/**
+ * What rollback must read on a host: the current state of every path the run touched, with content (≤ the gather's
+ * cap) so that the rollback run journals its own pre-images and can itself be rolled back.
+ */
 export function rollbackFactRequests(run: LoadedRun, host: string): FactRequest[] {
   const out: FactRequest[] = [];
   for (const s of touchedSteps(run, host)) {
-    if (hasPathBefore(s.change)) out.push({ kind: 'file', path: s.change.path, content: false });
+    if (hasPathBefore(s.change)) out.push({ kind: 'file', path: s.change.path, content: true });
     else if (s.change.kind === 'set-capability') out.push({ kind: 'capability', path: s.change.path });
   }
   return out;
 }
 
-function expectedAfter(step: PlanStep, afterSig: string | undefined): string | undefined {
-  if (afterSig) return afterSig;
+/**
+ * Every state a step may have left its path in: its planned after, the after the host reported, and for attribute
+ * changes (chown, then chmod) the state between the two. A run stopped mid-play (controller killed, host lost) may
+ * have left any of them, on any of its steps, not only the last one's.
+ */
+function statesOfStep(step: PlanStep, afterSig: string | undefined): string[] {
+  const out: string[] = [];
+  if (afterSig) out.push(afterSig);
   const c = step.change;
   switch (c.kind) {
-    case 'write-file': return signFileState({ ...c.after, exists: true, type: 'file' });
-    case 'remove-path': return 'absent';
-    case 'set-attributes': case 'ensure-directory': return signFileState({ ...c.before, ...c.after, exists: true });
-    case 'symlink': return undefined;
-    default: return undefined;
+    case 'write-file': out.push(signFileState({ ...c.after, exists: true, type: 'file' })); break;
+    case 'restore-preimage': out.push(signFileState({ ...c.after, exists: true, type: 'file' })); break;
+    case 'remove-path': out.push('absent'); break;
+    case 'set-attributes': case 'ensure-directory': {
+      const base = c.kind === 'ensure-directory' && !c.before.exists ? { ...c.after } : { ...c.before, ...c.after };
+      out.push(signFileState({ ...base, exists: true }));
+      if (c.before.exists) out.push(signFileState({ ...c.before, owner: c.after.owner, group: c.after.group, exists: true }));
+      break;
+    }
+    default: break;
   }
+  return out;
+}
+
+/** The step of a path whose pre-image (controller or host) holds the original content: the first that replaced it. */
+function preImageStep(steps: readonly PlanStep[], original: FileState): PlanStep | undefined {
+  for (const s of steps) {
+    const c = s.change;
+    if (c.kind !== 'write-file' && c.kind !== 'remove-path' && c.kind !== 'restore-preimage') continue;
+    return c.before.exists && c.before.type === 'file' && c.before.sha256 === original.sha256 ? s : undefined;
+  }
+  return undefined;
 }
 
 export interface InvertResult {
@@ -72,52 +97,73 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
   for (const e of run.events) if (e.t === 'step' && e.host === host && e.status === 'done' && e.after) afterSigs.set(e.id, e.after);
 
   // Collapse per path: the earliest `before` (the original) and the latest expected `after`.
-  const first = new Map<string, PlanStep>();
-  const last = new Map<string, PlanStep>();
+  const byPath = new Map<string, PlanStep[]>();
   const order: string[] = [];
   for (const s of steps) {
     if (!hasPathBefore(s.change)) continue;
     const p = s.change.path;
-    if (!first.has(p)) { first.set(p, s); order.push(p); }
-    last.set(p, s);
+    if (!byPath.has(p)) { byPath.set(p, []); order.push(p); }
+    byPath.get(p)!.push(s);
   }
   const changes: Change[] = [];
+  /** Pre-images of the rollback's own steps, by change index. */
+  const preImages = new Map<number, { preImage: string }>();
   const conflicts: string[] = [];
   const unchanged: string[] = [];
   const task = `rollback of ${run.meta.id}`;
   for (const path of [...order].reverse()) {
-    const orig = first.get(path)!;
+    const pathSteps = byPath.get(path)!;
+    const orig = pathSteps[0]!;
     const origChange = orig.change as PathChange;
     const before = origChange.before;
     const now = facts.file(path);
     const nowSig = signFileState(now);
-    const lastStep = last.get(path)!;
-    const after = expectedAfter(lastStep, afterSigs.get(lastStep.id));
     if (nowSig === signFileState(before)) { unchanged.push(path); continue; }
-    if (after !== undefined && nowSig !== after && !force) {
-      conflicts.push(`${path} (now ${describe(now)}, the run left ${describe(parseFileSignature(after))})`);
+    const own = pathSteps.flatMap((s) => statesOfStep(s, afterSigs.get(s.id)));
+    // A symlink's owner depends on the host: any link to a target the run set is the run's own.
+    const ownLink = pathSteps.some((s) => s.change.kind === 'symlink' && now.type === 'symlink' && now.target === s.change.target);
+    if (!own.includes(nowSig) && !ownLink && !force) {
+      const lastStep = pathSteps[pathSteps.length - 1]!;
+      const left = afterSigs.get(lastStep.id) ?? statesOfStep(lastStep, undefined)[0];
+      conflicts.push(`${path} (now ${describe(now)}, the run left ${left ? describe(parseFileSignature(left)) : 'something else'})`);
       continue;
     }
-    const current: FileState = { ...now };
-    const secret = origChange.kind === 'write-file' || origChange.kind === 'remove-path' ? origChange.secret : false;
+    const { content: nowContent, contentOmitted: _o, ...current } = now;
+    const secret = pathSteps.some((s) => (s.change.kind === 'write-file' || s.change.kind === 'remove-path' || s.change.kind === 'restore-preimage') && s.change.secret);
+    // The rollback's own pre-image, so that the rollback can be rolled back too (above the cap: the host keeps it).
+    const ownPre = now.exists && now.type === 'file' && nowContent !== undefined ? { preImage: nowContent.toString('base64') } : undefined;
     if (!before.exists) {
       changes.push({ kind: 'remove-path', path, before: current, secret, task, reason: `created by run ${run.meta.id}` });
+      if (ownPre) preImages.set(changes.length - 1, ownPre);
     } else if (before.type === 'file') {
-      const content = run.preImage(host, orig.id);
-      if (!content) { conflicts.push(`${path} (no pre-image in the journal)`); continue; }
       if (now.exists && now.type === 'file' && now.sha256 === before.sha256) {
         changes.push({ kind: 'set-attributes', path, before: current, after: { ...before }, task, reason: 'restore mode/owner' });
-      } else {
+        continue;
+      }
+      const source = preImageStep(pathSteps, before);
+      const content = source ? run.preImage(host, source.id) : undefined;
+      if (content && createHash('sha256').update(content).digest('hex') === before.sha256) {
         changes.push({
           kind: 'write-file', path, before: current, secret, task, reason: `restore content from run ${run.meta.id}`,
-          after: { ...before, sha256: createHash('sha256').update(content).digest('hex'), size: content.length },
-          content: content.toString('base64'),
+          after: { ...before, size: content.length }, content: content.toString('base64'),
         });
+      } else if (source && before.sha256) {
+        // No copy on the controller (above the gather's content cap): the host's own pre-image, checked by hash there.
+        changes.push({
+          kind: 'restore-preimage', path, before: current, after: { ...before }, fromRun: run.meta.id, fromStep: source.id, secret, task,
+          reason: `restore content from the host's pre-image of run ${run.meta.id}`,
+        });
+      } else {
+        conflicts.push(`${path} (no pre-image of its content in the journal)`);
+        continue;
       }
+      if (ownPre) preImages.set(changes.length - 1, ownPre);
     } else if (before.type === 'symlink') {
       changes.push({ kind: 'symlink', path, target: before.target ?? '', before: current, task, reason: 'restore link' });
     } else if (before.type === 'directory') {
-      changes.push({ kind: 'set-attributes', path, before: current, after: { ...before }, task, reason: 'restore mode/owner' });
+      if (now.exists && now.type === 'directory') changes.push({ kind: 'set-attributes', path, before: current, after: { ...before }, task, reason: 'restore mode/owner' });
+      else if (now.exists) { conflicts.push(`${path} (now ${describe(now)}, was a directory)`); continue; }
+      else changes.push({ kind: 'ensure-directory', path, before: current, after: { ...before }, task, reason: `recreate directory removed by run ${run.meta.id}` });
     }
   }
   // Non-path steps, in reverse: capabilities, commands with undo, packages.
@@ -145,7 +191,7 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
       changes.push({ ...rest, action, task, reason: `re-run ${c.action} ${c.service} (the run ran it)` });
     }
   }
-  const planSteps: PlanStep[] = changes.map((change, i) => ({ id: `0.${i}`, change }));
+  const planSteps: PlanStep[] = changes.map((change, i) => ({ id: `0.${i}`, change, ...(preImages.get(i) ?? {}) }));
   return {
     plan: {
       host, address,

@@ -22,7 +22,8 @@ export function describeChange(c: Change): string {
     case 'write-file': return `${c.before.exists ? 'update' : 'create'} ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group})${c.secret ? ' [secret]' : ''}`;
     case 'set-attributes': return `attributes ${c.path}: ${c.before.mode} ${c.before.owner}:${c.before.group} → ${c.after.mode} ${c.after.owner}:${c.after.group}`;
     case 'ensure-directory': return `${c.before.exists ? 'adjust' : 'create'} directory ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group})`;
-    case 'remove-path': return `remove ${c.path}`;
+    case 'remove-path': return `remove ${c.before.type === 'directory' ? 'directory ' : ''}${c.path}`;
+    case 'restore-preimage': return `restore ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group}, ${c.after.size ?? '?'} bytes) from the host's pre-image of run ${c.fromRun}${c.secret ? ' [secret]' : ''}`;
     case 'symlink': return `link ${c.path} → ${c.target}`;
     case 'set-capability': return `setcap ${c.path}: '${c.beforeCaps}' → '${c.afterCaps}'`;
     case 'run-command': return `run ${c.argv.join(' ')}`;
@@ -34,7 +35,11 @@ export function describeChange(c: Change): string {
 
 function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
   const c = step.change;
+  if (c.kind === 'restore-preimage') {
+    return `(content not shown: ${c.before.exists ? `${c.before.type} ${c.before.size ?? '?'} bytes, sha256 ${(c.before.sha256 ?? '-').slice(0, 12)}…` : 'absent'} → ${c.after.size ?? '?'} bytes, sha256 ${(c.after.sha256 ?? '?').slice(0, 12)}…)\n`;
+  }
   if (c.kind !== 'write-file' && c.kind !== 'remove-path') return '';
+  if (c.before.exists && c.before.type !== 'file') return '';
   const before = step.preImage !== undefined ? Buffer.from(step.preImage, 'base64') : o.before?.(host, step);
   const after = c.kind === 'write-file' ? (c.content === '' && c.secret ? undefined : Buffer.from(c.content, 'base64')) : undefined;
   if ((c.before.exists && before === undefined) || (after?.length ?? 0) > MAX_CONTENT_BYTES) {

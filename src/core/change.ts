@@ -55,6 +55,24 @@ export interface SymlinkChange extends ChangeBase {
   readonly before: FileState;
 }
 
+/**
+ * Put a regular file back from the pre-image an earlier run saved on the host (`/var/lib/rig/runs/<run>/pre/<step>`),
+ * used by rollback when the controller holds no copy (files above the gather's content cap). The host copies the
+ * pre-image to an exclusive temp file, checks its sha256 against `after.sha256` (the journaled hash) and only then
+ * renames it over `path`.
+ */
+export interface RestorePreImageChange extends ChangeBase {
+  readonly kind: 'restore-preimage';
+  readonly path: string;
+  readonly before: FileState;
+  /** The state restored; `sha256` is the journaled hash the pre-image must have. */
+  readonly after: FileState;
+  /** Run and step whose host-side pre-image is restored. */
+  readonly fromRun: string;
+  readonly fromStep: string;
+  readonly secret: boolean;
+}
+
 /** File capabilities (setcap), e.g. 'cap_net_bind_service=ep'; '' = none. */
 export interface SetCapabilityChange extends ChangeBase {
   readonly kind: 'set-capability';
@@ -109,6 +127,7 @@ export type Change =
   | SetAttributesChange
   | EnsureDirectoryChange
   | RemovePathChange
+  | RestorePreImageChange
   | SymlinkChange
   | SetCapabilityChange
   | RunCommandChange

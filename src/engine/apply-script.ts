@@ -63,6 +63,17 @@ rig_write() {
     || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot install $2"; }
   sync -- "$rig_dir" 2>/dev/null || true
 }
+rig_restore_pre() {
+  rig_dir=$(dirname -- "$2"); [ -d "$rig_dir" ] || rig_fail "$1" 1 "parent directory $rig_dir does not exist"
+  [ -f "$3" ] && [ ! -L "$3" ] || rig_fail "$1" 1 "no pre-image $3 on the host"
+  rig_tmp=$(mktemp -- "$rig_dir/.rig-restore.XXXXXXXXXX") || rig_fail "$1" 1 "cannot create a temporary file in $rig_dir"
+  cat -- "$3" > "$rig_tmp" || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot copy the pre-image $3"; }
+  rig_h=$(sha256sum < "$rig_tmp" | cut -c1-64)
+  [ "$rig_h" = "$4" ] || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "pre-image $3 has sha256 $rig_h, the journal says $4: not restored"; }
+  chown -h -- "$6:$7" "$rig_tmp" && chmod -- "$5" "$rig_tmp" && sync -- "$rig_tmp" && mv -f -- "$rig_tmp" "$2" \
+    || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot install $2"; }
+  sync -- "$rig_dir" 2>/dev/null || true
+}
 rig_run() {
   rig_i=$1; shift
   "$@" >"$rig_t/o" 2>&1 </dev/null; rig_rc=$?
@@ -93,13 +104,15 @@ function heredocBase64(b64: string): string {
   return `<<'RIG_EOF'\n${lines.join('\n')}\nRIG_EOF`;
 }
 
-function stepScript(s: ScriptStep): string {
+function stepScript(s: ScriptStep, stateDir: string): string {
   const { id, change: c } = s;
   const q = quoteShell;
   const begin = `printf 'B %s\\n' ${q(id)}; rig_jlog begin ${q(id)}`;
   switch (c.kind) {
     case 'write-file':
       return `${begin}\nrig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
+    case 'restore-preimage':
+      return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
       return `${begin}\nrig_run ${q(id)} chown -h -- ${q(`${c.after.owner}:${c.after.group}`)} ${q(c.path)}\n` +
         (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0644')} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
@@ -140,7 +153,7 @@ function stepScript(s: ScriptStep): string {
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path') && c.before.exists && c.before.type === 'file') out.push([id, c.path]);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path]);
   }
   return out;
 }
@@ -149,7 +162,7 @@ function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string]> {
 function restoreFunction(steps: readonly ScriptStep[]): string {
   const body: string[] = [];
   for (const { id, change: c } of [...steps].reverse()) {
-    if (c.kind !== 'write-file' && c.kind !== 'symlink' && c.kind !== 'remove-path') continue;
+    if (c.kind !== 'write-file' && c.kind !== 'symlink' && c.kind !== 'remove-path' && c.kind !== 'restore-preimage') continue;
     const q = quoteShell;
     if (c.before.exists && c.before.type === 'file') {
       body.push(`  if [ -f "$RIG_RUN/pre/"${q(id)} ]; then cp -p -- "$RIG_RUN/pre/"${q(id)} ${q(c.path)}.rig-restore && chown -- ${q(`${c.before.owner}:${c.before.group}`)} ${q(c.path)}.rig-restore && chmod -- ${q(c.before.mode ?? '0644')} ${q(c.path)}.rig-restore && mv -f -- ${q(c.path)}.rig-restore ${q(c.path)}; fi`);
@@ -199,7 +212,7 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   for (const [id, path] of preImagePaths(o.steps)) lines.push(`rig_pre ${q(id)} ${q(path)}`);
   lines.push(`sync -- "$RIG_RUN/intent.jsonl" "$RIG_RUN/pre" 2>/dev/null || sync`);
   // Between steps: stop here if the controller was interrupted (src/engine/stop-marker.ts).
-  for (const s of o.steps) lines.push(stopCheckLine(s.id), stepScript(s));
+  for (const s of o.steps) lines.push(stopCheckLine(s.id), stepScript(s, dir));
   lines.push(`rig_jlog finished${o.lock.release ? '; rig_unlock' : ''}; echo 'Z ok'`);
   return lines.join('\n') + '\n';
 }

@@ -10,6 +10,9 @@ export function overlayChange(facts: MemoryHostFacts, change: Change): void {
     case 'write-file':
       facts.setFile(change.path, { ...change.after, exists: true, type: 'file', content: Buffer.from(change.content, 'base64') });
       break;
+    case 'restore-preimage':
+      facts.setFile(change.path, { ...change.after, exists: true, type: 'file' });
+      break;
     case 'set-attributes':
     case 'ensure-directory': {
       const prev = facts.files.get(change.path);
