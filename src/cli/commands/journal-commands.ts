@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invertRunForHost, rollbackFactRequests } from '../../changelog/invert-run.ts';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
+import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
 import { redactText } from '../../core/secret.ts';
 import { JournalError } from '../../errors.ts';
 import { lockOwner } from '../../engine/run-playbook.ts';
@@ -32,12 +33,27 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       const t0 = Date.now();
       const color = useColor(opts);
       const store = new JournalStore(opts.stateDir);
-      const run = store.load(runArg);
+      const run = runArg ? store.load(runArg) : pickRollbackTarget(store);
+      const runs = store.listRuns();
       const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...run.plan.inventory] });
       const limited = opts.limit ? new Set(inventory.selectHosts(opts.limit).map((h) => h.name)) : undefined;
       // Only hosts the run reached (an intent was journaled) can need undoing.
-      const reached = new Set(run.events.filter((e) => e.t === 'intent').map((e) => e.host));
-      const names = run.plan.hosts.map((h) => h.host).filter((n) => reached.has(n) && (!limited || limited.has(n)));
+      // A host that an earlier rollback of this run finished is left alone (a partial rollback is finished by
+      // running the same rollback again: only what is left is touched).
+      const candidates = changedHosts(run).filter((n) => !limited || limited.has(n));
+      const finished = new Map(candidates.flatMap((n) => { const by = undoneBy(runs, run.meta.id, n); return by ? [[n, by.id] as const] : []; }));
+      const names = candidates.filter((n) => !finished.has(n));
+      if (!opts.json) {
+        for (const [n, by] of finished) process.stderr.write(`${n}: already rolled back by ${by}, left alone\n`);
+        if (finished.size && names.length) process.stderr.write(`rolling back what is left of run ${run.meta.id}: ${names.join(', ')}\n`);
+      }
+      if (!names.length) {
+        const msg = candidates.length ? `run ${run.meta.id} is already rolled back on every host` : `run ${run.meta.id} changed nothing: nothing to roll back`;
+        if (opts.json) out(JSON.stringify({ command: 'rollback', rollbackOf: run.meta.id, exitCode: 0, message: msg, alreadyRolledBack: Object.fromEntries(finished) }, null, 2));
+        else out(msg);
+        setExitCode(0);
+        return;
+      }
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
       const runId = newRunId();
