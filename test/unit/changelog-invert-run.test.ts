@@ -27,7 +27,7 @@ function runOf(steps: PlanStep[], events: JournalEvent[], pre: Record<string, st
   };
 }
 
-const facts = (files: Record<string, FileState>) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files });
+const facts = (files: Record<string, FileState & { readonly content?: Buffer }>) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files });
 
 test('inverse restores the original content of a file edited twice, removes a created file, re-runs the handler', (t) => {
   const steps: PlanStep[] = [
@@ -75,4 +75,40 @@ test('an interrupted run (intent, no done) is rolled back from the host state; a
   t.deepEqual(inv.plan.plays[0]!.steps.map((s) => (s.change as { path: string }).path), ['/etc/a']);
   const drifted = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }, { t: 'host-end', host: 'h', play: 0, status: 'drift' }], {});
   t.deepEqual(rollbackFactRequests(drifted, 'h'), []);
+});
+
+test('a run stopped after its first write to a path rolls back without --force (any step\'s state is the run\'s own)', (t) => {
+  const steps: PlanStep[] = [write('0.0', '/etc/a', fileState('v0'), 'v1'), write('0.1', '/etc/a', fileState('v1'), 'v2')];
+  // Controller killed: the intent is journaled, no step event.
+  const run = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }], { '0.0': 'v0', '0.1': 'v1' });
+  const inv = invertRunForHost(run, 'h', '10.0.0.1', facts({ '/etc/a': { ...fileState('v1'), content: Buffer.from('v1') } }), false);
+  t.deepEqual(inv.conflicts, []);
+  const c = inv.plan.plays[0]!.steps[0]!;
+  t.is(c.change.kind, 'write-file');
+  t.is(Buffer.from((c.change as { content: string }).content, 'base64').toString(), 'v0');
+  t.is(Buffer.from(c.preImage!, 'base64').toString(), 'v1', 'the rollback journals its own pre-image');
+  const other = invertRunForHost(run, 'h', '10.0.0.1', facts({ '/etc/a': fileState('someone else') }), false);
+  t.is(other.conflicts.length, 1, 'a state no step produced is still refused');
+});
+
+test('without a controller pre-image (file above the cap) the host pre-image is restored, checked against the journaled hash', (t) => {
+  const big = fileState('big original', '0640');
+  const steps: PlanStep[] = [{ id: '0.0', change: { kind: 'remove-path', path: '/srv/big', before: big, secret: false, task: 't', reason: 'r' } }];
+  const run = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0'], at: '' }, { t: 'step', host: 'h', id: '0.0', status: 'done', after: 'absent' }], {});
+  const inv = invertRunForHost(run, 'h', '10.0.0.1', facts({ '/srv/big': { exists: false } }), false);
+  t.deepEqual(inv.conflicts, []);
+  const c = inv.plan.plays[0]!.steps[0]!.change;
+  t.like(c, { kind: 'restore-preimage', path: '/srv/big', fromRun: 'R1', fromStep: '0.0', after: { sha256: big.sha256, mode: '0640' } });
+});
+
+test('a directory removed by the run is recreated before what was in it', (t) => {
+  const dir: FileState = { exists: true, type: 'directory', mode: '0750', owner: 'daemon', group: 'adm' };
+  const steps: PlanStep[] = [
+    { id: '0.0', change: { kind: 'remove-path', path: '/srv/t/f', before: fileState('f'), secret: false, task: 't', reason: 'r' } },
+    { id: '0.1', change: { kind: 'remove-path', path: '/srv/t', before: dir, secret: false, task: 't', reason: 'r' } },
+  ];
+  const run = runOf(steps, [{ t: 'intent', host: 'h', play: 0, steps: ['0.0', '0.1'], at: '' }], { '0.0': 'f' });
+  const inv = invertRunForHost(run, 'h', '10.0.0.1', facts({ '/srv/t/f': { exists: false }, '/srv/t': { exists: false } }), false);
+  t.deepEqual(inv.plan.plays[0]!.steps.map((s) => [s.change.kind, (s.change as { path: string }).path]), [['ensure-directory', '/srv/t'], ['write-file', '/srv/t/f']]);
+  t.like(inv.plan.plays[0]!.steps[0]!.change, { after: { mode: '0750', owner: 'daemon', group: 'adm' } });
 });
