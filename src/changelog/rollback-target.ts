@@ -8,7 +8,8 @@ import type { JournalStore, LoadedRun, RunMeta } from './journal-store.ts';
  */
 export function undoneBy(runs: readonly RunMeta[], runId: string, host: string): RunMeta | undefined {
   for (const r of [...runs].reverse()) {
-    if (r.kind !== 'rollback' || r.rollbackOf !== runId || !r.finishedAt) continue;
+    // An interrupted rollback may have stopped on any host: its hosts are checked again (what is back is left alone).
+    if (r.kind !== 'rollback' || r.rollbackOf !== runId || !r.finishedAt || r.status === 'interrupted') continue;
     const recap = r.recap?.[host];
     if (!recap || recap.failed > 0 || recap.unreachable) continue;
     if (undoneBy(runs, r.id, host)) continue;
