@@ -34,6 +34,11 @@ export function hostsLeftToRollBack(runs: readonly RunMeta[], run: LoadedRun): s
  */
 export function pickRollbackTarget(store: JournalStore): LoadedRun {
   const runs = store.listRuns();
+  if (!runs.length) {
+    throw new JournalError(`no runs recorded in ${store.stateDir}: there is nothing to roll back`, {
+      hint: 'run `rig apply` first, or point --state-dir at the directory that holds the runs',
+    });
+  }
   for (const meta of [...runs].reverse()) {
     if (meta.kind !== 'apply') continue;
     const run = store.load(meta.id);
