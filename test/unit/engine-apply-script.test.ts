@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Change, WriteFileChange } from '../../src/core/change.ts';
-import { buildApplyScript, type ScriptStep } from '../../src/engine/apply-script.ts';
+import { buildApplyScript, buildReleaseScript, type ScriptStep } from '../../src/engine/apply-script.ts';
 import { signFileState } from '../../src/engine/file-signature.ts';
 import { buildStopScript, STOPPED_EXIT_CODE } from '../../src/engine/stop-marker.ts';
 import { buildGatherScript } from '../../src/facts/gather-script.ts';
@@ -152,9 +152,9 @@ test('a temp file left by a killed write is removed by the next script only when
   const p = join(dir, 'big.conf');
   writeFileSync(p, 'before\n');
   // A write killed mid-way: the script dies while the content is streaming into its temp file.
-  const killed = buildApplyScript({ runId: 'K', steps: [{ id: '0.0', change: writeChange(p, 'after\n') }], intentJson: '{}', lock, stateDir: state })
+  const killedWrite = (runId: string): string => buildApplyScript({ runId, steps: [{ id: '0.0', change: writeChange(p, `${runId}\n`) }], intentJson: '{}', lock, stateDir: state })
     .replace(/^rig_write /m, 'base64() { if [ "$1" = -d ]; then head -c 3 >&3; kill -9 $$$$; else command base64 "$@"; fi; }\nrig_write ');
-  t.not(runSh(killed).status, 0);
+  t.not(runSh(killedWrite('K')).status, 0);
   const left = readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.'));
   t.is(left.length, 1, 'the killed write left its temp file');
   t.regex(left[0]!, /^\.rig-tmp\.[0-9a-f]{24}$/, 'an unpredictable name');
@@ -168,6 +168,15 @@ test('a temp file left by a killed write is removed by the next script only when
   t.is(readFileSync(p, 'utf8'), 'after\n');
   t.regex(readFileSync(join(state, 'runs/N/journal.log'), 'utf8'), new RegExp(`cleanup ${dir}/${left[0]!.replace(/\./g, '\\.')} from .*/runs/K: removed`));
   t.false(existsSync(join(state, 'runs/K/tmp')), 'the record is cleared');
+
+  // The same when the next run has nothing to change on the host: its lock-release script sweeps.
+  rmSync(join(state, 'lock'), { recursive: true, force: true });
+  t.not(runSh(killedWrite('K2')).status, 0);
+  t.is(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.')).length, 2);
+  mkdirSync(join(state, 'lock'), { recursive: true }); writeFileSync(join(state, 'lock/run'), 'M');
+  t.is(runSh(buildReleaseScript('M', state)).status, 0);
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.')), ['.rig-tmp.0123456789abcdef01234567']);
+  t.false(existsSync(join(state, 'lock')));
 });
 
 test('a parent directory swapped for a symlink into a root-only directory is not written through', (t) => {
