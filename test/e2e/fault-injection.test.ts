@@ -132,8 +132,9 @@ const MB = 1000 * 1000;
 const BIG = '/etc/rig-drill/big.bin';
 /** sha256 of the big target and the rig temp files in its directory (name and size), one per line. */
 const BIG_STATE = String.raw`sha256sum < /etc/rig-drill/big.bin | cut -c1-64; for f in /etc/rig-drill/.rig-tmp.*; do [ -e "$f" ] && stat -c '%n %s' "$f"; done; true`;
-/** Kill -9 every process that has the big target's temp file open (the host shell of the apply and its children). */
-const KILL_WRITERS = `for fd in /proc/[0-9]*/fd/*; do case $(readlink "$fd" 2>/dev/null) in /etc/rig-drill/.rig-tmp.*) p=\${fd#/proc/}; echo "\${p%%/*}";; esac; done | sort -u | xargs -r kill -9`;
+/** Kill -9 the host shell of the apply (`sh -s`) and every process that has the big target's temp file open. */
+const KILL_WRITERS = `{ for fd in /proc/[0-9]*/fd/*; do case $(readlink "$fd" 2>/dev/null) in /etc/rig-drill/.rig-tmp.*) p=\${fd#/proc/}; echo "\${p%%/*}";; esac; done
+  for c in /proc/[0-9]*/cmdline; do [ "$(tr '\\0' ' ' < "$c" 2>/dev/null)" = 'sh -s ' ] && p=\${c#/proc/} && echo "\${p%%/*}"; done; } | sort -u | xargs -r kill -9`;
 
 test.serial('the host shell killed mid-write of a 40 MB file: after the next run no temp file is left, the target is its before or after content', async (t) => {
   const host = fleet.hosts[0]!.name;
