@@ -1,5 +1,6 @@
 import type { Change } from '../core/change.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
+import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 
@@ -37,11 +38,13 @@ set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$); mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${OWNER_IDS_FUNCTION}
 rig_sig() {
   if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
   elif [ -e "$1" ]; then rig_ty=other; else echo absent; return 0; fi
-  rig_st=$(stat -c '%a %U %G' -- "$1")
+  rig_st=$(stat -c '%a %U %G %u %g' -- "$1")
   set -- "$1" $rig_st
+  rig_ids "$3" "$4" "$5" "$6"; set -- "$1" "$2" "$rig_own" "$rig_grp"
   case $rig_ty in
     file) rig_tail=$(sha256sum < "$1" | cut -c1-64) ;;
     symlink) rig_tail=$(readlink -- "$1" | tr -d '\n' | rig_b64); [ -n "$rig_tail" ] || rig_tail=- ;;
