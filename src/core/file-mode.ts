@@ -46,6 +46,15 @@ export function normalizeMode(value: ModeInput): string {
 }
 
 /**
+ * The argument for `chmod`: five digits (`'02775'` → `'02775'`, `'0755'` → `'00755'`). GNU chmod keeps a directory's
+ * setuid/setgid bits for a numeric mode of four digits or fewer (`chmod 0755` on a 2775 directory leaves 2755, and
+ * `chmod 1777` leaves 3777), so a plan to clear them would never converge; a leading zero sets exactly the mode.
+ */
+export function chmodArgument(mode: ModeInput): string {
+  return `0${normalizeMode(mode)}`;
+}
+
+/**
  * A number such as 644 or 2775 written without 0o: its decimal digits look like an octal mode, and as a value it
  * gives the group or others a right the owner lacks (644 = 0o1204), which nobody means. 0o644 (420) passes.
  */

@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import { chmodArgument } from '../core/file-mode.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
 import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
@@ -118,9 +119,9 @@ function stepScript(s: ScriptStep, stateDir: string): string {
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
       return `${begin}\nrig_run ${q(id)} chown -h -- ${q(`${c.after.owner}:${c.after.group}`)} ${q(c.path)}\n` +
-        (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0644')} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
+        (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(chmodArgument(c.after.mode ?? '0644'))} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
     case 'ensure-directory':
-      return `${begin}\n[ -d ${q(c.path)} ] || rig_run ${q(id)} mkdir -- ${q(c.path)}\nrig_run ${q(id)} chown -- ${q(`${c.after.owner ?? 'root'}:${c.after.group ?? 'root'}`)} ${q(c.path)}\nrig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0755')} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\n[ -d ${q(c.path)} ] || rig_run ${q(id)} mkdir -- ${q(c.path)}\nrig_run ${q(id)} chown -- ${q(`${c.after.owner ?? 'root'}:${c.after.group ?? 'root'}`)} ${q(c.path)}\nrig_run ${q(id)} chmod -- ${q(chmodArgument(c.after.mode ?? '0755'))} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'remove-path':
       return `${begin}\nif [ -d ${q(c.path)} ] && [ ! -L ${q(c.path)} ]; then rig_run ${q(id)} rmdir -- ${q(c.path)}; else rig_run ${q(id)} rm -f -- ${q(c.path)}; fi\nrig_done ${q(id)} ${q(c.path)}`;
     case 'symlink':
