@@ -140,11 +140,11 @@ function ids(uid: string | undefined, gid: string | undefined): { uid?: number; 
 export function describeUnreadable(paths: readonly string[], os: OsFact, host: string): UnreadableError {
   const who = os.user ? `user ${os.user} (uid ${os.uid})` : `uid ${os.uid}`;
   const list = paths.length === 1 ? paths[0]! : `${paths.length} paths: ${paths.join(', ')}`;
-  return new UnreadableError(`cannot read ${list} as ${who}: permission denied (rig does not plan a path it cannot read as absent or empty; nothing is applied on this host)`, {
+  return new UnreadableError(`${who} cannot read ${list} (permission denied); rig never plans a path it cannot read as absent or empty, so nothing is planned or applied on this host`, {
     host, file: paths[0]!,
     hint: os.uid === 0
       ? 'root cannot read it either (a network file system mapping root to nobody, or a FUSE mount?): make it readable to root on the host'
-      : 'read it as root: set `ansible_become: true` for this host (sudo), or `become: true` on the play or task, or log in as root',
+      : `read ${paths.length === 1 ? 'it' : 'them'} as root: set \`ansible_become: true\` for this host (sudo), or \`become: true\` on the play or task, or log in as root`,
   });
 }
 

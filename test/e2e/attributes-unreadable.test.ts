@@ -65,8 +65,8 @@ test.serial('(a) a non-root login without become: a root-only file and a file un
     const out = r.stdout + r.stderr;
     t.is(r.code, 1, `${cmd}: ${said(r)}`);
     t.regex(out, /UNREADABLE/, `${cmd}: the stable code`);
-    t.regex(out, /cannot read 2 paths: \/srv\/attr\/secret\.conf, \/srv\/attr-private\/app\.conf as user viewer/, `${cmd}: both paths and the user`);
-    t.regex(out, /ansible_become: true/, `${cmd}: the fix`);
+    t.regex(out, /user viewer \(uid \d+\) cannot read 2 paths: \/srv\/attr\/secret\.conf, \/srv\/attr-private\/app\.conf \(permission denied\)/, `${cmd}: both paths and the user`);
+    t.regex(out, /hint: read them as root: set `ansible_become: true`/, `${cmd}: the fix`);
     t.notRegex(out, /file absent|content differs/, `${cmd}: no plan from what it could not read`);
     t.is(await snapshot(...paths), before, `${cmd} changed nothing`);
   }

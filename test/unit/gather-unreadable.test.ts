@@ -60,7 +60,7 @@ function check(t: import('ava').ExecutionContext, p: ReturnType<typeof makeTree>
   const err = t.throws(() => parseGatherOutput(requests, stdout, 'h1'), { code: 'UNREADABLE' } as never) as unknown as { message: string; hint: string; where: { host: string } };
   for (const k of UNREADABLE_KEYS) t.true(err.message.includes(p[k]), `${k} is named as unreadable`);
   for (const k of ['readable', 'absent', 'absentUnderFile', 'privDir'] as const) t.false(err.message.includes(`${p[k]},`) || err.message.endsWith(p[k]), `${k} is not`);
-  t.regex(err.message, /as user nobody \(uid 65534\): permission denied/);
+  t.regex(err.message, /^user nobody \(uid 65534\) cannot read 7 paths: [^]*\(permission denied\)/);
   t.regex(err.hint, /ansible_become: true[^]*become: true/);
   t.is(err.where.host, 'h1');
   // Nothing of an unreadable path is reported as absent or as a file with a content.
@@ -114,11 +114,12 @@ test('parser: an unreadable record is an UNREADABLE error for the host; as root 
   const req: FactRequest[] = [{ kind: 'file', path: '/etc/a' }, { kind: 'file', path: '/srv/app/b.conf' }];
   const asUser = ['O bG9jYWw= debian sysv apt 1000 deploy', 'F 0 unreadable', 'F 1 absent', 'E done', ''].join('\n');
   const e1 = t.throws(() => parseGatherOutput(req, asUser, 'h1'), { code: 'UNREADABLE' } as never) as unknown as { message: string; hint: string };
-  t.regex(e1.message, /^cannot read \/etc\/a as user deploy \(uid 1000\)/);
+  t.regex(e1.message, /^user deploy \(uid 1000\) cannot read \/etc\/a \(permission denied\)/);
+  t.regex(e1.hint, /^read it as root/);
   t.regex(e1.hint, /become/);
   const asRoot = ['O bG9jYWw= debian sysv apt 0 root', 'T 0 directory', 'F 1 unreadable', 'Fs 0755 root root 4096 0 0', 'E done', ''].join('\n');
   const e2 = t.throws(() => parseGatherOutput(req, asRoot, 'h1'), { code: 'UNREADABLE' } as never) as unknown as { message: string; hint: string };
-  t.regex(e2.message, /cannot read \/srv\/app\/b\.conf as user root/);
+  t.regex(e2.message, /^user root \(uid 0\) cannot read \/srv\/app\/b\.conf/);
   t.regex(e2.hint, /root cannot read it either/);
 });
 
