@@ -142,3 +142,28 @@ test('an owner and group without names are read as numeric ids, in the batch, on
     t.is(hostSig, signFileState(facts.file(path)), path);
   }
 });
+
+test('gather with the lock: an unreadable path fails the host and the lock the script took is released; UNREADABLE wins over "cannot take the lock"', async (t) => {
+  const { gatherHostFacts } = await import('../../src/engine/gather-facts.ts');
+  const { buildReleaseScript } = await import('../../src/engine/apply-script.ts');
+  const answer = (lock: string) => ['O bG9jYWw= debian sysv apt 1000 deploy', 'F 0 unreadable', 'E done', lock, ''].join('\n');
+  const connectorAnswering = (lock: string) => {
+    const scripts: string[] = [];
+    const connector = {
+      host: { name: 'h1', address: 'h1', vars: {} }, stats: { roundTrips: 0, bytesSent: 0, bytesReceived: 0, connectMs: 0 },
+      connect: async () => undefined, close: async () => undefined,
+      runScript: async (script: string) => { scripts.push(script); return { exitCode: 0, stdout: Buffer.from(scripts.length === 1 ? answer(lock) : 'Z ok\n'), stderr: '' }; },
+    };
+    return { connector: connector as never, scripts };
+  };
+  const lock = { runId: 'R1', spec: { acquire: true, owner: '{}' } };
+  const taken = connectorAnswering('L ok');
+  const g1 = await gatherHostFacts(taken.connector, [{ kind: 'file', path: '/etc/a' }], lock);
+  t.like(g1, { ok: false, unreachable: false, error: { code: 'UNREADABLE' } });
+  t.is(taken.scripts.length, 2, 'one more round trip releases the lock');
+  t.is(taken.scripts[1], buildReleaseScript('R1'));
+  const denied = connectorAnswering('L denied deploy');
+  const g2 = await gatherHostFacts(denied.connector, [{ kind: 'file', path: '/etc/a' }], lock);
+  t.like(g2, { ok: false, error: { code: 'UNREADABLE' } });
+  t.is(denied.scripts.length, 1, 'no lock was taken, none released');
+});
