@@ -1,5 +1,7 @@
 import type { Change } from '../core/change.ts';
+import { chmodArgument } from '../core/file-mode.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
+import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 
@@ -37,11 +39,13 @@ set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$); mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${OWNER_IDS_FUNCTION}
 rig_sig() {
   if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
   elif [ -e "$1" ]; then rig_ty=other; else echo absent; return 0; fi
-  rig_st=$(stat -c '%a %U %G' -- "$1")
+  rig_st=$(stat -c '%a %U %G %u %g' -- "$1")
   set -- "$1" $rig_st
+  rig_ids "$3" "$4" "$5" "$6"; set -- "$1" "$2" "$rig_own" "$rig_grp"
   case $rig_ty in
     file) rig_tail=$(sha256sum < "$1" | cut -c1-64) ;;
     symlink) rig_tail=$(readlink -- "$1" | tr -d '\n' | rig_b64); [ -n "$rig_tail" ] || rig_tail=- ;;
@@ -115,9 +119,9 @@ function stepScript(s: ScriptStep, stateDir: string): string {
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
       return `${begin}\nrig_run ${q(id)} chown -h -- ${q(`${c.after.owner}:${c.after.group}`)} ${q(c.path)}\n` +
-        (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0644')} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
+        (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(chmodArgument(c.after.mode ?? '0644'))} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
     case 'ensure-directory':
-      return `${begin}\n[ -d ${q(c.path)} ] || rig_run ${q(id)} mkdir -- ${q(c.path)}\nrig_run ${q(id)} chown -- ${q(`${c.after.owner ?? 'root'}:${c.after.group ?? 'root'}`)} ${q(c.path)}\nrig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0755')} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\n[ -d ${q(c.path)} ] || rig_run ${q(id)} mkdir -- ${q(c.path)}\nrig_run ${q(id)} chown -- ${q(`${c.after.owner ?? 'root'}:${c.after.group ?? 'root'}`)} ${q(c.path)}\nrig_run ${q(id)} chmod -- ${q(chmodArgument(c.after.mode ?? '0755'))} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'remove-path':
       return `${begin}\nif [ -d ${q(c.path)} ] && [ ! -L ${q(c.path)} ]; then rig_run ${q(id)} rmdir -- ${q(c.path)}; else rig_run ${q(id)} rm -f -- ${q(c.path)}; fi\nrig_done ${q(id)} ${q(c.path)}`;
     case 'symlink':
