@@ -1,5 +1,7 @@
 import type { Change } from '../core/change.ts';
+import { chmodArgument } from '../core/file-mode.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
+import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 
@@ -74,11 +76,13 @@ set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$); mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${OWNER_IDS_FUNCTION}
 rig_sig() {
   if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
   elif [ -e "$1" ]; then rig_ty=other; else echo absent; return 0; fi
-  rig_st=$(stat -c '%a %U %G' -- "$1")
+  rig_st=$(stat -c '%a %U %G %u %g' -- "$1")
   set -- "$1" $rig_st
+  rig_ids "$3" "$4" "$5" "$6"; set -- "$1" "$2" "$rig_own" "$rig_grp"
   case $rig_ty in
     file) rig_tail=$(sha256sum < "$1" | cut -c1-64) ;;
     symlink) rig_tail=$(readlink -- "$1" | tr -d '\n' | rig_b64); [ -n "$rig_tail" ] || rig_tail=- ;;
@@ -243,9 +247,9 @@ function stepScript(s: ScriptStep, stateDir: string): string {
     case 'restore-preimage':
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
-      return `${begin}\nrig_attr ${q(id)} ${q(c.path)} ${q(`${c.after.owner}:${c.after.group}`)} ${q(c.after.mode ?? '0644')} ${q(c.after.type ?? 'file')}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_attr ${q(id)} ${q(c.path)} ${q(`${c.after.owner}:${c.after.group}`)} ${q(chmodArgument(c.after.mode ?? '0644'))} ${q(c.after.type ?? 'file')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'ensure-directory':
-      return `${begin}\nrig_mkdir ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0755')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_mkdir ${q(id)} ${q(c.path)} ${q(chmodArgument(c.after.mode ?? '0755'))} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'remove-path':
       return `${begin}\nrig_remove ${q(id)} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'symlink':

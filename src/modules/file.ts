@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { isSecret, registerSecretText, type Secret } from '../core/secret.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule } from './module.ts';
@@ -8,7 +9,7 @@ export interface FileProps {
   /** Wanted content; a Secret makes the change secret. Required when present. */
   readonly content?: string | Buffer | Secret;
   /** @default existing mode, else '0644' */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   /** @default existing owner, else 'root' */
   readonly owner?: string;
   /** @default existing group, else 'root' */
