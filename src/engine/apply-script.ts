@@ -283,11 +283,18 @@ function stepScript(s: ScriptStep, stateDir: string): string {
   }
 }
 
-/** Paths whose pre-image must be saved on the host before the first write. */
+/**
+ * Paths whose pre-image must be saved on the host before the first write, with the sha256 the file must have then:
+ * only for the script's first step on a path (a later step's `before` is what an earlier step of the script makes).
+ */
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
   const out: Array<[string, string, string | undefined]> = [];
+  const seen = new Set<string>();
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, c.before.sha256]);
+    if (!('before' in c) || !('path' in c)) continue;
+    const first = !seen.has(c.path);
+    seen.add(c.path);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, first ? c.before.sha256 : undefined]);
   }
   return out;
 }

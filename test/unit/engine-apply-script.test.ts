@@ -219,3 +219,15 @@ test('ensure-directory, symlink and attribute steps act on the object at the pat
   t.is(runSh(again).status, 1);
   t.is((statSync(vdir).mode & 0o777).toString(8), '700', 'the directory behind the planted link keeps its mode');
 });
+
+test('a second step on the same path: its before is what the first step makes, not drift at the pre-images', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'twice.conf');
+  writeFileSync(p, 'zero\n');
+  const first = writeChange(p, 'one\n');
+  const second: WriteFileChange = { ...writeChange(p, 'two\n'), before: first.after };
+  const r = runSh(buildApplyScript({ runId: 'T', steps: [{ id: '0.0', change: first }, { id: '0.1', change: second }], intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 0, r.stdout.toString() + r.stderr.toString());
+  t.is(readFileSync(p, 'utf8'), 'two\n');
+  t.is(readFileSync(join(state, 'runs/T/pre/0.0'), 'utf8'), 'zero\n');
+});
