@@ -283,27 +283,35 @@ function stepScript(s: ScriptStep, stateDir: string): string {
   }
 }
 
-/**
- * Paths whose pre-image must be saved on the host before the first write, with the sha256 the file must have then:
- * only for the script's first step on a path (a later step's `before` is what an earlier step of the script makes).
- */
+/** Ids of the script's first step on each path: its `before` is the host's state; a later step's is what an earlier one makes. */
+function firstStepsOnPaths(steps: readonly ScriptStep[]): Set<string> {
+  const seen = new Set<string>();
+  const first = new Set<string>();
+  for (const { id, change: c } of steps) {
+    if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
+    seen.add(c.path);
+    first.add(id);
+  }
+  return first;
+}
+
+/** Paths whose pre-image must be saved on the host before the first write, with the sha256 the file must have then. */
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
   const out: Array<[string, string, string | undefined]> = [];
-  const seen = new Set<string>();
+  const first = firstStepsOnPaths(steps);
   for (const { id, change: c } of steps) {
-    if (!('before' in c) || !('path' in c)) continue;
-    const first = !seen.has(c.path);
-    seen.add(c.path);
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, first ? c.before.sha256 : undefined]);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, first.has(id) ? c.before.sha256 : undefined]);
   }
   return out;
 }
 
-/** Shell that puts every file this script changed back as it was (used when a validation fails). */
+/** Shell that puts every file this script changed back as it was before the script (used when a validation fails). */
 function restoreFunction(steps: readonly ScriptStep[]): string {
   const body: string[] = [];
+  const first = firstStepsOnPaths(steps);
   for (const { id, change: c } of [...steps].reverse()) {
     if (c.kind !== 'write-file' && c.kind !== 'symlink' && c.kind !== 'remove-path' && c.kind !== 'restore-preimage') continue;
+    if (!first.has(id)) continue;
     const q = quoteShell;
     const failed = `|| rig_jlog "restore failed: $rig_err"`;
     if (c.before.exists && c.before.type === 'file') {
@@ -339,11 +347,9 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   lines.push(lockScript(o.lock, dir));
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
-    const seen = new Set<string>();
+    const first = firstStepsOnPaths(o.steps);
     for (const { id, change: c } of o.steps) {
-      if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
-      seen.add(c.path);
-      lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
+      if (first.has(id) && 'before' in c && 'path' in c) lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
     }
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);
   }

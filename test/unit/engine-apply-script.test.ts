@@ -231,3 +231,19 @@ test('a second step on the same path: its before is what the first step makes, n
   t.is(readFileSync(p, 'utf8'), 'two\n');
   t.is(readFileSync(join(state, 'runs/T/pre/0.0'), 'utf8'), 'zero\n');
 });
+
+test('a failing validation after two writes of one file puts back the file as it was before the script', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'twice.conf');
+  writeFileSync(p, 'zero\n'); chmodSync(p, 0o600);
+  const first = writeChange(p, 'one\n', '0644');
+  const second: WriteFileChange = { ...writeChange(p, 'two\n', '0640'), before: first.after };
+  const fail = { kind: 'service', service: 'x', action: 'reload', init: 'sysv', validate: ['false'], task: 't', reason: 'r' } as Change;
+  const r = runSh(buildApplyScript({ runId: 'V', steps: [{ id: '0.0', change: first }, { id: '0.1', change: second }, { id: '0.2', change: fail }], intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 1);
+  t.regex(r.stdout.toString(), /^R 0\.2$/m);
+  t.is(readFileSync(p, 'utf8'), 'zero\n');
+  t.is((statSync(p).mode & 0o777).toString(8), '600');
+  t.notRegex(readFileSync(join(state, 'runs/V/journal.log'), 'utf8'), /restore failed/);
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp')), []);
+});
