@@ -25,7 +25,7 @@ export function describeChange(c: Change): string {
     case 'remove-path': return `remove ${c.before.type === 'directory' ? 'directory ' : ''}${c.path}`;
     case 'restore-preimage': return `restore ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group}, ${c.after.size ?? '?'} bytes) from the host's pre-image of run ${c.fromRun}${c.secret ? ' [secret]' : ''}`;
     case 'symlink': return `link ${c.path} → ${c.target}`;
-    case 'set-capability': return `setcap ${c.path}: '${c.beforeCaps}' → '${c.afterCaps}'`;
+    case 'set-capability': return `capabilities ${c.path}: ${c.beforeCaps || 'none'} → ${c.afterCaps || 'none'}`;
     case 'run-command': return `run ${c.argv.join(' ')}`;
     case 'service': return `${c.action} service ${c.service} (${c.init})`;
     case 'package': return `packages${c.install.length ? ` install ${c.install.join(' ')}` : ''}${c.remove.length ? ` remove ${c.remove.join(' ')}` : ''}`;

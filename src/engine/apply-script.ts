@@ -91,6 +91,22 @@ rig_service() {
     *) if command -v service >/dev/null 2>&1; then rig_run "$1" service "$3" "$4"; else rig_run "$1" "/etc/init.d/$3" "$4"; fi ;;
   esac
 }
+rig_setcap_tool() {
+  rig_sc=$(command -v setcap 2>/dev/null) || rig_sc=
+  [ -n "$rig_sc" ] || for rig_p in /usr/sbin/setcap /sbin/setcap; do [ -x "$rig_p" ] && { rig_sc=$rig_p; break; }; done
+  [ -n "$rig_sc" ]
+}
+rig_capexpect() {
+  if ! rig_setcap_tool || [ ! -f "$2" ] || [ -L "$2" ] || ! "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1; then
+    printf 'V %s %s\n' "$1" "$(rig_sig "$2")"; rig_drift=1
+  fi
+}
+rig_setcap() {
+  rig_setcap_tool || rig_fail "$1" 127 "setcap is not installed on the host (Debian: apt-get install libcap2-bin)"
+  [ -f "$2" ] && [ ! -L "$2" ] || rig_fail "$1" 1 "$2 is not a regular file: capabilities not set"
+  if [ -n "$3" ]; then rig_run "$1" "$rig_sc" "$3" "$2"; else rig_run "$1" "$rig_sc" -r "$2"; fi
+  "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1 || rig_fail "$1" 1 "setcap exited 0 but $2 does not have \${3:-no capabilities} (does its file system keep security.capability extended attributes?)"
+}
 rig_wait() {
   rig_i=$1 rig_to=$2 rig_iv=$3; shift 3
   rig_end=$(( $(date +%s) + rig_to ))
@@ -127,8 +143,8 @@ function stepScript(s: ScriptStep, stateDir: string): string {
     case 'symlink':
       return `${begin}\nrig_run ${q(id)} ln -sfn -- ${q(c.target)} ${q(`${c.path}.rig-tmp`)}\nrig_run ${q(id)} mv -Tf -- ${q(`${c.path}.rig-tmp`)} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-capability':
-      return `${begin}\n` + (c.afterCaps === '' ? `rig_run ${q(id)} setcap -r ${q(c.path)}` : `rig_run ${q(id)} setcap ${q(c.afterCaps)} ${q(c.path)}`) +
-        `\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
+      // Not a symlink, and read back after setcap (setcap -v compares sets, whatever their text form).
+      return `${begin}\nrig_setcap ${q(id)} ${q(c.path)} ${q(c.afterCaps)}\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'run-command':
       return `${begin}\n${c.cwd ? `cd -- ${q(c.cwd)} || rig_fail ${q(id)} 1 ${q(`cannot cd to ${c.cwd}`)}\n` : ''}rig_run ${q(id)} ${quoteArgv(c.argv)}\ncd / \nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'service': {
@@ -202,7 +218,10 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
     const seen = new Set<string>();
+    const seenCaps = new Set<string>();
     for (const { id, change: c } of o.steps) {
+      // Capabilities: the first step on a path expects what the plan read (setcap -v: same set, any text form).
+      if (c.kind === 'set-capability' && !seenCaps.has(c.path)) { seenCaps.add(c.path); lines.push(`rig_capexpect ${q(id)} ${q(c.path)} ${q(c.beforeCaps)}`); }
       if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
       seen.add(c.path);
       lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
