@@ -1,5 +1,5 @@
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
-import { Document, isMap, isSeq, LineCounter, parseAllDocuments, YAMLMap, YAMLSeq } from 'yaml';
+import { CST, Document, isMap, isSeq, LineCounter, parseAllDocuments, Parser, YAMLMap, YAMLSeq } from 'yaml';
 import { ManifestError } from '../errors.ts';
 
 /** The proxy listeners Kong gets on the node: plain HTTP on 80, TLS on 443. */
@@ -33,6 +33,8 @@ export interface KongHostPortsResult {
   readonly replaced: readonly KubeObjectRef[];
   /** One line per change made, for the plan. */
   readonly summary: readonly string[];
+  /** The manifest holds a Secret (the chart's webhook key pair, a license): show it masked, never in a diff. */
+  readonly hasSecrets: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -205,13 +207,16 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
     const what = errors?.length ? errors.map((x) => `${x.instancePath || '/'} ${x.message ?? ''}`.trim()).join('; ') : (e as Error).message;
     throw new ManifestError(`${refOf(daemonSet)} does not pass the Kubernetes API schema: ${what}`, { cause: e });
   }
-  const kept = docs.filter((_d, i) => !dropped.includes(i));
+  // Every other document keeps its source text byte for byte; the edited one is printed in the chart's style.
+  const sources = documentSources(text, docs.length);
+  sources[di] = doc.toString({ indentSeq: false, lineWidth: 0 });
   return {
-    manifest: joinDocuments(kept),
+    manifest: sources.filter((_s, i) => !dropped.includes(i)).join(''),
     ...(namespace !== undefined ? { namespace } : {}),
     workload: name,
     replaced: [{ kind: 'Deployment', name }, ...dropped.map((i) => ({ kind: 'Service', name: String(((objs[i] as Obj)['metadata'] as Obj)['name']) }))],
     summary,
+    hasSecrets: objs.some((o) => isObj(o) && o['kind'] === 'Secret'),
   };
 }
 
@@ -224,10 +229,19 @@ function replaceKey(doc: Document, path: readonly string[], from: string, to: st
   map.items.splice(at, 1, doc.createPair(to, value) as never);
 }
 
-/** Multi-document YAML: each document as it prints itself, separated by `---`. */
-function joinDocuments(docs: readonly Document[]): string {
-  return docs.map((d, i) => {
-    const s = String(d);
-    return i === 0 || s.startsWith('---') ? s : `---\n${s}`;
-  }).join('');
+/**
+ * The source text of each document, byte for byte: its `---`, comments and content, with what stands between two
+ * documents (comments, `...`) going to the next one and what follows the last one to it. Joined, they are the text.
+ */
+function documentSources(text: string, count: number): string[] {
+  const out: string[] = [];
+  let pending = '';
+  for (const token of new Parser().parse(text)) {
+    pending += CST.stringify(token);
+    if (token.type === 'document') { out.push(pending); pending = ''; }
+  }
+  if (out.length !== count) throw new ManifestError(`the YAML parser saw ${out.length} documents, the composer ${count}: cannot keep the other documents as they were`);
+  if (pending && out.length) out[out.length - 1] += pending;
+  // A document text must end with a newline so that the next one's `---` starts a line.
+  return out.map((s, i) => (i < out.length - 1 && !s.endsWith('\n') ? `${s}\n` : s));
 }

@@ -3,11 +3,14 @@ import {
   checkFileCapabilities, describeCapabilityChange, formatCapabilities, parseCapabilities, uniteCapabilities,
 } from '../text/file-capabilities.ts';
 import { checkUnknownProps } from './file-write.ts';
-import { defineModule } from './module.ts';
+import { defineModule, type PlanResult, type TaskContext } from './module.ts';
+import type { HostFacts } from '../facts/fact-request.ts';
 
 export interface CapabilityProps {
   /** Absolute path of a regular file (not a symlink: setcap refuses them; give the binary's real path). */
-  readonly path: string;
+  readonly path?: string;
+  /** Without `path`: the first of these paths that exists on the host (e.g. where packages put nginx). */
+  readonly candidates?: readonly string[];
   /**
    * The file capabilities, as setcap and getcap write them: `cap_net_bind_service=ep`, `cap_net_bind_service+ep`,
    * several clauses (`cap_net_admin,cap_net_raw=ep`). '' = none.
@@ -42,36 +45,51 @@ function checkCapabilityText(text: unknown): string[] {
 export const capability = defineModule<CapabilityProps>({
   name: 'capability',
   validate: (p) => {
-    const problems = checkUnknownProps(p, ['path', 'capabilities', 'exact']);
-    if (typeof p.path !== 'string' || !p.path.startsWith('/')) problems.push('path: an absolute path');
+    const problems = checkUnknownProps(p, ['path', 'candidates', 'capabilities', 'exact']);
+    if (p.path !== undefined && (typeof p.path !== 'string' || !p.path.startsWith('/'))) problems.push('path: an absolute path');
+    if (p.candidates !== undefined && !(Array.isArray(p.candidates) && p.candidates.length > 0 && p.candidates.every((c) => typeof c === 'string' && c.startsWith('/')))) problems.push('candidates: a non-empty list of absolute paths');
+    if ((p.path === undefined) === (p.candidates === undefined)) problems.push('path or candidates: give exactly one');
     problems.push(...checkCapabilityText(p.capabilities));
     if (p.exact !== undefined && typeof p.exact !== 'boolean') problems.push('exact: true or false');
     return problems;
   },
-  facts: (p) => [{ kind: 'file', path: p.path, content: false }, { kind: 'capability', path: p.path }],
+  facts: (p) => pathsOf(p).flatMap((path) => [{ kind: 'file' as const, path, content: false }, { kind: 'capability' as const, path }]),
   plan: (p, facts, ctx) => {
-    const fact = facts.file(p.path);
-    if (!fact.exists) {
-      throw new CapabilityError(`${p.path} does not exist: no binary to give capabilities to`, { task: ctx.taskPath, hint: 'install the program first, or point path at the binary' });
+    const paths = pathsOf(p);
+    const path = paths.find((x) => facts.file(x).exists);
+    if (path === undefined) {
+      throw new CapabilityError(paths.length === 1 ? `${paths[0]} does not exist: no binary to give capabilities to` : `none of ${paths.join(', ')} exists: no binary to give capabilities to`,
+        { task: ctx.taskPath, hint: 'install the program first, or point path at the binary' });
     }
-    if (fact.type !== 'file') {
-      throw new CapabilityError(`${p.path} is a ${fact.type}, not a regular file: setcap acts on regular files only`, {
-        task: ctx.taskPath, hint: fact.type === 'symlink' ? `give the link's target (${fact.target ?? '?'}) as path` : 'point path at the binary',
-      });
-    }
-    const current = parseCapabilities(facts.capability(p.path));
-    const wanted = parseCapabilities(p.capabilities);
-    const target = p.exact === false ? uniteCapabilities(current, wanted) : wanted;
-    const why = checkFileCapabilities(target);
-    if (why) throw new CapabilityError(`${p.path}: ${why}`, { task: ctx.taskPath, hint: 'use exact: true to replace the file\'s other capabilities' });
-    const beforeCaps = formatCapabilities(current);
-    const afterCaps = formatCapabilities(target);
-    if (beforeCaps === afterCaps) return { noop: afterCaps ? `${p.path} has ${afterCaps}` : `${p.path} has no capabilities` };
-    return {
-      changes: [{
-        kind: 'set-capability', path: p.path, beforeCaps, afterCaps, task: ctx.taskPath,
-        reason: describeCapabilityChange(beforeCaps, afterCaps),
-      }],
-    };
+    return planCapability({ ...p, path }, facts, ctx);
   },
 });
+
+/** The paths a task may act on: its path, or its candidates in order. */
+function pathsOf(p: CapabilityProps): readonly string[] {
+  return p.path !== undefined ? [p.path] : p.candidates ?? [];
+}
+
+/** Plan one existing path: canonical current set vs the wanted (or united) set. */
+function planCapability(p: CapabilityProps & { readonly path: string }, facts: HostFacts, ctx: TaskContext): PlanResult {
+  const fact = facts.file(p.path);
+  if (fact.type !== 'file') {
+    throw new CapabilityError(`${p.path} is a ${fact.type}, not a regular file: setcap acts on regular files only`, {
+      task: ctx.taskPath, hint: fact.type === 'symlink' ? `give the link's target (${fact.target ?? '?'}) as path` : 'point path at the binary',
+    });
+  }
+  const current = parseCapabilities(facts.capability(p.path));
+  const wanted = parseCapabilities(p.capabilities);
+  const target = p.exact === false ? uniteCapabilities(current, wanted) : wanted;
+  const why = checkFileCapabilities(target);
+  if (why) throw new CapabilityError(`${p.path}: ${why}`, { task: ctx.taskPath, hint: 'use exact: true to replace the file\'s other capabilities' });
+  const beforeCaps = formatCapabilities(current);
+  const afterCaps = formatCapabilities(target);
+  if (beforeCaps === afterCaps) return { noop: afterCaps ? `${p.path} has ${afterCaps}` : `${p.path} has no capabilities` };
+  return {
+    changes: [{
+      kind: 'set-capability', path: p.path, beforeCaps, afterCaps, task: ctx.taskPath,
+      reason: describeCapabilityChange(beforeCaps, afterCaps),
+    }],
+  };
+}

@@ -58,6 +58,10 @@ test('chart output in: a DaemonSet with the five changes, the proxy Service drop
   // comments of untouched documents survive (the written file is still readable next to the chart's)
   t.regex(r.manifest, /# Source: kong\/templates\/custom-server-blocks.yaml/);
   t.regex(r.manifest, /# Prometheus metrics and health-checking server/);
+  // every other document is kept byte for byte (the chart's own text, not a re-print)
+  const chunks = FIXTURE.split(/^(?=---$)/m).filter((c) => !/kind: Deployment|name: kong-kong-proxy\n/.test(c));
+  t.is(chunks.length, 4);
+  for (const c of chunks) t.true(r.manifest.includes(c), c.slice(0, 80));
   // the init container keeps its own environment (only the proxy container listens)
   t.regex(r.manifest, /0\.0\.0\.0:8000, \[::\]:8000, 0\.0\.0\.0:8443 http2 ssl/);
 });
