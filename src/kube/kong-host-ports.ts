@@ -84,7 +84,7 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
     const err = d.errors[0];
     if (err) {
       const at = lineCounter.linePos(err.pos[0]);
-      throw new ManifestError(`${source} is not valid YAML (document ${i + 1}, line ${at.line}, column ${at.col}): ${err.message.split('\n')[0]}`, {
+      throw new ManifestError(`${source} is not valid YAML (document ${i + 1}, line ${at.line}, column ${at.col}): ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
         hint: 'render the chart again (helm template …) and pass its output unchanged',
       });
     }

@@ -159,3 +159,60 @@ test.serial('capability: nginx as an unprivileged user binds 80/443 after apply,
   t.deepEqual(calls.slice(-2), ['delete --ignore-not-found -n kong daemonset/kong-kong', `apply -f ${KEEP_DIR}/kong-chart.${FIXTURE_SHA}.yaml`], calls.join('\n'));
   t.is((await sh('master1', 'cat /var/lib/kubectl-stub/applied.yaml')).stdout, readFileSync(FIXTURE, 'utf8'));
 });
+
+type Obj = Record<string, any>;
+const parseAll = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o !== null);
+
+test.serial('manifest: the written DaemonSet has the five changes, validates, keeps the rest; kubectl guarded; broken input writes nothing', async (t) => {
+  const a = (...extra: string[]) => args('-e', 'kong_manifest_path=/etc/kong2/kong-host-ports.yaml', ...extra);
+  const apply = await runRig(['apply', ...a()], { env, timeoutMs: 180_000 });
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  const written = parseAll((await sh('master1', 'cat /etc/kong2/kong-host-ports.yaml')).stdout);
+  const input = parseAll(readFileSync(FIXTURE, 'utf8'));
+  t.deepEqual(written.map((o) => `${o['kind']}/${o['metadata']['name']}`),
+    ['ServiceAccount/kong-kong', 'ConfigMap/kong-kong-default-custom-server-blocks', 'Service/kong-kong-manager', 'Service/kong-kong-validation-webhook', 'DaemonSet/kong-kong']);
+  for (const o of written.filter((x) => x['kind'] !== 'DaemonSet')) t.deepEqual(o, input.find((i) => i['kind'] === o['kind'] && i['metadata']['name'] === o['metadata']['name']));
+  const ds = written.find((o) => o['kind'] === 'DaemonSet')!;
+  t.notThrows(() => new DaemonSet(ds as never).validate());
+  const dep = input.find((o) => o['kind'] === 'Deployment')!;
+  const pod = ds['spec']['template']['spec'];
+  t.true(pod['hostNetwork']);
+  t.is(pod['dnsPolicy'], 'ClusterFirstWithHostNet');
+  const proxy = pod['containers'][1];
+  t.is(proxy['env'].find((e: Obj) => e['name'] === 'KONG_PROXY_LISTEN')['value'], '0.0.0.0:80,0.0.0.0:443 ssl');
+  t.deepEqual(proxy['ports'].map((p: Obj) => p['containerPort']), [80, 443, 8100]);
+  // every other field as it was: undo the five changes (and the Deployment-only fields) and compare
+  const { hostNetwork: _h, dnsPolicy: _d, ...podRest } = pod;
+  const restoredProxy = { ...proxy, env: proxy['env'].map((e: Obj) => (e['name'] === 'KONG_PROXY_LISTEN' ? dep['spec']['template']['spec']['containers'][1]['env'].find((x: Obj) => x['name'] === 'KONG_PROXY_LISTEN') : e)),
+    ports: dep['spec']['template']['spec']['containers'][1]['ports'] };
+  const { updateStrategy: _u, ...specRest } = ds['spec'];
+  const { replicas: _r, strategy: _s, progressDeadlineSeconds: _p, ...depSpecRest } = dep['spec'];
+  t.deepEqual({ ...ds, kind: 'Deployment', spec: { ...specRest, template: { ...ds['spec']['template'], spec: { ...podRest, containers: [pod['containers'][0], restoredProxy] } } } },
+    { ...dep, spec: depSpecRest });
+  const calls = (await sh('master1', 'cat /var/lib/kubectl-stub/calls.log')).stdout;
+  t.regex(calls, /^apply -f \/etc\/kong2\/kong-host-ports\.yaml\ndelete --ignore-not-found -n kong deployment\/kong-kong service\/kong-kong-proxy$/m);
+
+  // Without kubectl on the master: the plan says so and skips that step (not a failure); here nothing else differs.
+  const noKubectl = await runRig(['plan', '-v', ...a('-e', 'kong_kubectl=/nonexistent/kubectl')], { env });
+  t.is(noKubectl.code, 0, noKubectl.stdout + noKubectl.stderr);
+  t.regex(noKubectl.stdout, /\/nonexistent\/kubectl not found on master1: \/etc\/kong2\/kong-host-ports\.yaml is written but not applied/);
+  // The cluster drifted (the stand-in's state changed): kubectl diff says so and the next plan applies again.
+  await sh('master1', 'echo "# edited" >> /var/lib/kubectl-stub/applied.yaml');
+  const drifted = await runRig(['plan', ...a()], { env });
+  t.is(drifted.code, 2, drifted.stdout);
+  t.regex(drifted.stdout, /the cluster differs from \/etc\/kong2\/kong-host-ports\.yaml \(kubectl diff\): kubectl apply -f/);
+
+  // Broken inputs: a MANIFEST error naming the problem, nothing written anywhere.
+  const noKong = join(work, 'no-kong.yaml');
+  writeFileSync(noKong, readFileSync(FIXTURE, 'utf8').split(/^(?=---$)/m).filter((d) => !/kind: Deployment/.test(d)).join(''));
+  const invalid = join(work, 'invalid.yaml');
+  writeFileSync(invalid, readFileSync(FIXTURE, 'utf8').replace('  replicas: 1\n', '  replicas: [1\n'));
+  for (const [file, message] of [[noKong, /MANIFEST.*no Kong workload: no Deployment has a container with a KONG_PROXY_LISTEN/], [invalid, /MANIFEST.*is not valid YAML \(document 6, line \d+/]] as const) {
+    const broken = ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', join(work, 'state'), '-e', `kong_manifest_file=${file}`,
+      '-e', 'kong_manifest_path=/etc/kong3/kong-host-ports.yaml', '-e', `kong_nginx_path=${BIN}`, '-e', 'kong_kubectl=/usr/local/bin/kubectl-stub', 'playbooks/kong-host-ports.ts'];
+    const r = await runRig(['apply', ...broken], { env, timeoutMs: 180_000 });
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(r.stdout + r.stderr, message);
+    t.is((await sh('master1', '[ -e /etc/kong3 ] && echo exists || echo absent')).stdout.trim(), 'absent');
+  }
+});
