@@ -103,7 +103,7 @@ rig_capexpect() {
 }
 rig_setcap() {
   rig_setcap_tool || rig_fail "$1" 127 "setcap is not installed on the host (Debian: apt-get install libcap2-bin)"
-  [ -f "$2" ] && [ ! -L "$2" ] || rig_fail "$1" 1 "$2 is not a regular file: capabilities not set"
+  [ -f "$2" ] && [ ! -L "$2" ] && [ -O "$2" ] || rig_fail "$1" 1 "$2 is not a regular file owned by $(id -un): capabilities not set"
   if [ -n "$3" ]; then rig_run "$1" "$rig_sc" "$3" "$2"; else rig_run "$1" "$rig_sc" -r "$2"; fi
   "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1 || rig_fail "$1" 1 "setcap exited 0 but $2 does not have \${3:-no capabilities} (does its file system keep security.capability extended attributes?)"
 }

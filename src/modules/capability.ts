@@ -1,10 +1,11 @@
+import { dirname } from 'node:path';
 import { CapabilityError, RigError } from '../errors.ts';
 import {
   checkFileCapabilities, describeCapabilityChange, formatCapabilities, parseCapabilities, uniteCapabilities,
 } from '../text/file-capabilities.ts';
 import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
-import type { HostFacts } from '../facts/fact-request.ts';
+import type { FileFact, HostFacts } from '../facts/fact-request.ts';
 
 export interface CapabilityProps {
   /** Absolute path of a regular file (not a symlink: setcap refuses them; give the binary's real path). */
@@ -53,7 +54,9 @@ export const capability = defineModule<CapabilityProps>({
     if (p.exact !== undefined && typeof p.exact !== 'boolean') problems.push('exact: true or false');
     return problems;
   },
-  facts: (p) => pathsOf(p).flatMap((path) => [{ kind: 'file' as const, path, content: false }, { kind: 'capability' as const, path }]),
+  facts: (p) => pathsOf(p).flatMap((path) => [
+    { kind: 'file' as const, path, content: false }, { kind: 'file' as const, path: dirname(path), content: false }, { kind: 'capability' as const, path },
+  ]),
   plan: (p, facts, ctx) => {
     const paths = pathsOf(p);
     const path = paths.find((x) => facts.file(x).exists);
@@ -70,6 +73,8 @@ function pathsOf(p: CapabilityProps): readonly string[] {
   return p.path !== undefined ? [p.path] : p.candidates ?? [];
 }
 
+const isRootOwned = (f: FileFact): boolean => (f.uid !== undefined ? f.uid === 0 : f.owner === 'root' || f.owner === '0');
+
 /** Plan one existing path: canonical current set vs the wanted (or united) set. */
 function planCapability(p: CapabilityProps & { readonly path: string }, facts: HostFacts, ctx: TaskContext): PlanResult {
   const fact = facts.file(p.path);
@@ -77,6 +82,14 @@ function planCapability(p: CapabilityProps & { readonly path: string }, facts: H
     throw new CapabilityError(`${p.path} is a ${fact.type}, not a regular file: setcap acts on regular files only`, {
       task: ctx.taskPath, hint: fact.type === 'symlink' ? `give the link's target (${fact.target ?? '?'}) as path` : 'point path at the binary',
     });
+  }
+  // Capabilities on a file another user can replace (or swap in its directory) would be theirs: refused.
+  for (const [what, f] of [[p.path, fact], [dirname(p.path), facts.file(dirname(p.path))]] as const) {
+    if (f.exists && (!isRootOwned(f) || (parseInt(f.mode ?? '0', 8) & 0o022) !== 0)) {
+      throw new CapabilityError(`${what} is ${f.owner}:${f.group} ${f.mode}: another user could replace ${p.path} and get its capabilities`, {
+        task: ctx.taskPath, hint: `make ${what} owned by root and not writable by group or others`,
+      });
+    }
   }
   const current = parseCapabilities(facts.capability(p.path));
   const wanted = parseCapabilities(p.capabilities);

@@ -23,7 +23,8 @@ const ctx: TaskContext = { host: { name: 'n1', address: '10.0.0.1', vars: {} } a
 const cap = capability.module;
 const BIN = '/opt/kong/sbin/nginx';
 const binary = { exists: true, type: 'file', mode: '0755', owner: 'root', group: 'root', size: 1234, sha256: 'a'.repeat(64) } as const;
-const facts = (caps: string, file: object = binary) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: file as never }, capabilities: { [BIN]: caps } });
+const sbin = { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root', uid: 0, gid: 0 } as const;
+const facts = (caps: string, file: object = binary, dir: object = sbin) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: file as never, '/opt/kong/sbin': dir as never }, capabilities: { [BIN]: caps } });
 
 /** getcap's output forms (libcap 2.66 on Debian 12, and older libcap's ` = …+ep`), each with its canonical text. */
 const GETCAP_FORMS: ReadonlyArray<[string, string]> = [
@@ -70,7 +71,8 @@ test('plan: adds cap_net_bind_service=ep to a binary without capabilities, descr
   if (!('changes' in r)) return;
   t.deepEqual(r.changes, [{ kind: 'set-capability', path: BIN, beforeCaps: '', afterCaps: 'cap_net_bind_service=ep', task: ctx.taskPath, reason: 'adds cap_net_bind_service=ep' }]);
   t.is(describeChange(r.changes[0]!), `capabilities ${BIN}: none → cap_net_bind_service=ep`);
-  t.deepEqual(cap.facts({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, ctx), [{ kind: 'file', path: BIN, content: false }, { kind: 'capability', path: BIN }]);
+  t.deepEqual(cap.facts({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, ctx),
+    [{ kind: 'file', path: BIN, content: false }, { kind: 'file', path: '/opt/kong/sbin', content: false }, { kind: 'capability', path: BIN }]);
 });
 
 test('plan: converged in every getcap form is a no-op; exact replaces other capabilities, at-least keeps them', (t) => {
@@ -97,13 +99,29 @@ test('plan-time errors: missing binary, a symlink, getcap missing; validate name
   t.true(isRigError(missing) && missing.code === 'CAPABILITY' && /does not exist/.test(missing.message));
   const link = t.throws(() => cap.plan({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, facts('', { exists: true, type: 'symlink', target: '/usr/sbin/nginx', mode: '0777', owner: 'root', group: 'root' }), ctx));
   t.true(isRigError(link) && /symlink.*regular files only/.test(link.message) && /\/usr\/sbin\/nginx/.test(link.hint ?? ''));
-  const noGetcap = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: binary }, capabilityErrors: { [BIN]: 'getcap is not installed on the host (Debian: apt-get install libcap2-bin)' } });
+  const noGetcap = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: binary, '/opt/kong/sbin': sbin }, capabilityErrors: { [BIN]: 'getcap is not installed on the host (Debian: apt-get install libcap2-bin)' } });
   const ng = t.throws(() => cap.plan({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, noGetcap, ctx));
   t.true(isRigError(ng) && ng.code === 'CAPABILITY' && /libcap2-bin/.test(ng.message));
   t.deepEqual(cap.validate({ path: BIN, capabilities: 'cap_net_bind_service=ep' }), []);
   t.true(cap.validate({ path: BIN, capabilities: 'cap_net_bind=ep' }).some((p) => /^capabilities: unknown capability "cap_net_bind"/.test(p)));
   t.true(cap.validate({ path: 'nginx', capabilities: 'cap_net_bind_service=ep', color: 1 } as never).length === 2);
   t.true(cap.validate({ path: BIN, capabilities: 'cap_net_admin=ep cap_net_raw=p' }).some((p) => /one effective bit/.test(p)));
+});
+
+test('a binary or directory another user could replace is refused (its capabilities would be theirs)', (t) => {
+  const wanted = { path: BIN, capabilities: 'cap_net_bind_service=ep' };
+  for (const [file, dir, re] of [
+    [{ ...binary, owner: 'kong', uid: 999 }, sbin, /\/opt\/kong\/sbin\/nginx is kong:root 0755: another user could replace/],
+    [{ ...binary, mode: '0775' }, sbin, /nginx is root:root 0775/],
+    [binary, { ...sbin, owner: 'kong', uid: 999 }, /\/opt\/kong\/sbin is kong:root 0755/],
+    [binary, { ...sbin, mode: '1777' }, /\/opt\/kong\/sbin is root:root 1777/],
+  ] as const) {
+    const e = t.throws(() => cap.plan(wanted, facts('', file, dir), ctx));
+    t.true(isRigError(e) && e.code === 'CAPABILITY', e?.message);
+    t.regex(e?.message ?? '', re);
+  }
+  // a numeric owner without a name (uid 0 shown as 0) is root
+  t.true('changes' in cap.plan(wanted, facts('', { ...binary, owner: '0' }), ctx));
 });
 
 test('gather records: getcap text without the path; absent, missing getcap and getcap errors are kept as errors', (t) => {
@@ -123,6 +141,7 @@ test('apply script: setcap guarded (regular file, not a link), drift-checked and
     steps: [{ id: '0.0', change: { kind: 'set-capability', path: BIN, beforeCaps: '', afterCaps: 'cap_net_bind_service=ep', task: 't', reason: 'r' } }],
   });
   t.regex(s, /rig_capexpect 0\.0 \/opt\/kong\/sbin\/nginx ''/);
+  t.regex(s, /\[ -O "\$2" \]/);
   t.regex(s, /rig_setcap 0\.0 \/opt\/kong\/sbin\/nginx cap_net_bind_service=ep/);
   t.regex(s, /"\$rig_sc" -q -v "\$\{3:-=\}" "\$2"/);
 });
