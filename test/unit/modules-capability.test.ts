@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -181,6 +181,44 @@ test('differential: the canonical text equals normalised getcap after setcap of 
       return formatCapabilities(parseCapabilities(printed)) === ours;
     }), { seed: 16, numRuns: 60 });
     t.pass();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('apply script on this machine: setcap applied and read back; a changed set or a swapped-in symlink is drift, nothing changed', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-capapply-'));
+  const f = join(dir, 'nginx');
+  copyFileSync('/bin/true', f);
+  const run = (path: string): { code: number; out: string } => {
+    const script = buildApplyScript({
+      runId: `r${Math.random().toString(36).slice(2, 8)}`, intentJson: '{}', stateDir: join(dir, 'state'), lock: { owner: 'test', acquire: true, release: true },
+      steps: [{ id: '0.0', change: { kind: 'set-capability', path, beforeCaps: '', afterCaps: 'cap_net_bind_service=ep', task: 't', reason: 'r' } }],
+    });
+    try { return { code: 0, out: execFileSync('sh', ['-s'], { input: script }).toString() }; } catch (e) {
+      const x = e as { status: number; stdout: Buffer };
+      return { code: x.status, out: x.stdout.toString() };
+    }
+  };
+  try {
+    const ok = run(f);
+    t.is(ok.code, 0, ok.out);
+    t.regex(ok.out, /^D 0\.0 -$/m);
+    t.is(execFileSync('getcap', [f]).toString().trim(), `${f} cap_net_bind_service=ep`);
+    // now the file has a set the plan did not expect: drift (exit 3), the set left as it is
+    execFileSync('setcap', ['cap_net_raw=ep', f]);
+    const drift = run(f);
+    t.is(drift.code, 3, drift.out);
+    t.regex(drift.out, /^V 0\.0 file /m);
+    t.is(execFileSync('getcap', [f]).toString().trim(), `${f} cap_net_raw=ep`);
+    // a symlink where the binary was: drift, the link's target untouched
+    execFileSync('setcap', ['-r', f]);
+    const link = join(dir, 'link');
+    symlinkSync(f, link);
+    const swapped = run(link);
+    t.is(swapped.code, 3, swapped.out);
+    t.regex(swapped.out, /^V 0\.0 symlink /m);
+    t.is(execFileSync('getcap', [f]).toString().trim(), '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
