@@ -31,8 +31,6 @@ export interface KongHostPortsResult {
   readonly workload: string;
   /** Objects of the input the output no longer has (the Deployment and the proxy Services), for `kubectl delete`. */
   readonly replaced: readonly KubeObjectRef[];
-  /** One line per change made, for the plan. */
-  readonly summary: readonly string[];
   /** The manifest holds a Secret (the chart's webhook key pair, a license): show it masked, never in a diff. */
   readonly hasSecrets: boolean;
 }
@@ -156,24 +154,20 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
 
   // Edit the Deployment's document in place, so that comments, quoting and key order survive.
   const doc = docs[di]!;
-  const summary: string[] = [`${refOf(deployment)} → DaemonSet`];
   doc.set('kind', 'DaemonSet');
   const spec = deployment['spec'] as Obj;
   const strategy = isObj(spec['strategy']) ? spec['strategy'] : undefined;
   const rolling = strategy && strategy['type'] !== 'Recreate' && isObj(strategy['rollingUpdate']) ? strategy['rollingUpdate'] : undefined;
   const maxUnavailable = rolling && rolling['maxUnavailable'] !== undefined && rolling['maxUnavailable'] !== 0 && rolling['maxUnavailable'] !== '0%' ? rolling['maxUnavailable'] : 1;
-  for (const k of DROPPED_DEPLOYMENT_FIELDS) if (spec[k] !== undefined) { doc.deleteIn(['spec', k]); summary.push(`spec.${k} dropped (a DaemonSet runs one pod per node)`); }
+  for (const k of DROPPED_DEPLOYMENT_FIELDS) if (spec[k] !== undefined) doc.deleteIn(['spec', k]);
   replaceKey(doc, ['spec'], 'strategy', 'updateStrategy', doc.createNode({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable, maxSurge: 0 } }));
-  summary.push(`spec.strategy → spec.updateStrategy RollingUpdate (maxUnavailable ${String(maxUnavailable)}, maxSurge 0: two pods cannot bind one node's ports)`);
   doc.setIn(['spec', 'template', 'spec', 'hostNetwork'], true);
   doc.setIn(['spec', 'template', 'spec', 'dnsPolicy'], 'ClusterFirstWithHostNet');
-  summary.push('hostNetwork: true, dnsPolicy: ClusterFirstWithHostNet (cluster DNS names still resolve)');
   const containers = doc.getIn(['spec', 'template', 'spec', 'containers']) as YAMLSeq;
   const ci = asArray((spec['template'] as Obj)['spec'] && ((spec['template'] as Obj)['spec'] as Obj)['containers']).indexOf(proxy);
   const env = (containers.get(ci) as YAMLMap).get('env') as YAMLSeq;
   const ei = asArray(proxy['env']).indexOf(listenEnv);
   (env.get(ei) as YAMLMap).set('value', HOST_PROXY_LISTEN);
-  summary.push(`container ${String(proxy['name'])}: KONG_PROXY_LISTEN=${HOST_PROXY_LISTEN}`);
   const portsNode = (containers.get(ci) as YAMLMap).get('ports');
   const have = new Set<number>();
   if (isSeq(portsNode)) {
@@ -185,16 +179,14 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
       node.set('containerPort', to);
       if (p['hostPort'] !== undefined) node.set('hostPort', to);
       have.add(to);
-      summary.push(`container ${String(proxy['name'])}: port ${String(p['name'] ?? '')} ${String(p['containerPort'])} → ${to}`);
     });
   }
   for (const [to, portName] of [[HOST_HTTP_PORT, 'proxy'], [HOST_HTTPS_PORT, 'proxy-tls']] as const) {
     if (have.has(to)) continue;
     const entry = doc.createNode({ name: portName, containerPort: to, protocol: 'TCP' });
-    if (isSeq(portsNode)) portsNode.add(entry); else (containers.get(ci) as YAMLMap).set('ports', doc.createNode([entry]));
-    summary.push(`container ${String(proxy['name'])}: port ${portName} ${to} added`);
+    const ports = (containers.get(ci) as YAMLMap).get('ports');
+    if (isSeq(ports)) ports.add(entry); else (containers.get(ci) as YAMLMap).set('ports', doc.createNode([entry]));
   }
-  for (const i of dropped) summary.push(`${refOf(objs[i] as Obj)} dropped (the nodes' ports replace it)`);
 
   // Validate the DaemonSet against the Kubernetes API schema, and what the schema lets through (extra spec fields).
   const daemonSet = doc.toJS() as Obj;
@@ -215,7 +207,6 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
     ...(namespace !== undefined ? { namespace } : {}),
     workload: name,
     replaced: [{ kind: 'Deployment', name }, ...dropped.map((i) => ({ kind: 'Service', name: String(((objs[i] as Obj)['metadata'] as Obj)['name']) }))],
-    summary,
     hasSecrets: objs.some((o) => isObj(o) && o['kind'] === 'Secret'),
   };
 }

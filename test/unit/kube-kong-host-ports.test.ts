@@ -77,6 +77,17 @@ test('Recreate strategy and a non-zero maxUnavailable map to the DaemonSet updat
   t.deepEqual(out.find((o) => o['kind'] === 'DaemonSet')!['spec']['updateStrategy'], { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 0 } });
 });
 
+test('a proxy container without the proxy ports gets 80 and 443; a hostPort follows its container port', (t) => {
+  const docs = parseAll(FIXTURE);
+  const proxy = docs.find((o) => o['kind'] === 'Deployment')!['spec']['template']['spec']['containers'][1];
+  delete proxy['ports'];
+  let ds = parseAll(transformKongManifest(docs.map((d) => stringify(d)).join('---\n')).manifest).find((o) => o['kind'] === 'DaemonSet')!;
+  t.deepEqual(ds['spec']['template']['spec']['containers'][1]['ports'], [{ name: 'proxy', containerPort: 80, protocol: 'TCP' }, { name: 'proxy-tls', containerPort: 443, protocol: 'TCP' }]);
+  proxy['ports'] = [{ name: 'proxy', containerPort: 8000, hostPort: 8000 }, { name: 'proxy-tls', containerPort: 8443 }];
+  ds = parseAll(transformKongManifest(docs.map((d) => stringify(d)).join('---\n')).manifest).find((o) => o['kind'] === 'DaemonSet')!;
+  t.deepEqual(ds['spec']['template']['spec']['containers'][1]['ports'], [{ name: 'proxy', containerPort: 80, hostPort: 80 }, { name: 'proxy-tls', containerPort: 443 }]);
+});
+
 /** Values a chart's values.yaml may put anywhere: hostile strings included (YAML-looking, unicode, numbers as text). */
 const valueArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.string(), fc.constantFrom('yes', 'no', 'on', 'off', '0x1F', '1e3', '~', 'null', '- a', 'a: b', '#x', '---', '…ü€', '"q"', "'s'", '0755'),
