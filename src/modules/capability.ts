@@ -1,11 +1,11 @@
 import { dirname } from 'node:path';
 import { CapabilityError, RigError } from '../errors.ts';
 import {
-  checkFileCapabilities, describeCapabilityChange, formatCapabilities, parseCapabilities, uniteCapabilities,
+  CAPABILITY_NAMES, checkFileCapabilities, describeCapabilityChange, formatCapabilities, parseCapabilities, uniteCapabilities,
 } from '../text/file-capabilities.ts';
 import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
-import type { FileFact, HostFacts } from '../facts/fact-request.ts';
+import type { FactRequest, FileFact, HostFacts } from '../facts/fact-request.ts';
 
 export interface CapabilityProps {
   /** Absolute path of a regular file (not a symlink: setcap refuses them; give the binary's real path). */
@@ -54,9 +54,12 @@ export const capability = defineModule<CapabilityProps>({
     if (p.exact !== undefined && typeof p.exact !== 'boolean') problems.push('exact: true or false');
     return problems;
   },
-  facts: (p) => pathsOf(p).flatMap((path) => [
-    { kind: 'file' as const, path, content: false }, { kind: 'file' as const, path: dirname(path), content: false }, { kind: 'capability' as const, path },
-  ]),
+  facts: (p): FactRequest[] => [
+    ...pathsOf(p).flatMap((path): FactRequest[] => [
+      { kind: 'file', path, content: false }, { kind: 'file', path: dirname(path), content: false }, { kind: 'capability', path },
+    ]),
+    { kind: 'command', key: LAST_CAP_KEY, argv: ['cat', '/proc/sys/kernel/cap_last_cap'] },
+  ],
   plan: (p, facts, ctx) => {
     const paths = pathsOf(p);
     const path = paths.find((x) => facts.file(x).exists);
@@ -73,6 +76,7 @@ function pathsOf(p: CapabilityProps): readonly string[] {
   return p.path !== undefined ? [p.path] : p.candidates ?? [];
 }
 
+const LAST_CAP_KEY = 'kernel-cap-last-cap';
 const isRootOwned = (f: FileFact): boolean => (f.uid !== undefined ? f.uid === 0 : f.owner === 'root' || f.owner === '0');
 
 /** Plan one existing path: canonical current set vs the wanted (or united) set. */
@@ -94,6 +98,13 @@ function planCapability(p: CapabilityProps & { readonly path: string }, facts: H
   const current = parseCapabilities(facts.capability(p.path));
   const wanted = parseCapabilities(p.capabilities);
   const target = p.exact === false ? uniteCapabilities(current, wanted) : wanted;
+  // Names come from capability(7); the host's kernel may be older than the list (cap_bpf is Linux 5.8).
+  const lastCap = facts.command(LAST_CAP_KEY);
+  const newest = lastCap.exitCode === 0 && /^\d+$/.test(lastCap.stdout.trim()) ? Number(lastCap.stdout.trim()) : undefined;
+  const unsupported = newest === undefined ? [] : [...wanted.keys()].filter((n) => CAPABILITY_NAMES.indexOf(n) > newest);
+  if (unsupported.length) {
+    throw new CapabilityError(`${unsupported.join(', ')}: not supported by the host's kernel (its last capability is ${CAPABILITY_NAMES[newest!] ?? newest})`, { task: ctx.taskPath });
+  }
   const why = checkFileCapabilities(target);
   if (why) throw new CapabilityError(`${p.path}: ${why}`, { task: ctx.taskPath, hint: 'use exact: true to replace the file\'s other capabilities' });
   const beforeCaps = formatCapabilities(current);

@@ -24,7 +24,9 @@ const cap = capability.module;
 const BIN = '/opt/kong/sbin/nginx';
 const binary = { exists: true, type: 'file', mode: '0755', owner: 'root', group: 'root', size: 1234, sha256: 'a'.repeat(64) } as const;
 const sbin = { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root', uid: 0, gid: 0 } as const;
-const facts = (caps: string, file: object = binary, dir: object = sbin) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: file as never, '/opt/kong/sbin': dir as never }, capabilities: { [BIN]: caps } });
+const facts = (caps: string, file: object = binary, dir: object = sbin) => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: file as never, '/opt/kong/sbin': dir as never }, capabilities: { [BIN]: caps }, commands: { [LAST_CAP]: lastCap(40) } });
+const LAST_CAP = 'kernel-cap-last-cap';
+const lastCap = (n: number) => ({ exitCode: 0, stdout: `${n}\n`, stderr: '' });
 
 /** getcap's output forms (libcap 2.66 on Debian 12, and older libcap's ` = …+ep`), each with its canonical text. */
 const GETCAP_FORMS: ReadonlyArray<[string, string]> = [
@@ -72,7 +74,8 @@ test('plan: adds cap_net_bind_service=ep to a binary without capabilities, descr
   t.deepEqual(r.changes, [{ kind: 'set-capability', path: BIN, beforeCaps: '', afterCaps: 'cap_net_bind_service=ep', task: ctx.taskPath, reason: 'adds cap_net_bind_service=ep' }]);
   t.is(describeChange(r.changes[0]!), `capabilities ${BIN}: none → cap_net_bind_service=ep`);
   t.deepEqual(cap.facts({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, ctx),
-    [{ kind: 'file', path: BIN, content: false }, { kind: 'file', path: '/opt/kong/sbin', content: false }, { kind: 'capability', path: BIN }]);
+    [{ kind: 'file', path: BIN, content: false }, { kind: 'file', path: '/opt/kong/sbin', content: false }, { kind: 'capability', path: BIN },
+      { kind: 'command', key: LAST_CAP, argv: ['cat', '/proc/sys/kernel/cap_last_cap'] }]);
 });
 
 test('plan: converged in every getcap form is a no-op; exact replaces other capabilities, at-least keeps them', (t) => {
@@ -99,13 +102,21 @@ test('plan-time errors: missing binary, a symlink, getcap missing; validate name
   t.true(isRigError(missing) && missing.code === 'CAPABILITY' && /does not exist/.test(missing.message));
   const link = t.throws(() => cap.plan({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, facts('', { exists: true, type: 'symlink', target: '/usr/sbin/nginx', mode: '0777', owner: 'root', group: 'root' }), ctx));
   t.true(isRigError(link) && /symlink.*regular files only/.test(link.message) && /\/usr\/sbin\/nginx/.test(link.hint ?? ''));
-  const noGetcap = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: binary, '/opt/kong/sbin': sbin }, capabilityErrors: { [BIN]: 'getcap is not installed on the host (Debian: apt-get install libcap2-bin)' } });
+  const noGetcap = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: binary, '/opt/kong/sbin': sbin }, commands: { [LAST_CAP]: lastCap(40) }, capabilityErrors: { [BIN]: 'getcap is not installed on the host (Debian: apt-get install libcap2-bin)' } });
   const ng = t.throws(() => cap.plan({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, noGetcap, ctx));
   t.true(isRigError(ng) && ng.code === 'CAPABILITY' && /libcap2-bin/.test(ng.message));
   t.deepEqual(cap.validate({ path: BIN, capabilities: 'cap_net_bind_service=ep' }), []);
   t.true(cap.validate({ path: BIN, capabilities: 'cap_net_bind=ep' }).some((p) => /^capabilities: unknown capability "cap_net_bind"/.test(p)));
   t.true(cap.validate({ path: 'nginx', capabilities: 'cap_net_bind_service=ep', color: 1 } as never).length === 2);
   t.true(cap.validate({ path: BIN, capabilities: 'cap_net_admin=ep cap_net_raw=p' }).some((p) => /one effective bit/.test(p)));
+});
+
+test("a capability the host's kernel does not have (newer than its cap_last_cap) is refused at plan time", (t) => {
+  const old = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [BIN]: binary, '/opt/kong/sbin': sbin }, capabilities: { [BIN]: '' }, commands: { [LAST_CAP]: lastCap(37) } });
+  const e = t.throws(() => cap.plan({ path: BIN, capabilities: 'cap_bpf,cap_net_bind_service=ep' }, old, ctx));
+  t.true(isRigError(e) && e.code === 'CAPABILITY');
+  t.regex(e?.message ?? '', /cap_bpf: not supported by the host's kernel \(its last capability is cap_audit_read\)/);
+  t.true('changes' in cap.plan({ path: BIN, capabilities: 'cap_net_bind_service=ep' }, old, ctx));
 });
 
 test('a binary or directory another user could replace is refused (its capabilities would be theirs)', (t) => {
