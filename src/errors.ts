@@ -99,3 +99,9 @@ export class InternalError extends RigError { override readonly code = 'INTERNAL
 export function isRigError(e: unknown): e is RigError {
   return e instanceof RigError;
 }
+
+/** File capabilities: an unknown capability name, a text setcap refuses, a missing binary, getcap missing on the host. */
+export class CapabilityError extends RigError { override readonly code = 'CAPABILITY'; }
+
+/** The Kong manifest transform: invalid YAML, no Kong workload or two of them, a result the Kubernetes schema refuses. */
+export class ManifestError extends RigError { override readonly code = 'MANIFEST'; }

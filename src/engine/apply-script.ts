@@ -210,6 +210,25 @@ rig_service() {
     *) if command -v service >/dev/null 2>&1; then rig_run "$1" service "$3" "$4"; else rig_run "$1" "/etc/init.d/$3" "$4"; fi ;;
   esac
 }
+rig_setcap_tool() {
+  rig_sc=$(command -v setcap 2>/dev/null) || rig_sc=
+  [ -n "$rig_sc" ] || for rig_p in /usr/sbin/setcap /sbin/setcap; do [ -x "$rig_p" ] && { rig_sc=$rig_p; break; }; done
+  [ -n "$rig_sc" ]
+}
+rig_capexpect() {
+  if ! rig_setcap_tool || [ ! -f "$2" ] || [ -L "$2" ] || ! "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1; then
+    printf 'V %s %s\n' "$1" "$(rig_sig "$2")"; rig_drift=1
+  fi
+}
+rig_setcap() {
+  rig_setcap_tool || rig_fail "$1" 127 "setcap is not installed on the host (Debian: apt-get install libcap2-bin)"
+  rig_open "$2" || rig_fail "$1" 1 "$rig_err"
+  exec 3<&-
+  [ -f "./$rig_base" ] && [ ! -L "./$rig_base" ] && [ -O "./$rig_base" ] || { cd /; rig_fail "$1" 1 "$2 is not a regular file owned by $(id -un): capabilities not set"; }
+  if [ -n "$3" ]; then rig_run "$1" "$rig_sc" "$3" "./$rig_base"; else rig_run "$1" "$rig_sc" -r "./$rig_base"; fi
+  "$rig_sc" -q -v "\${3:-=}" "./$rig_base" >/dev/null 2>&1 || { cd /; rig_fail "$1" 1 "setcap exited 0 but $2 does not have \${3:-no capabilities} (does its file system keep security.capability extended attributes?)"; }
+  cd /
+}
 rig_wait() {
   rig_i=$1 rig_to=$2 rig_iv=$3; shift 3
   rig_end=$(( $(date +%s) + rig_to ))
@@ -245,10 +264,8 @@ function stepScript(s: ScriptStep, stateDir: string): string {
     case 'symlink':
       return `${begin}\nrig_link ${q(id)} ${q(c.path)} ${q(c.target)} || rig_fail ${q(id)} 1 "$rig_err"\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-capability':
-      // setcap itself refuses a symlink (lstat); rig_open pins the directory and checks the name holds a lone file.
-      return `${begin}\nrig_open ${q(c.path)} || rig_fail ${q(id)} 1 "$rig_err"\nexec 3<&-\n` +
-        (c.afterCaps === '' ? `rig_run ${q(id)} setcap -r "./$rig_base"` : `rig_run ${q(id)} setcap ${q(c.afterCaps)} "./$rig_base"`) +
-        `\ncd /\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
+      // Pinned like every write (rig_open: no planted parent or link), not a symlink, and read back after setcap (setcap -v compares sets, whatever their text form).
+      return `${begin}\nrig_setcap ${q(id)} ${q(c.path)} ${q(c.afterCaps)}\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'run-command':
       return `${begin}\n${c.cwd ? `cd -- ${q(c.cwd)} || rig_fail ${q(id)} 1 ${q(`cannot cd to ${c.cwd}`)}\n` : ''}rig_run ${q(id)} ${quoteArgv(c.argv)}\ncd / \nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'service': {
@@ -323,7 +340,10 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
     const seen = new Set<string>();
+    const seenCaps = new Set<string>();
     for (const { id, change: c } of o.steps) {
+      // Capabilities: the first step on a path expects what the plan read (setcap -v: same set, any text form).
+      if (c.kind === 'set-capability' && !seenCaps.has(c.path)) { seenCaps.add(c.path); lines.push(`rig_capexpect ${q(id)} ${q(c.path)} ${q(c.beforeCaps)}`); }
       if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
       seen.add(c.path);
       lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);

@@ -31,6 +31,8 @@ export interface FileWriteOptions {
   readonly ctx: TaskContext;
   /** No-op reason when nothing differs. */
   readonly noop?: string;
+  /** For a new file, show the plan's diff from this content instead of from nothing (see WriteFileChange). */
+  readonly diffFrom?: { readonly label: string; readonly content: Buffer } | undefined;
 }
 
 /**
@@ -54,6 +56,7 @@ export function planFileWrite(o: FileWriteOptions): PlanResult {
   const change: Change = {
     kind: 'write-file', path, before: fact.exists ? before : { exists: false }, after, content: content.toString('base64'),
     secret: o.secret === true, task: ctx.taskPath, reason: fact.exists ? 'content differs' : 'file absent',
+    ...(!fact.exists && o.diffFrom && o.secret !== true ? { diffFrom: { label: o.diffFrom.label, content: o.diffFrom.content.toString('base64') } } : {}),
   };
   return { changes: [change] };
 }
