@@ -152,7 +152,7 @@ test('apply script: setcap guarded (regular file, not a link), drift-checked and
     steps: [{ id: '0.0', change: { kind: 'set-capability', path: BIN, beforeCaps: '', afterCaps: 'cap_net_bind_service=ep', task: 't', reason: 'r' } }],
   });
   t.regex(s, /rig_capexpect 0\.0 \/opt\/kong\/sbin\/nginx ''/);
-  t.regex(s, /\[ -O "\$2" \]/);
+  t.regex(s, /\[ -O "\.\/\$rig_base" \]/);
   t.regex(s, /rig_setcap 0\.0 \/opt\/kong\/sbin\/nginx cap_net_bind_service=ep/);
   t.regex(s, /"\$rig_sc" -q -v "\$\{3:-=\}" "\$2"/);
 });
