@@ -295,3 +295,125 @@ test.serial(`rig decides like ssh: ${GENERATED} generated and the hand-written k
   t.deepEqual(diffs.map((d) => d.split('\n')[0]), [], diffs.slice(0, 6).join('\n\n'));
   t.log(`${cases.length} cases, ${offered.size} distinct handshakes; rig verdicts: ${[...tally].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 });
+
+/** rig's decision read from a `rig plan` run. */
+function rigPlanVerdict(code: number, out: string): Verdict | `error: ${string}` {
+  if (code === 0 || code === 2) return 'accept';
+  if (!/\[HOST_KEY\]/.test(out)) return `error: exit ${code}: ${out.slice(0, 400)}`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(out)) return 'changed';
+  if (/REVOKED HOST KEY DETECTED/.test(out)) return 'revoked';
+  if (/differs from the key known for its address/.test(out)) return 'ip-changed';
+  if (/is not known/.test(out)) return 'unknown';
+  return `error: ${out.slice(0, 400)}`;
+}
+
+/** An inventory with the one target host and an ssh_config carrying the case's settings. */
+function rigSetup(c: HostKeyCase, dir: string, files: CaseFiles, strict: string = c.strict): string[] {
+  const inv = join(dir, 'inventory.yaml');
+  writeFileSync(inv, `all:\n  hosts:\n    target:\n      ansible_host: ${c.server.ip}\n      ansible_port: ${c.server.port}\n`);
+  const cfg = join(dir, 'ssh_config');
+  writeFileSync(cfg, ['Host *', '  User root', `  IdentityFile ${fleet.privateKeyPath}`, '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${files.user.map((f) => `"${f}"`).join(' ')}`,
+    `  GlobalKnownHostsFile ${files.global.length ? files.global.map((f) => `"${f}"`).join(' ') : '/dev/null'}`,
+    `  StrictHostKeyChecking ${strict}`, `  CheckHostIP ${c.checkHostIp ? 'yes' : 'no'}`, `  HashKnownHosts ${c.hash ? 'yes' : 'no'}`,
+    ...(c.alias ? [`  HostKeyAlias ${c.alias}`] : []), '  ConnectTimeout 30', ''].join('\n'));
+  return ['-i', inv, '--ssh-config', cfg, '--state-dir', join(dir, 'state')];
+}
+
+test.serial(`rig plan end to end decides like ssh (${END_TO_END} of the cases)`, async (t) => {
+  const rnd = seededRandom(SEED + 1);
+  const chosen: HostKeyCase[] = [];
+  for (let i = 0; chosen.length < END_TO_END; i++) {
+    const c = generateCase(rnd, i, pools);
+    if (c.server.cert) continue;
+    const probe = writeCaseFiles(c, join(work, 'e2e-probe', c.id));
+    const ctx = contextOf(c, probe);
+    const d = decideHostKey(ctx, await offeredKey(c.server.ip, c.server.port, orderHostKeyAlgorithms(ctx)));
+    if (d.verdict === 'refuse-unknown' && d.why === 'cert-authority-only') continue;
+    chosen.push({ ...c, id: `e2e-${i}` });
+  }
+  const diffs = await pool(chosen, 2, async (c) => {
+    const dir = join(work, 'cases', c.id);
+    const sshFiles = writeCaseFiles(c, join(dir, 'ssh'));
+    const rigFiles = writeCaseFiles(c, join(dir, 'rig'));
+    const r = await runRig(['plan', ...rigSetup(c, join(dir, 'rig'), rigFiles), PLAYBOOK]);
+    const ssh = await openSsh(c, sshFiles);
+    const rig = { verdict: rigPlanVerdict(r.code, r.stdout + r.stderr), file0: normalize(readFileSync(rigFiles.user[0]!, 'utf8'), c) };
+    const real = { verdict: ssh.verdict, file0: normalize(readFileSync(sshFiles.user[0]!, 'utf8'), c) };
+    tally.set(`e2e ${rig.verdict}`, (tally.get(`e2e ${rig.verdict}`) ?? 0) + 1);
+    return rig.verdict === real.verdict && rig.file0 === real.file0 ? undefined
+      : `${c.id}: rig ${rig.verdict}, ssh ${real.verdict}\n${describeCase(c)}\nrig file:\n${rig.file0}\nssh file:\n${real.file0}\nrig said:\n${r.stdout}${r.stderr}`;
+  });
+  const real = diffs.filter((x): x is string => x !== undefined);
+  t.deepEqual(real.map((d) => d.split('\n')[0]), [], real.slice(0, 4).join('\n\n'));
+  t.log([...tally].filter(([k]) => k.startsWith('e2e')).map(([k, v]) => `${k} ${v}`).join(', '));
+});
+
+test.serial('a changed key on another port: refused with the offending file:line, and the printed fix really fixes it', async (t) => {
+  const m = hostIp('master1');
+  const server = pools.servers.find((s) => s.ip === m && s.port === 2222)!;
+  const stranger = pools.strangers[1]!;
+  const good22 = pools.servers.find((s) => s.ip === m && s.port === 22)!.keys[0]!;
+  const c: HostKeyCase = {
+    id: 'hint', server, strict: 'yes', checkHostIp: false, hash: false, globalFiles: [],
+    userFiles: [`${m} ${good22.type} ${good22.b64}\n# the bastion\n[${m}]:2222 ${stranger.type} ${stranger.b64}\n${hostIp('worker1')} ${stranger.type} ${stranger.b64}\n`],
+  };
+  const dir = join(work, 'hint');
+  const files = writeCaseFiles(c, dir);
+  const args = [...rigSetup(c, dir, files), PLAYBOOK];
+  const refused = await runRig(['plan', ...args]);
+  const out = refused.stdout + refused.stderr;
+  t.is(refused.code, 1, out);
+  t.regex(out, /WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!/);
+  t.true(out.includes(`Offending ED25519 key in ${files.user[0]}:3`), out);
+  const fix = /out of band\): (ssh-keygen .*?), then re-run with --accept-new-host-keys/.exec(out);
+  t.truthy(fix, out);
+  t.is(fix![1], `ssh-keygen -R '[${m}]:2222' -f ${files.user[0]}`);
+  execFileSync('sh', ['-c', fix![1]!], { stdio: 'ignore' });
+  // the other hosts' lines are untouched, the offending one is gone
+  const after = readFileSync(files.user[0]!, 'utf8');
+  t.true(after.includes(`${m} ${good22.type}`) && after.includes(`${hostIp('worker1')} ${stranger.type}`) && !after.includes(`[${m}]:2222`));
+  t.is((await runRig(['plan', ...args])).code, 1, 'still unknown under strict checking');
+  const accepted = await runRig(['plan', ...args, '--accept-new-host-keys']);
+  t.is(accepted.code, 2, accepted.stdout + accepted.stderr);
+  const recorded = readFileSync(files.user[0]!, 'utf8');
+  t.is(recorded.split('\n').filter((l) => l.startsWith(`[${m}]:2222 `)).length, 1);
+  // accept-new again, and strict: nothing more appended, and real ssh agrees the file now holds the right key
+  t.is((await runRig(['plan', ...args, '--accept-new-host-keys'])).code, 2);
+  t.is((await runRig(['plan', ...args])).code, 2);
+  t.is(readFileSync(files.user[0]!, 'utf8'), recorded);
+  t.is((await openSsh(c, files)).verdict, 'accept');
+});
+
+test.serial('an unknown key: the printed ssh-keyscan line makes strict checking pass', async (t) => {
+  const w1 = hostIp('worker1');
+  const server = pools.servers.find((s) => s.ip === w1 && s.port === 2222)!;
+  const c: HostKeyCase = { id: 'keyscan', server, strict: 'yes', checkHostIp: false, hash: false, globalFiles: [], userFiles: [''] };
+  const dir = join(work, 'keyscan');
+  const files = writeCaseFiles(c, dir);
+  const args = [...rigSetup(c, dir, files), PLAYBOOK];
+  const refused = await runRig(['plan', ...args]);
+  const out = refused.stdout + refused.stderr;
+  t.is(refused.code, 1, out);
+  const fix = /out of band\), then: (ssh-keyscan .*?) — or re-run/.exec(out);
+  t.truthy(fix, out);
+  execFileSync('sh', ['-c', fix![1]!], { stdio: 'ignore' });
+  t.is((await runRig(['plan', ...args])).code, 2);
+  t.is((await openSsh(c, files)).verdict, 'accept');
+});
+
+test.serial('a host known only through @cert-authority is refused: rig does not support host certificates yet', async (t) => {
+  const m = hostIp('master1');
+  const server = pools.servers.find((s) => s.ip === m && s.port === 2223)!;
+  const c: HostKeyCase = {
+    id: 'ca', server, strict: 'accept-new', checkHostIp: false, hash: false, globalFiles: [],
+    userFiles: [`@cert-authority ${m},[${m}]:2223 ${pools.ca.type} ${pools.ca.b64}\n`],
+  };
+  const dir = join(work, 'ca');
+  const files = writeCaseFiles(c, dir);
+  t.is((await openSsh(c, files)).verdict, 'accept', 'OpenSSH trusts the certificate');
+  const r = await runRig(['plan', ...rigSetup(c, dir, files), PLAYBOOK]);
+  t.is(r.code, 1);
+  t.regex(r.stdout + r.stderr, /HOST_KEY.*@cert-authority lines .*rig does not support host certificates yet/s);
+  t.is(readFileSync(files.user[0]!, 'utf8'), c.userFiles[0]!, 'nothing recorded');
+});
