@@ -349,6 +349,15 @@ test.serial(`rig plan end to end decides like ssh (${END_TO_END} of the cases)`,
   t.log([...tally].filter(([k]) => k.startsWith('e2e')).map(([k, v]) => `${k} ${v}`).join(', '));
 });
 
+/** Write the case's files, run `rig plan` once on them. */
+async function planCase(c: HostKeyCase): Promise<{ files: CaseFiles; args: string[]; code: number; out: string }> {
+  const dir = join(work, c.id);
+  const files = writeCaseFiles(c, dir);
+  const args = [...rigSetup(c, dir, files), PLAYBOOK];
+  const r = await runRig(['plan', ...args]);
+  return { files, args, code: r.code, out: r.stdout + r.stderr };
+}
+
 test.serial('a changed key on another port: refused with the offending file:line, and the printed fix really fixes it', async (t) => {
   const m = hostIp('master1');
   const server = pools.servers.find((s) => s.ip === m && s.port === 2222)!;
@@ -358,12 +367,8 @@ test.serial('a changed key on another port: refused with the offending file:line
     id: 'hint', server, strict: 'yes', checkHostIp: false, hash: false, globalFiles: [],
     userFiles: [`${m} ${good22.type} ${good22.b64}\n# the bastion\n[${m}]:2222 ${stranger.type} ${stranger.b64}\n${hostIp('worker1')} ${stranger.type} ${stranger.b64}\n`],
   };
-  const dir = join(work, 'hint');
-  const files = writeCaseFiles(c, dir);
-  const args = [...rigSetup(c, dir, files), PLAYBOOK];
-  const refused = await runRig(['plan', ...args]);
-  const out = refused.stdout + refused.stderr;
-  t.is(refused.code, 1, out);
+  const { files, args, code, out } = await planCase(c);
+  t.is(code, 1, out);
   t.regex(out, /WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!/);
   t.true(out.includes(`Offending ED25519 key in ${files.user[0]}:3`), out);
   const fix = /out of band\): (ssh-keygen .*?), then re-run with --accept-new-host-keys/.exec(out);
@@ -389,12 +394,8 @@ test.serial('an unknown key: the printed ssh-keyscan line makes strict checking 
   const w1 = hostIp('worker1');
   const server = pools.servers.find((s) => s.ip === w1 && s.port === 2222)!;
   const c: HostKeyCase = { id: 'keyscan', server, strict: 'yes', checkHostIp: false, hash: false, globalFiles: [], userFiles: [''] };
-  const dir = join(work, 'keyscan');
-  const files = writeCaseFiles(c, dir);
-  const args = [...rigSetup(c, dir, files), PLAYBOOK];
-  const refused = await runRig(['plan', ...args]);
-  const out = refused.stdout + refused.stderr;
-  t.is(refused.code, 1, out);
+  const { files, args, code, out } = await planCase(c);
+  t.is(code, 1, out);
   const fix = /out of band\), then: (ssh-keyscan .*?) — or re-run/.exec(out);
   t.truthy(fix, out);
   execFileSync('sh', ['-c', fix![1]!], { stdio: 'ignore' });
