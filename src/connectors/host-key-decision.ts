@@ -41,7 +41,9 @@ export type HostKeyDecision =
       readonly otherTypes: readonly KnownHostEntry[]; readonly certAuthorities: readonly KnownHostEntry[] }
   | { readonly verdict: 'refuse-changed'; readonly name: string; readonly offending: readonly KnownHostEntry[] }
   | { readonly verdict: 'refuse-revoked'; readonly name: string; readonly revoked: readonly KnownHostEntry[] }
-  | { readonly verdict: 'refuse-ip-changed'; readonly name: string; readonly ip: string; readonly offending: KnownHostEntry };
+  | { readonly verdict: 'refuse-ip-changed'; readonly name: string; readonly ip: string; readonly offending: KnownHostEntry;
+      /** OpenSSH records a new host key before it checks the address, and keeps it when it then refuses. */
+      readonly append?: { readonly file: string; readonly text: string } };
 
 interface Lookup { readonly status: HostKeyStatus; readonly found?: KnownHostEntry }
 
@@ -135,6 +137,9 @@ function check(ctx: HostKeyContext, strict: StrictHostKeyChecking, state: State,
       if (ctx.hostKeyAlias === undefined && port !== 0 && port !== 22 && !clobberPort) {
         const portless = check(ctx, strict, state, key, 0, 'roquiet', true);
         if (portless.verdict === 'accept') { accepted = portless; break; }
+        // deliberately stricter than OpenSSH, which only prints the warning and goes on to treat the key as new:
+        // a key revoked under the port-less name is refused
+        if (portless.verdict === 'refuse-revoked') return portless;
       }
       const refuseNew = (why: 'strict' | 'ask' | 'readonly' | 'cert-authority-only'): HostKeyDecision => ({
         verdict: 'refuse-unknown', name: host, why,
@@ -173,7 +178,10 @@ function check(ctx: HostKeyContext, strict: StrictHostKeyChecking, state: State,
       break;
   }
   if (state.checkHostIp && hostLookup.status !== 'changed' && ipLookup.status === 'changed') {
-    if (strict !== 'no') return ({ verdict: 'refuse-ip-changed', name: host, ip, offending: ipLookup.found! });
+    if (strict !== 'no') {
+      const append = accepted.verdict === 'accept' ? accepted.append : undefined;
+      return { verdict: 'refuse-ip-changed', name: host, ip, offending: ipLookup.found!, ...(append ? { append } : {}) };
+    }
     return { ...accepted, insecure: 'ip-changed' } as HostKeyDecision;
   }
   return accepted;

@@ -13,7 +13,7 @@ import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
 import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type StrictHostKeyChecking } from './host-key-decision.ts';
 import { hostKeyRefusal } from './host-key-refusal.ts';
-import { appendKnownHostsText, knownHostsName } from './known-hosts.ts';
+import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
 import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
 
 export interface SshConnectorOptions {
@@ -76,7 +76,7 @@ export class SshConnector implements Connector {
     const globalFiles = this.options.knownHostsFiles?.length ? []
       : c.globalKnownHostsFiles?.length ? none(c.globalKnownHostsFiles) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
     return {
-      hostname: isIP(ep.address) ? ep.address : ep.address.toLowerCase(), port: ep.port,
+      hostname: isIP(ep.address) ? ep.address : lowercaseAscii(ep.address), port: ep.port,
       ...(address !== undefined ? { address } : {}),
       ...(c.hostKeyAlias !== undefined ? { hostKeyAlias: c.hostKeyAlias } : {}),
       checkHostIp: c.checkHostIp === true, strict, hashKnownHosts: c.hashKnownHosts === true, userFiles, globalFiles,
@@ -99,10 +99,8 @@ export class SshConnector implements Connector {
       algorithms: { serverHostKey: orderHostKeyAlgorithms(hk) as never },
       hostVerifier: (key: Buffer): boolean => {
         const d = decideHostKey(hk, key);
-        if (d.verdict === 'accept') {
-          if (d.append) appendKnownHostsText(d.append.file, d.append.text);
-          return true;
-        }
+        if ((d.verdict === 'accept' || d.verdict === 'refuse-ip-changed') && d.append) appendKnownHostsText(d.append.file, d.append.text);
+        if (d.verdict === 'accept') return true;
         onRefused(hostKeyRefusal(d, hk, key, `${ep.alias} (${knownHostsName(ep.address, ep.port)})`, this.host.name));
         return false;
       },

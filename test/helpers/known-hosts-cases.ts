@@ -57,7 +57,9 @@ export function generateCase(rnd: () => number, n: number, pools: CasePools): Ho
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const chance = (p: number) => rnd() < p;
   const server = pick(pools.servers);
-  const alias = chance(0.2) ? pick(ALIASES) : undefined;
+  const checkHostIp = chance(0.3);
+  // CheckHostIP only differs from the name check under an alias (the fleet is addressed by IP): pair them often
+  const alias = chance(checkHostIp ? 0.6 : 0.2) ? pick(ALIASES) : undefined;
   const { ip, port } = server;
   const otherPort = pick([22, 2222, 2200, 2022, 2223].filter((p) => p !== port));
   const octets = ip.split('.');
@@ -102,6 +104,6 @@ export function generateCase(rnd: () => number, n: number, pools: CasePools): Ho
   const globalFiles = chance(0.3) ? [file()] : [];
   return {
     id: `gen-${n}`, server, strict: pick(STRICT), ...(alias ? { alias } : {}),
-    checkHostIp: chance(0.3), hash: chance(0.3), userFiles, globalFiles,
+    checkHostIp, hash: chance(0.3), userFiles, globalFiles,
   };
 }
