@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import {
-  formatKnownHostsLine, keyTypeOf, knownHostsName, loadHostEntries, type KnownHostEntry,
+  formatKnownHostsLine, keyTypeOf, knownHostsName, loadHostEntries, lowercaseAscii, type KnownHostEntry,
 } from './known-hosts.ts';
 
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no' | 'ask';
@@ -68,9 +68,10 @@ function keyTypeForAlgorithm(alg: string): string {
   return alg.startsWith('rsa-sha2-') ? 'ssh-rsa' : alg;
 }
 
-/** The name known_hosts is searched under: HostKeyAlias as is, else `[hostname]:port` (bare on port 22/0). */
+/** The name known_hosts is searched under: HostKeyAlias (lowercased, as ssh does), else `[hostname]:port` (bare on
+ *  port 22/0). */
 export function hostKeyLookupName(ctx: HostKeyContext, port = ctx.port): string {
-  return ctx.hostKeyAlias ?? knownHostsName(ctx.hostname, port);
+  return ctx.hostKeyAlias !== undefined ? lowercaseAscii(ctx.hostKeyAlias) : knownHostsName(ctx.hostname, port);
 }
 
 /**

@@ -138,6 +138,7 @@ test('accept-new: appends OpenSSH\'s line once, never accepts a changed key; ask
   t.true(port22.verdict === 'accept' && port22.append?.text === line('10.0.0.5', K1));
   const hashed = decideHostKey(ctx('', { strict: 'accept-new', hashKnownHosts: true, hostKeyAlias: 'DB' }), K1);
   t.true(hashed.verdict === 'accept' && matchNamesField('db', hashed.append!.text.split(' ')[0]!) === true, 'alias lowercased, then hashed');
+  t.is(decideHostKey(ctx(line(hashHostName('db'), K1), { hostKeyAlias: 'DB' }), K1).verdict, 'accept', 'HostKeyAlias is looked up in lowercase');
 });
 
 test('CheckHostIP: the address is recorded with the name; a different key for the address is refused', (t) => {
