@@ -48,7 +48,7 @@ export function hostKeyRefusal(d: Exclude<HostKeyDecision, { verdict: 'accept' }
       ].join('\n'), {
         host, file: last.file, line: last.line,
         hint: `only if the host really has a new key (check ${fp} out of band): ${remove}`
-          + (shared.length ? ` (this also drops ${shared.map(at).join(', ')}, which name${shared.length === 1 ? 's' : ''} other hosts too: edit ${shared.length === 1 ? 'it' : 'them'} by hand instead if you want to keep ${shared.length === 1 ? 'it' : 'them'})` : '')
+          + (shared.length ? ` (this drops ${shared.map(at).join(', ')} whole, with the other names or patterns on ${shared.length === 1 ? 'it' : 'them'}: edit by hand instead to keep those)` : '')
           + `, then re-run with --accept-new-host-keys`,
       });
     }
