@@ -164,16 +164,16 @@ function check(ctx: HostKeyContext, strict: StrictHostKeyChecking, state: State,
     }
     case 'revoked':
       if (strict !== 'no') {
-        return ({ verdict: 'refuse-revoked', name: host, revoked: hostEntries.filter((e) => e.marker === 'revoked' && e.blob.equals(key)) });
+        return { verdict: 'refuse-revoked', name: host, revoked: hostEntries.filter((e) => e.marker === 'revoked' && e.blob.equals(key)) };
       }
       accepted = { verdict: 'accept', insecure: 'revoked' };
       break;
     case 'changed':
       if (readonly === 'roquiet' || strict !== 'no') {
-        return ({
+        return {
           verdict: 'refuse-changed', name: host,
           offending: [...hostEntries.filter((e) => e.marker === 'none' && e !== hostLookup.found), hostLookup.found!],
-        });
+        };
       }
       accepted = { verdict: 'accept', insecure: 'changed' };
       break;
