@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
@@ -9,7 +11,9 @@ import { quoteArgv } from '../text/shell-quote.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
-import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
+import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type StrictHostKeyChecking } from './host-key-decision.ts';
+import { hostKeyRefusal } from './host-key-refusal.ts';
+import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
 import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
 
 export interface SshConnectorOptions {
@@ -61,17 +65,25 @@ export class SshConnector implements Connector {
     };
   }
 
-  private knownHostsFiles(ep: Endpoint): string[] {
-    if (this.options.knownHostsFiles?.length) return [...this.options.knownHostsFiles];
-    const user = ep.config.userKnownHostsFiles.length ? ep.config.userKnownHostsFiles : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
-    return [...user, '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  /** The known_hosts setup for `ep`, as OpenSSH would have it (HostName, port, HostKeyAlias, CheckHostIP…). */
+  private hostKeyContext(ep: Endpoint, address: string | undefined): HostKeyContext {
+    const c = ep.config;
+    const strictFromConfig = c.strictHostKeyChecking === 'off' ? 'no' : c.strictHostKeyChecking;
+    const strict: StrictHostKeyChecking = this.options.acceptNewHostKeys === true && strictFromConfig !== 'no' ? 'accept-new' : strictFromConfig ?? 'ask';
+    const none = (files: readonly string[]) => (files.length === 1 && files[0]!.toLowerCase() === 'none' ? [] : [...files]);
+    const userFiles = this.options.knownHostsFiles?.length ? [...this.options.knownHostsFiles]
+      : c.userKnownHostsFiles.length ? none(c.userKnownHostsFiles) : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
+    const globalFiles = this.options.knownHostsFiles?.length ? []
+      : c.globalKnownHostsFiles?.length ? none(c.globalKnownHostsFiles) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+    return {
+      hostname: isIP(ep.address) ? ep.address : lowercaseAscii(ep.address), port: ep.port,
+      ...(address !== undefined ? { address } : {}),
+      ...(c.hostKeyAlias !== undefined ? { hostKeyAlias: c.hostKeyAlias } : {}),
+      checkHostIp: c.checkHostIp === true, strict, hashKnownHosts: c.hashKnownHosts === true, userFiles, globalFiles,
+    };
   }
 
-  private connectConfig(ep: Endpoint, onRefused: (e: HostKeyError) => void): ConnectConfig {
-    const files = this.knownHostsFiles(ep);
-    const names = [...new Set([ep.alias, ep.address])];
-    const strict = ep.config.strictHostKeyChecking;
-    const acceptNew = this.options.acceptNewHostKeys === true || strict === 'accept-new';
+  private connectConfig(ep: Endpoint, hk: HostKeyContext, onRefused: (e: HostKeyError) => void): ConnectConfig {
     const keys: string[] = [];
     for (const f of ep.identityFiles) {
       try { keys.push(readFileSync(f, 'utf8')); } catch { /* missing identity: tried and reported below if auth fails */ }
@@ -79,32 +91,17 @@ export class SshConnector implements Connector {
     const agent = ep.config.identityAgent && ep.config.identityAgent.toLowerCase() !== 'none' ? ep.config.identityAgent : process.env['SSH_AUTH_SOCK'];
     const timeout = (ep.config.connectTimeout ?? 10) * 1000;
     return {
-      host: ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
+      host: hk.address ?? ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
       ...(keys[0] ? { privateKey: keys[0] } : {}),
       ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
       ...keepaliveConnectOptions(resolveKeepalivePolicy(this.host, ep.config)),
+      // the key types known_hosts has for this host first, as OpenSSH proposes them: the server then offers that key
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(hk) as never },
       hostVerifier: (key: Buffer): boolean => {
-        if (strict === 'no' || strict === 'off') return true;
-        const v = verifyHostKey(files, names, ep.port, key);
-        const fp = fingerprintKey(key);
-        const where = `${ep.address}:${ep.port}`;
-        if (v.status === 'match') return true;
-        if (v.status === 'unknown') {
-          if (acceptNew) { appendKnownHost(files[0]!, names, ep.port, key); return true; }
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is not known: ${fp}`, {
-            host: this.host.name,
-            hint: `verify the fingerprint out of band, then add it (ssh-keyscan -p ${ep.port} ${ep.address} >> ${files[0]}) or re-run with --accept-new-host-keys`,
-          }));
-          return false;
-        }
-        if (v.status === 'revoked') {
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is revoked (${v.file}:${v.line}): ${fp}`, { host: this.host.name }));
-          return false;
-        }
-        onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) has CHANGED: offered ${fp}, known ${v.expected.join(', ')} (${v.file}:${v.line})`, {
-          host: this.host.name,
-          hint: `if the host was really reinstalled, remove the old key: ssh-keygen -f ${v.file} -R ${ep.port === 22 ? ep.address : `[${ep.address}]:${ep.port}`}`,
-        }));
+        const d = decideHostKey(hk, key);
+        if ((d.verdict === 'accept' || d.verdict === 'refuse-ip-changed') && d.append) appendKnownHostsText(d.append.file, d.append.text);
+        if (d.verdict === 'accept') return true;
+        onRefused(hostKeyRefusal(d, hk, key, `${ep.alias} (${knownHostsName(ep.address, ep.port)})`, this.host.name));
         return false;
       },
     };
@@ -114,7 +111,11 @@ export class SshConnector implements Connector {
     let refused: HostKeyError | undefined;
     const ssh = new NodeSSH();
     try {
-      const handshake = () => ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
+      // CheckHostIP needs the address really connected to: resolve first, then connect to that address (OpenSSH has
+      // no address through a jump host)
+      const address = sock ? undefined : isIP(ep.address) || ep.config.checkHostIp !== true ? ep.address : (await lookup(ep.address)).address;
+      const hk = this.hostKeyContext(ep, address);
+      const handshake = () => ssh.connect({ ...this.connectConfig(ep, hk, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
       await (this.options.handshakeGate ? this.options.handshakeGate.run(handshake) : handshake());
     } catch (e) {
       if (refused) throw refused;
