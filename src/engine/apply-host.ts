@@ -27,6 +27,7 @@ export interface ApplyHostOptions {
   readonly journal: RunJournal;
   readonly lock: LockSpec;
   readonly onEvent?: RunEventListener;
+  /** Run the script with sudo (src/engine/become.ts decides). @default false */
   readonly become?: boolean;
   /** On a stop request, the script is told to stop after its current step (src/engine/stop-marker.ts). */
   readonly stop?: StopSignal;
@@ -123,7 +124,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   const watchdog = new ScriptWatchdog({
     host, steps: o.steps, onTimeout: (e) => abort.abort(e), ...(o.timeLimitScale ? { scale: o.timeLimitScale } : {}),
   });
-  const become = o.become ? { become: true } : {};
+  const become = { become: o.become === true };
   const unStop = o.stop?.onRequest(() => {
     o.connector.runScript(buildStopScript(o.runId, HOST_STATE_DIR), become).catch(() => undefined);
   });

@@ -7,6 +7,7 @@ import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
 import { resolveProps, type Task, type TaskContext } from '../modules/module.ts';
 import { describeTask, flattenTasks, notifyList, type LoadedPlaybook } from '../playbook/load-playbook.ts';
 import type { PlayDefinition } from '../playbook/types.ts';
+import { resolvePlayBecome } from './become.ts';
 import { overlayChange } from './overlay-facts.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -52,10 +53,11 @@ export function selectPlays(input: PlanInput): PlayInfo[] {
       throw e;
     }
     const names = hosts.map((h) => h.name).filter((n) => !limited || limited.has(n));
+    const become = resolvePlayBecome(play.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
     return {
       index, name: play.name ?? play.hosts, hosts: play.hosts, hostNames: names,
       batches: computeBatches(names, play.serial), maxFailPercentage: play.maxFailPercentage ?? 0,
-      ...(play.become !== undefined ? { become: play.become } : {}),
+      ...(become !== undefined ? { become } : {}),
     };
   });
 }

@@ -6,6 +6,7 @@ import { redactText } from '../../core/secret.ts';
 import { JournalError } from '../../errors.ts';
 import { lockOwner } from '../../engine/run-playbook.ts';
 import { gatherHostFacts, mapLimit } from '../../engine/gather-facts.ts';
+import { hostBecomes } from '../../engine/become.ts';
 import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from '../../engine/plan-types.ts';
 import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
@@ -64,15 +65,17 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const conflicts: string[] = [];
         await mapLimit(names, session.forks, async (name) => {
           const host = inventory.getHost(name);
-          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock);
+          // As the undone run did (its plays' and tasks' become): the gather, the lock, the restores.
+          const become = hostBecomes(run.plan.plays, host, run.plan.hosts.find((h) => h.host === name));
+          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock, become);
           if (!g.ok) {
-            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], unreachable: g.error.message } : { host: name, address: host.address, plays: [], error: errorRecord(g.error) });
+            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], become, unreachable: g.error.message } : { host: name, address: host.address, plays: [], become, error: errorRecord(g.error) });
             return;
           }
           if (lock) locked.add(name);
           const inv = invertRunForHost(run, name, host.address, g.facts, opts.force === true);
           for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
-          hostPlans.push(inv.plan);
+          hostPlans.push({ ...inv.plan, become });
         });
         await reporter.flush();
         hostPlans.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
@@ -82,7 +85,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           hosts: hostPlans,
         };
         if (conflicts.length) {
-          await releaseLocks(session, inventory, locked, runId);
+          await releaseLocks(session, inventory, locked, runId, plan);
           throw new JournalError(`rollback refused: ${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since run ${run.meta.id}:\n  ${conflicts.join('\n  ')}`, {
             hint: 'inspect them; re-run with --force to overwrite them with the state before the run',
           });
@@ -95,7 +98,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         if (stop.requested) {
-          await releaseLocks(session, inventory, locked, runId);
+          await releaseLocks(session, inventory, locked, runId, plan);
           out('interrupted before anything was restored: nothing changed, locks released');
           setExitCode(INTERRUPTED_EXIT_CODE);
           return;
