@@ -8,6 +8,7 @@ import { resolveProps, type Task, type TaskContext } from '../modules/module.ts'
 import { describeTask, flattenTasks, notifyList, type LoadedPlaybook } from '../playbook/load-playbook.ts';
 import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
+import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -78,7 +79,10 @@ export class HostTasks {
   constructor(readonly host: Host, readonly input: PlanInput, readonly plays: readonly PlayInfo[]) {}
 
   varsFor(play: PlayDefinition): Record<string, unknown> {
-    return { ...this.host.vars, ...(this.input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(this.input.extraVars ?? {}) };
+    const vars = { ...this.host.vars, ...(this.input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(this.input.extraVars ?? {}) };
+    // Values of secret-named variables are masked wherever they are rendered, unless the playbook says public.
+    registerSecretVars(vars, new Set([...(this.input.playbook.playbook.publicVars ?? []), ...(play.publicVars ?? [])]));
+    return vars;
   }
 
   resolve(playIndex: number, key: string, task: Task, path: string, vars: Record<string, unknown>): ResolvedTask {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { invertRunForHost, rollbackFactRequests } from '../../changelog/invert-run.ts';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
 import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
-import { redactText } from '../../core/secret.ts';
+import { redactDeep, redactText } from '../../core/secret.ts';
 import { JournalError } from '../../errors.ts';
 import { lockOwner } from '../../engine/run-playbook.ts';
 import { gatherHostFacts, mapLimit } from '../../engine/gather-facts.ts';
@@ -92,7 +92,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         }
         if (opts.check) {
           const code = plan.hosts.some((h) => h.error || h.unreachable) ? 1 : plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
-          if (opts.json) out(redactText(JSON.stringify({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }, null, 2)));
+          if (opts.json) out(JSON.stringify(redactDeep({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }), null, 2));
           else out(renderPlan(plan, { color }));
           setExitCode(code);
           return;
@@ -110,11 +110,11 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         const stats = collectStats(session);
         if (opts.json) {
-          out(redactText(JSON.stringify({
+          out(JSON.stringify(redactDeep({
             command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
             hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
             ...(opts.stats ? { stats } : {}),
-          }, null, 2)));
+          }), null, 2));
         } else {
           out(renderRecap(result, color));
           out(result.interrupted ? renderInterrupted(plan, result, `rig rollback ${run.meta.id} (again)`)
@@ -155,7 +155,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {
       const run = new JournalStore(opts.stateDir).load(runArg);
       if (opts.json) {
-        out(redactText(JSON.stringify({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }, null, 2)));
+        out(JSON.stringify(redactDeep({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }), null, 2));
         return;
       }
       const color = opts.color !== false && process.stdout.isTTY === true;

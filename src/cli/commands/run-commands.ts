@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
-import { redactText } from '../../core/secret.ts';
+import { redactDeep } from '../../core/secret.ts';
 import { PlanFileError, UsageError } from '../../errors.ts';
 import { buildReleaseScript } from '../../engine/apply-script.ts';
 import { mapLimit } from '../../engine/gather-facts.ts';
@@ -69,7 +69,7 @@ function writeRetry(stateDir: string, result: ApplyRunResult): void {
 function finishOutput(opts: CommonOptions, session: Session, t0: number, json: Record<string, unknown>, human: string[]): void {
   const stats = collectStats(session);
   if (opts.json) {
-    out(redactText(JSON.stringify({ ...json, ...(opts.stats ? { stats } : {}) }, null, 2)));
+    out(JSON.stringify(redactDeep({ ...json, ...(opts.stats ? { stats } : {}) }), null, 2));
     return;
   }
   for (const h of human) out(h);
