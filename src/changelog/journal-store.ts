@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync, chmodSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { JournalError } from '../errors.ts';
@@ -146,6 +146,12 @@ export class JournalStore {
       try { out.push(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunMeta); } catch { /* incomplete run dir */ }
     }
     return out;
+  }
+
+  /** Remove a run's controller journal (`rig prune`): its plan, events and pre-images. */
+  removeRun(id: string): void {
+    if (!/^\d{8}T\d{6}Z-[0-9a-f]+$/.test(id)) throw new JournalError(`not a run id: ${JSON.stringify(id)}`);
+    rmSync(join(this.stateDir, 'runs', id), { recursive: true, force: true });
   }
 
   load(id?: string): LoadedRun {

@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
@@ -92,4 +92,61 @@ test.serial('no secret in any output or journal byte, with or without its newlin
   t.deepEqual(hits, []);
   // Pre-images (the files' own copies, kept for rollback) are 0600.
   for (const f of files.filter((p) => p.includes('/pre/'))) t.is((statSync(f).mode & 0o777).toString(8), '600', f);
+});
+
+test.serial('prune: old runs go on the controller and the hosts, never the last run of a host, never a run left to roll back without --force', async (t) => {
+  const state = stateOf('prune');
+  const args = ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', state];
+  const ids: string[] = [];
+  const apply = async (n: number, ...more: string[]) => {
+    const r = await runRig(['apply', ...args, '-e', `n=${n}`, ...more, 'test/fixtures/playbooks/prune.ts']);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    ids.push(/run (\S+) journaled/.exec(r.stdout)![1]!);
+  };
+  await apply(1); // A1: both hosts, never rolled back
+  await apply(2); // A2: both hosts, rolled back by R2
+  const rb = await runRig(['rollback', ...args]);
+  t.is(rb.code, 0, rb.stdout + rb.stderr);
+  ids.push(/rollback (\S+) of run/.exec(rb.stdout)![1]!);
+  await apply(3, '--limit', 'master1'); // A3: master1 only
+  const [a1, a2, r2, a3] = ids as [string, string, string, string];
+  // This test's runs on a host (the first test's runs are there too, from another state dir: never touched).
+  const onHost = async (h: string) => (await execInHost(fleet, h, ['sh', '-c', 'ls /var/lib/rig/runs'])).stdout.split('\n').filter((x) => ids.includes(x)).sort();
+  const onController = () => readdirSync(join(state, 'runs')).sort();
+  t.deepEqual(await onHost('worker1'), [a1, a2, r2].sort());
+
+  // Shown like a plan; --check changes nothing and exits 2.
+  const check = await runRig(['prune', ...args, '--keep', '0', '--check']);
+  t.is(check.code, 2, check.stdout + check.stderr);
+  t.regex(check.stdout, new RegExp(`- ${a2} apply .*nothing of it is left to roll back`));
+  t.regex(check.stdout, new RegExp(`= ${a1} apply .*kept, not fully rolled back on master1, worker1 \\(--force`));
+  t.regex(check.stdout, new RegExp(`= ${r2} rollback .*kept, the last run of worker1`));
+  t.regex(check.stdout, new RegExp(`= ${a3} apply .*kept, the last run of master1`));
+  t.deepEqual(onController(), [a1, a2, r2, a3].sort());
+  const young = await runRig(['prune', ...args, '--older-than', '1h']);
+  t.is(young.code, 0, young.stdout);
+  t.regex(young.stdout, /nothing to prune/);
+
+  const done = await runRig(['prune', ...args, '--keep', '0']);
+  t.is(done.code, 0, done.stdout + done.stderr);
+  t.deepEqual(onController(), [a1, r2, a3].sort());
+  for (const h of ['master1', 'worker1']) t.false((await onHost(h)).includes(a2), `${h} still holds ${a2}`);
+  t.true((await onHost('worker1')).includes(a1));
+
+  // --force removes A1 too; an unreachable host keeps the controller copy until a later prune finishes.
+  const broken = join(work, 'broken.yaml');
+  // worker1 on a closed port: refused at once.
+  const inv = readFileSync(fleet.inventoryPath, 'utf8').replace(/worker1:\n(\s+)/, 'worker1:\n$1ansible_port: 1\n$1');
+  writeFileSync(broken, inv);
+  const cut = await runRig(['prune', '-i', broken, '--ssh-config', fleet.sshConfigPath, '--state-dir', state, '--keep', '0', '--force']);
+  t.is(cut.code, 1, cut.stdout + cut.stderr);
+  t.regex(cut.stdout, /worker1: UNREACHABLE/);
+  t.regex(cut.stdout, new RegExp(`kept ${a1}`));
+  t.deepEqual(onController(), [a1, r2, a3].sort());
+  t.false((await onHost('master1')).includes(a1));
+  const fin = await runRig(['prune', ...args, '--keep', '0', '--force']);
+  t.is(fin.code, 0, fin.stdout + fin.stderr);
+  t.deepEqual(onController(), [r2, a3].sort());
+  t.deepEqual(await onHost('worker1'), [r2]);
+  t.deepEqual(await onHost('master1'), [r2, a3].sort());
 });
