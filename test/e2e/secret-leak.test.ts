@@ -19,6 +19,7 @@ const PLAYBOOK = 'test/fixtures/playbooks/secret-leak.ts';
 const FILE_SECRET = 'File-Secret-91ab';
 const DB_PASSWORD = 'Db-Pass-77cd';
 const BECOME_PASSWORD = 'Become-Pw-55ef';
+const ROTATED = 'Db-Pass-Rotated-3a';
 let fleet: Fleet;
 let work: string;
 
@@ -69,13 +70,16 @@ test.serial('no secret in any output or journal byte, with or without its newlin
   t.regex(show.stdout, /failed \(exit 3\): \*{8}/);
   keep(await runRig(['show', '--json', '--state-dir', state]));
   keep(await runRig(['log', '--json', '--state-dir', state]));
+  // A rotated password: the diff shows neither the new value nor the old one (which no variable holds any more).
+  const rotated = keep(await runRig(['plan', ...common(state).map((a) => (a === `db_password=${DB_PASSWORD}` ? `db_password=${ROTATED}` : a)), PLAYBOOK]));
+  t.regex(rotated.stdout, /-db_password=\*{8}\n\s*\+db_password=\*{8}\n/);
   keep(await runRig(['rollback', ...common(state), '--check']));
   const rb = keep(await runRig(['rollback', ...common(state)]));
   t.is(rb.code, 0, rb.stdout + rb.stderr);
   keep(await runRig(['show', '--state-dir', state]));
   keep(await runRig(['show', '--json', '--state-dir', state]));
 
-  const secrets = [FILE_SECRET, `${FILE_SECRET}\n`, DB_PASSWORD, `${DB_PASSWORD}\n`, BECOME_PASSWORD];
+  const secrets = [FILE_SECRET, `${FILE_SECRET}\n`, DB_PASSWORD, `${DB_PASSWORD}\n`, BECOME_PASSWORD, ROTATED];
   const files = walk(state);
   t.true(files.some((f) => f.endsWith('events.jsonl')), 'the journal has events');
   const hits: string[] = [];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { JournalStore, redactPlanForStorage } from '../../src/changelog/journal-store.ts';
 import { MASK, redactDeep, redactText, registerSecretText, secret } from '../../src/core/secret.ts';
 import { isSecretVarName, registerSecretVars } from '../../src/core/secret-var-name.ts';
+import { maskReplacedValues, renderDiff } from '../../src/text/render-diff.ts';
 import { PLAN_FORMAT, type Plan } from '../../src/engine/plan-types.ts';
 
 test('a secret ending in a newline is masked with and without it, and the newline stays', (t) => {
@@ -49,4 +50,15 @@ test('the journal stores no secret: events, run.json, and a file whose content h
   j.writeMeta({ ...j.meta, status: 'failed', recap: { h: { ok: 0, changed: 0, failed: 1, skipped: 0, unreachable: false, error: 'Journal-Secret-555' } } });
   for (const f of ['events.jsonl', 'run.json', 'plan.json']) t.false(readFileSync(join(j.dir, f), 'utf8').includes('Journal-Secret-555'), f);
   t.true(readFileSync(join(j.dir, 'events.jsonl'), 'utf8').includes(MASK));
+});
+
+test('a diff masks the old value of a line whose new value is a masked secret', (t) => {
+  registerSecretText('New-Db-Pass-666');
+  const diff = renderDiff({ path: '/etc/db.conf', before: Buffer.from('user=app\npassword=Old-Db-Pass-555\nport=5432\n'), after: Buffer.from('user=app\npassword=New-Db-Pass-666\nport=5433\n') });
+  t.false(diff.includes('Old-Db-Pass-555'), diff);
+  t.regex(diff, /^-password=\*{8}$/m);
+  t.regex(diff, /^\+password=\*{8}$/m);
+  t.regex(diff, /^-port=5432$/m, 'a line without a mask on its new side is shown');
+  t.deepEqual(maskReplacedValues(['-a=1', '-b=2', '+a=1x', `+b=${MASK}`]), ['-a=1', `-b=${MASK}`, '+a=1x', `+b=${MASK}`]);
+  t.deepEqual(maskReplacedValues(['--- a/x', '+++ b/x', `-k=${MASK}`]), ['--- a/x', '+++ b/x', `-k=${MASK}`]);
 });
