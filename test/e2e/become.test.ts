@@ -102,6 +102,13 @@ test.serial('the password goes to sudo -S on stdin: never on a command line, in 
   const rb = await runRig(['rollback', ...common(inv, state), '-e', `ansible_become_password=${PASSWORD}`]);
   outputs.push(rb.stdout, rb.stderr);
   t.is(rb.code, 0, rb.stdout + rb.stderr);
+  // prune reaches the hosts' root-only journals through sudo too (the apply is rolled back: it goes; the rollback,
+  // the last run of each host, stays).
+  const applyId = /run (\S+) journaled/.exec(apply.stdout)![1]!;
+  const prune = await runRig(['prune', ...common(inv, state), '-e', `ansible_become_password=${PASSWORD}`, '--keep', '0']);
+  outputs.push(prune.stdout, prune.stderr);
+  t.is(prune.code, 0, prune.stdout + prune.stderr);
+  for (const h of fleet.hosts) t.false((await sh(h.name, 'ls /var/lib/rig/runs')).includes(applyId), `${h.name} still holds ${applyId}`);
   await sh('master1', 'touch /tmp/rig-ps.stop');
   await watcher;
   for (const h of fleet.hosts) {

@@ -6,6 +6,9 @@ import { BecomeError } from '../../src/errors.ts';
 import { checkTaskBecome, hostBecomes, playBecomes, resolvePlayBecome } from '../../src/engine/become.ts';
 import type { PlayInfo } from '../../src/engine/plan-types.ts';
 import type { Host } from '../../src/inventory/types.ts';
+import { file } from '../../src/modules/index.ts';
+import { flattenTasks, validatePlaybook } from '../../src/playbook/load-playbook.ts';
+import { definePlaybook, type PlayDefinition } from '../../src/playbook/types.ts';
 
 const host = (o: Partial<Host> = {}): Host => ({ name: 'h1', address: 'h1', groups: ['all'], vars: {}, ...o });
 const play = (index: number, become?: boolean, hostNames = ['h1']): PlayInfo => ({
@@ -66,4 +69,13 @@ test('become per play and host: play, then task (via resolvePlayBecome), then th
   t.true(hostBecomes([], host({ become: true })));
   t.throws(() => checkTaskBecome(play(0), host({ become: true }), [{ become: false, name: 'as me' }]), { message: /"as me" sets become: false, but the play runs with sudo on h1/ });
   t.notThrows(() => checkTaskBecome(play(0), host(), [{ become: false }]));
+});
+
+test('playbook validation: become: false on a task in a play that becomes is refused; task-level true lifts the play', (t) => {
+  const f = (become?: boolean) => file({ path: '/tmp/x', content: 'x\n' }, { ...(become !== undefined ? { become } : {}) });
+  const pb = (play: Partial<PlayDefinition>) => definePlaybook({ name: 'p', plays: [{ hosts: 'all', tasks: [], ...play }] });
+  t.throws(() => validatePlaybook(pb({ become: true, tasks: [f(false)] }), 'p.ts'), { message: /a task sets become: false but the play runs with sudo/ });
+  t.throws(() => validatePlaybook(pb({ tasks: [f(true), f(false)] }), 'p.ts'), { message: /become: false/ });
+  t.notThrows(() => validatePlaybook(pb({ tasks: [f(false), f()] }), 'p.ts'));
+  t.is(resolvePlayBecome(undefined, flattenTasks([f(), [f(true)]])), true);
 });
