@@ -70,17 +70,21 @@ function writeFileDurable(path: string, data: string | Buffer, mode = 0o600): vo
  */
 export function redactPlanForStorage(plan: Plan): Plan {
   const holdsSecret = (c: Change): boolean => c.kind === 'write-file' && (c.secret || containsSecret(Buffer.from(c.content, 'base64').toString('utf8')));
-  return redactDeep({
-    ...plan,
+  // Every string is masked but a file's base64 content (checked above as text; masking base64 could corrupt it).
+  const store = (c: Change): Change => {
+    if (c.kind !== 'write-file') return redactDeep(c);
+    return holdsSecret(c) ? { ...redactDeep({ ...c, content: '' }), secret: true } : { ...redactDeep({ ...c, content: '' }), content: c.content };
+  };
+  return {
+    ...redactDeep({ ...plan, hosts: [] }),
     hosts: plan.hosts.map((h) => ({
-      ...h,
+      ...redactDeep({ ...h, plays: [] }),
       plays: h.plays.map((p) => ({
-        ...p,
-        steps: p.steps.map(({ preImage: _pre, ...s }) =>
-          s.change.kind === 'write-file' && holdsSecret(s.change) ? { ...s, change: { ...s.change, content: '', secret: true } } : s),
+        ...redactDeep({ ...p, steps: [] }),
+        steps: p.steps.map(({ preImage: _pre, change, ...s }) => ({ ...redactDeep(s), change: store(change) })),
       })),
     })),
-  });
+  };
 }
 
 /** One run's journal on the controller: `<stateDir>/runs/<id>/{run.json,plan.json,events.jsonl,pre/<host>/<step>}`. */
