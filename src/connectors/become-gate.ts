@@ -1,5 +1,7 @@
 import { BECOME_MARKER, SUDO_PROMPT } from './become-command.ts';
 
+const SUDO_OWN_PROMPT = /\[sudo\] password for [^\n:]*: ?/g;
+
 export type BecomeAction =
   | { readonly kind: 'none' }
   /** sudo prompted: write the password (once) and a newline on stdin. */
@@ -27,7 +29,8 @@ export class BecomeGate {
   feed(stderrSoFar: string): BecomeAction {
     if (this.#ran) return { kind: 'none' };
     const head = stderrSoFar.split(BECOME_MARKER)[0]!;
-    this.#prompts = head.split(SUDO_PROMPT).length - 1;
+    // rig's prompt, or sudo's own when sudoers sets passprompt_override (else rig would never answer: a hang).
+    this.#prompts = head.split(SUDO_PROMPT).length - 1 + (head.match(SUDO_OWN_PROMPT) ?? []).length;
     if (stderrSoFar.includes(BECOME_MARKER)) { this.#ran = true; return { kind: 'run' }; }
     if (this.#prompts > this.#answered) {
       if (this.password === undefined || this.#answered > 0) return { kind: 'refused' };
@@ -39,6 +42,6 @@ export class BecomeGate {
 
   /** stderr without sudo's prompts and the wrapper's marker line. */
   strip(stderr: string): string {
-    return stderr.replaceAll(SUDO_PROMPT, '').replace(`${BECOME_MARKER}\n`, '');
+    return stderr.replaceAll(SUDO_PROMPT, '').replace(SUDO_OWN_PROMPT, '').replace(`${BECOME_MARKER}\n`, '');
   }
 }

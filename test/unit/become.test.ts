@@ -51,6 +51,10 @@ test('gate: the password once on the prompt, the script on the marker, a second 
   const split = new BecomeGate('x1234');
   t.is(split.feed(SUDO_PROMPT.slice(0, 5)).kind, 'none');
   t.is(split.feed(SUDO_PROMPT).kind, 'password');
+  // sudoers' passprompt_override: sudo's own prompt is answered too.
+  const own = new BecomeGate('own-1234');
+  t.is(own.feed('[sudo] password for alice: ').kind, 'password');
+  t.is(own.feed('[sudo] password for alice: \nSorry, try again.\n[sudo] password for alice: ').kind, 'refused');
   // NOPASSWD / cached: the marker comes first, the password is never written.
   const nopw = new BecomeGate('never-sent');
   t.deepEqual(nopw.feed(`${BECOME_MARKER}\n`), { kind: 'run' });
