@@ -11,6 +11,7 @@ import { describeRunStatus } from '../../changelog/run-liveness.ts';
 import { redactDeep } from '../../core/secret.ts';
 import { isRigError, UsageError } from '../../errors.ts';
 import { hostBecomes } from '../../engine/become.ts';
+import type { Plan } from '../../engine/plan-types.ts';
 import { mapLimit } from '../../engine/gather-facts.ts';
 import { buildPruneScript, parsePruneOutput } from '../../engine/prune-script.ts';
 import type { Inventory } from '../../inventory/types.ts';
@@ -53,8 +54,10 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const olderThanMs = opts.olderThan === undefined ? undefined : parseDuration(opts.olderThan, '--older-than');
       const store = new JournalStore(opts.stateDir);
       const metas = store.listRuns();
+      const plans = new Map<string, Plan>();
       const views = metas.map((meta) => {
         const run = store.load(meta.id);
+        plans.set(meta.id, run.plan);
         return {
           meta, running: describeRunStatus(meta, () => run.events).status === 'running',
           leftToRollBack: meta.kind === 'apply' ? hostsLeftToRollBack(metas, run) : [],
@@ -80,11 +83,11 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       // short by an unreachable host is finished by running it again.
       const byHost = new Map<string, RunMeta[]>();
       for (const d of gone) for (const h of d.meta.hosts) byHost.set(h, [...(byHost.get(h) ?? []), d.meta]);
-      const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...store.load(gone[0]!.meta.id).plan.inventory] });
+      const inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...plans.get(gone[0]!.meta.id)!.inventory] });
       const session = createSession(opts);
       let outcomes: HostOutcome[];
       try {
-        outcomes = await mapLimit([...byHost], session.forks, (entry) => pruneHost(session, inventory, store, entry[0], entry[1]));
+        outcomes = await mapLimit([...byHost], session.forks, (entry) => pruneHost(session, inventory, (id) => plans.get(id)!, entry[0], entry[1]));
       } finally {
         await session.close();
       }
@@ -107,13 +110,13 @@ export function register(program: Command, setExitCode: SetExitCode): void {
     });
 }
 
-async function pruneHost(session: ReturnType<typeof createSession>, inventory: Inventory, store: JournalStore, name: string, runs: readonly RunMeta[]): Promise<HostOutcome> {
+async function pruneHost(session: ReturnType<typeof createSession>, inventory: Inventory, planOf: (id: string) => Plan, name: string, runs: readonly RunMeta[]): Promise<HostOutcome> {
   let host;
   try { host = inventory.getHost(name); } catch {
     return { host: name, ok: false, removed: [], error: 'not in the inventory: its copies are left (pass the inventory that has it with -i)' };
   }
   // As the runs reached the host (their plays' become).
-  const become = runs.some((m) => { const plan = store.load(m.id).plan; return hostBecomes(plan.plays, host, plan.hosts.find((h) => h.host === name)); });
+  const become = runs.some((m) => { const plan = planOf(m.id); return hostBecomes(plan.plays, host, plan.hosts.find((h) => h.host === name)); });
   try {
     const res = await session.connector(host).runScript(buildPruneScript(runs.map((m) => m.id)), { become });
     const r = parsePruneOutput(res.stdout.toString());
