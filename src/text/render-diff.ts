@@ -86,11 +86,18 @@ export function renderDiff(options: RenderDiffOptions): string {
     const short = (b: Buffer | undefined): string => (b ? `${sha256(b).slice(0, 12)}…` : 'none');
     lines.push(`Binary files differ (${sizes}, sha256 ${short(before)} → ${short(after)})`);
   } else {
-    const rel = path.replace(/^\/+/, '');
-    const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
-      old.toString('utf8'), now.toString('utf8'), undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
-    // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
-    lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+    // Masked before diffing: a secret spanning lines would otherwise be split by the diff's line prefixes.
+    const oldText = redactText(old.toString('utf8'));
+    const newText = redactText(now.toString('utf8'));
+    if (oldText === newText) {
+      lines.push(`(only masked secret values differ: ${sizes})`);
+    } else {
+      const rel = path.replace(/^\/+/, '');
+      const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
+        oldText, newText, undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
+      // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
+      lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+    }
   }
   const text = maskReplacedValues(redactText(lines.join('\n')).split('\n')).join('\n');
   return `${options.color ? text.split('\n').map(paintLine).join('\n') : text}\n`;

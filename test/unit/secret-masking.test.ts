@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,4 +62,25 @@ test('a diff masks the old value of a line whose new value is a masked secret', 
   t.regex(diff, /^-port=5432$/m, 'a line without a mask on its new side is shown');
   t.deepEqual(maskReplacedValues(['-a=1', '-b=2', '+a=1x', `+b=${MASK}`]), ['-a=1', `-b=${MASK}`, '+a=1x', `+b=${MASK}`]);
   t.deepEqual(maskReplacedValues(['--- a/x', '+++ b/x', `-k=${MASK}`]), ['--- a/x', '+++ b/x', `-k=${MASK}`]);
+});
+
+test('property: a registered secret (hostile characters, surrounding whitespace) never survives masking of text, JSON or a diff', (t) => {
+  const hostile = fc.constantFrom('"', "'", '\\', '\n', '\t', '$', '*', '.', '(', '[', '{', 'é', '€', '\u0000', ' ', '%', '/', '=');
+  const arbChunk = fc.oneof(fc.string({ minLength: 1, maxLength: 6 }), hostile);
+  const arbSecret = fc.tuple(fc.array(arbChunk, { minLength: 2, maxLength: 6 }), fc.constantFrom('', '\n', ' \n', '\r\n'))
+    .map(([parts, tail]) => parts.join('') + tail)
+    .filter((s) => s.trim().length >= 4 && !MASK.includes(s.trim()));
+  fc.assert(fc.property(arbSecret, fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), (s, pre, post) => {
+    registerSecretText(s);
+    const core = s.trim();
+    const text = `${pre}${s}${post}`;
+    if (redactText(text).includes(core)) return false;
+    const json = JSON.stringify(redactDeep({ message: text, list: [text, { deep: `${core}${post}` }] }));
+    if (json.includes(JSON.stringify(core).slice(1, -1)) || json.includes(core)) return false;
+    const diff = renderDiff({ path: '/x', before: Buffer.from(`a=1\n${pre}\n`), after: Buffer.from(`a=1\n${text}\n`) });
+    // Line prefixes removed: a multi-line secret must not be readable across the diff's lines either.
+    const body = diff.split('\n').map((l) => l.slice(1)).join('\n');
+    return !diff.includes(core) && !body.includes(core);
+  }), { numRuns: 300, seed: 1406 });
+  t.pass();
 });
