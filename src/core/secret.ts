@@ -6,6 +6,8 @@
 export const MASK = '********';
 
 const registered = new Set<string>();
+/** `registered`, longest first; rebuilt after a registration (redactText runs on every journaled string). */
+let longestFirst: string[] | undefined;
 
 export class Secret {
   readonly #value: string;
@@ -43,6 +45,7 @@ export function registerSecretText(text: string): void {
   const trimmed = text.trim();
   if (trimmed.length < 4) return;
   registered.add(trimmed);
+  longestFirst = undefined;
   if (text.includes('PRIVATE KEY-----')) {
     for (const line of text.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registered.add(line);
   }
@@ -74,7 +77,8 @@ export function redactText(text: string): string {
   );
   if (registered.size === 0) return out;
   // Longest first so that a secret containing another is masked whole.
-  for (const s of [...registered].sort((a, b) => b.length - a.length)) {
+  longestFirst ??= [...registered].sort((a, b) => b.length - a.length);
+  for (const s of longestFirst) {
     if (out.includes(s)) out = out.split(s).join(MASK);
   }
   return out;
