@@ -61,7 +61,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
         return {
           ok: false, unreachable: false,
           error: new LockedError(`cannot take the lock in ${HOST_STATE_DIR}/lock as user ${denied[1]}: rig keeps its lock and journal in ${HOST_STATE_DIR}, writable by root only`, {
-            host, hint: 'log in as root, or set ansible_become: true (sudo) for this host',
+            host, hint: 'log in as root, or become root with sudo: ansible_become: true for the host, or become: true on the play',
           }),
         };
       }
