@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { styleText } from 'node:util';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { redactText } from '../core/secret.ts';
+import { MASK, redactText } from '../core/secret.ts';
 
 export interface RenderDiffOptions {
   /** The file's path on the host (shown as `a/<path>` / `b/<path>`). */
@@ -25,6 +25,33 @@ export function isBinaryContent(b: Buffer): boolean {
   if (b.subarray(0, 8192).includes(0)) return true;
   try { new TextDecoder('utf-8', { fatal: true }).decode(b); return false; } catch { return true; }
 }
+
+/**
+ * A removed line replaced by a line whose secret is masked (`-db_password=old` / `+db_password=********`) holds the
+ * old value of that secret, which nothing registered: mask the part of it that differs from the added line (same
+ * text before and after the mask). Pairs are the n-th `-` and n-th `+` line of one run of changes.
+ */
+export function maskReplacedValues(lines: readonly string[]): string[] {
+  const out = [...lines];
+  for (let i = 0; i < out.length;) {
+    if (!isRemoved(out[i]!)) { i++; continue; }
+    let j = i;
+    while (j < out.length && isRemoved(out[j]!)) j++;
+    let k = j;
+    while (k < out.length && isAdded(out[k]!)) k++;
+    for (let n = 0; n < Math.min(j - i, k - j); n++) {
+      const parts = out[j + n]!.slice(1).split(MASK);
+      if (parts.length !== 2) continue;
+      const [head, tail] = parts as [string, string];
+      const old = out[i + n]!.slice(1);
+      if (old.length > head.length + tail.length && old.startsWith(head) && old.endsWith(tail)) out[i + n] = `-${head}${MASK}${tail}`;
+    }
+    i = k;
+  }
+  return out;
+}
+const isRemoved = (l: string): boolean => l.startsWith('-') && !l.startsWith('--- ');
+const isAdded = (l: string): boolean => l.startsWith('+') && !l.startsWith('+++ ');
 
 /** The caller decided on color (`color: true`), so the stream check of styleText (TTY, NO_COLOR) is skipped. */
 const paint = (format: Parameters<typeof styleText>[0], text: string): string => styleText(format, text, { validateStream: false });
@@ -59,12 +86,19 @@ export function renderDiff(options: RenderDiffOptions): string {
     const short = (b: Buffer | undefined): string => (b ? `${sha256(b).slice(0, 12)}…` : 'none');
     lines.push(`Binary files differ (${sizes}, sha256 ${short(before)} → ${short(after)})`);
   } else {
-    const rel = path.replace(/^\/+/, '');
-    const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
-      old.toString('utf8'), now.toString('utf8'), undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
-    // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
-    lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+    // Masked before diffing: a secret spanning lines would otherwise be split by the diff's line prefixes.
+    const oldText = redactText(old.toString('utf8'));
+    const newText = redactText(now.toString('utf8'));
+    if (oldText === newText) {
+      lines.push(`(only masked secret values differ: ${sizes})`);
+    } else {
+      const rel = path.replace(/^\/+/, '');
+      const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
+        oldText, newText, undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
+      // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
+      lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+    }
   }
-  const text = redactText(lines.join('\n'));
+  const text = maskReplacedValues(redactText(lines.join('\n')).split('\n')).join('\n');
   return `${options.color ? text.split('\n').map(paintLine).join('\n') : text}\n`;
 }
