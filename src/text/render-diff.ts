@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { styleText } from 'node:util';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { redactText } from '../core/secret.ts';
+import { escapeNonUtf8 } from './escape-bytes.ts';
 
 export interface RenderDiffOptions {
   /** The file's path on the host (shown as `a/<path>` / `b/<path>`). */
@@ -20,10 +21,15 @@ export interface RenderDiffOptions {
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** Binary: a NUL byte in the first 8 KiB (as git decides) or bytes that are not UTF-8. */
+/**
+ * Binary: a NUL byte in the first 8 KiB (as git decides), or mostly bytes that are not UTF-8 (more than 8 and more
+ * than 1 in 20 of the first 8 KiB). A text file with a few Latin-1 bytes is text: its diff shows them as `\xHH`.
+ */
 export function isBinaryContent(b: Buffer): boolean {
-  if (b.subarray(0, 8192).includes(0)) return true;
-  try { new TextDecoder('utf-8', { fatal: true }).decode(b); return false; } catch { return true; }
+  const head = b.subarray(0, 8192);
+  if (head.includes(0)) return true;
+  const { escaped } = escapeNonUtf8(head);
+  return escaped > 8 && escaped * 20 > head.length;
 }
 
 /** The caller decided on color (`color: true`), so the stream check of styleText (TTY, NO_COLOR) is skipped. */
@@ -60,10 +66,14 @@ export function renderDiff(options: RenderDiffOptions): string {
     lines.push(`Binary files differ (${sizes}, sha256 ${short(before)} → ${short(after)})`);
   } else {
     const rel = path.replace(/^\/+/, '');
+    const [oldText, nowText] = [escapeNonUtf8(old), escapeNonUtf8(now)];
+    if (oldText.escaped || nowText.escaped) lines.push('(bytes that are not UTF-8 are shown as \\xHH)');
+    if (old.includes(13) || now.includes(13)) lines.push('(carriage returns are shown as \\r)');
     const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
-      old.toString('utf8'), now.toString('utf8'), undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
+      oldText.text, nowText.text, undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
     // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
-    lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+    // A raw \r would send the terminal's cursor back to the start of the line: shown as the two characters \r.
+    lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l.replace(/\r/g, '\\r'))));
   }
   const text = redactText(lines.join('\n'));
   return `${options.color ? text.split('\n').map(paintLine).join('\n') : text}\n`;
