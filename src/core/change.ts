@@ -23,6 +23,11 @@ export interface WriteFileChange extends ChangeBase {
   readonly content: string;
   /** Content (and pre-image) are secret: never shown, journal copies 0600. */
   readonly secret: boolean;
+  /**
+   * Check the new content before it replaces the file (Ansible's `validate`): argv run on the host with every `%s`
+   * in its arguments replaced by the path of the written temp file. A failure leaves the file as it was and fails the step.
+   */
+  readonly validate?: readonly string[];
 }
 
 /** Change only mode/owner/group of an existing file or directory. */

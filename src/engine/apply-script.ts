@@ -59,9 +59,16 @@ rig_write() {
   rig_dir=$(dirname -- "$2"); [ -d "$rig_dir" ] || rig_fail "$1" 1 "parent directory $rig_dir does not exist"
   rig_tmp="$rig_dir/.rig-tmp.$RIG_ID.$1"
   ( umask 077; base64 -d > "$rig_tmp" ) || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot write $rig_tmp"; }
-  chown -- "$4:$5" "$rig_tmp" && chmod -- "$3" "$rig_tmp" && sync -- "$rig_tmp" && mv -f -- "$rig_tmp" "$2" \
+  chown -- "$4:$5" "$rig_tmp" && chmod -- "$3" "$rig_tmp" && sync -- "$rig_tmp" && rig_check_tmp "$1" "$rig_tmp" "$2" && mv -f -- "$rig_tmp" "$2" \
     || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot install $2"; }
   sync -- "$rig_dir" 2>/dev/null || true
+}
+rig_check_tmp() {
+  [ "\${rig_v:-0}" = 1 ] || return 0
+  rig_v=0
+  rig_validate "$2" >"$rig_t/v" 2>&1 </dev/null && return 0
+  rig_rc=$?; rm -f -- "$2"
+  rig_fail "$1" "$rig_rc" "validation of the new $3 failed (the file is unchanged): $(tail -c 4000 "$rig_t/v")"
 }
 rig_restore_pre() {
   rig_dir=$(dirname -- "$2"); [ -d "$rig_dir" ] || rig_fail "$1" 1 "parent directory $rig_dir does not exist"
@@ -104,13 +111,23 @@ function heredocBase64(b64: string): string {
   return `<<'RIG_EOF'\n${lines.join('\n')}\nRIG_EOF`;
 }
 
+/**
+ * For a write-file with `validate`: `rig_validate TMP` runs the argv with each `%s` replaced by the temp file's path
+ * (quoted pieces around "$1"), and `rig_v=1` makes rig_write call it before the rename.
+ */
+function validateFunction(validate: readonly string[] | undefined): string {
+  if (!validate || !validate.length) return '';
+  const argv = validate.map((a) => a.split('%s').map((piece) => quoteShell(piece)).join('"$1"')).join(' ');
+  return `rig_validate() { ${argv}; }; rig_v=1\n`;
+}
+
 function stepScript(s: ScriptStep, stateDir: string): string {
   const { id, change: c } = s;
   const q = quoteShell;
   const begin = `printf 'B %s\\n' ${q(id)}; rig_jlog begin ${q(id)}`;
   switch (c.kind) {
     case 'write-file':
-      return `${begin}\nrig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\n${validateFunction(c.validate)}rig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'restore-preimage':
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.ts';
 import { getFileContent } from '../facts/file-content.ts';
 import { checkLineEdit, editLines } from '../text/line-edit.ts';
-import { assertRegularOrAbsent, checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
+import { assertRegularOrAbsent, checkFileAttrs, checkUnknownProps, checkValidateProp, planFileWrite } from './file-write.ts';
 import { defineModule } from './module.ts';
 
 /**
@@ -34,15 +34,17 @@ export interface LineProps {
   readonly owner?: string;
   /** @default the file's current group (root for a new file) */
   readonly group?: string;
+  /** Check the edited file before it replaces the old one: argv, `%s` = the new content's path (Ansible's validate). */
+  readonly validate?: readonly string[];
 }
 
-const PROPS = ['path', 'line', 'regexp', 'searchString', 'state', 'insertAfter', 'insertBefore', 'backrefs', 'firstMatch', 'create', 'mode', 'owner', 'group'];
+const PROPS = ['path', 'line', 'regexp', 'searchString', 'state', 'insertAfter', 'insertBefore', 'backrefs', 'firstMatch', 'create', 'mode', 'owner', 'group', 'validate'];
 
 /** `line({ path, regexp, line })`: Ansible's lineinfile on the file's bytes — never appends a duplicate when the regexp matches. */
 export const line = defineModule<LineProps>({
   name: 'line',
   validate: (p) => {
-    const problems = [...checkUnknownProps(p, PROPS), ...checkFileAttrs(p)];
+    const problems = [...checkUnknownProps(p, PROPS), ...checkFileAttrs(p), ...checkValidateProp(p.validate)];
     if (typeof p !== 'object' || p === null) return problems;
     if (p.state !== undefined && p.state !== 'present' && p.state !== 'absent') problems.push('state: must be "present" or "absent"');
     for (const k of ['line', 'regexp', 'searchString', 'insertAfter', 'insertBefore'] as const) {
@@ -72,6 +74,6 @@ export const line = defineModule<LineProps>({
     // As Ansible: an absent file is only created when a line is written.
     if (!f.exists && !edited.changed) return { noop: `${p.path} is absent and no line is to be written` };
     const noop = p.state === 'absent' ? 'no matching line' : `line present in ${p.path}`;
-    return planFileWrite({ path: p.path, fact: f, content: edited.content, mode: p.mode, owner: p.owner, group: p.group, ctx, noop });
+    return planFileWrite({ path: p.path, fact: f, content: edited.content, mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, ctx, noop });
   },
 });

@@ -4,7 +4,8 @@
  * files differ"), apply changes exactly that line's bytes, a second plan shows no change, rollback restores the file
  * byte for byte with its mode and owner. A file that is not valid UTF-8, edited with regexps that must match across
  * its undecodable bytes, ends up exactly as Ansible's own lineinfile leaves the same bytes (the oracle of the
- * differential suite, run locally on the same content and arguments).
+ * differential suite, run locally on the same content and arguments). `validate`: a validated edit is applied, an
+ * edit its validator refuses fails the host and leaves the file exactly as it was.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -95,4 +96,17 @@ test.serial('a Latin-1 file with a CRLF line and no final newline: readable one-
   t.is(show(await bytesOf(LEGACY)), show(LEGACY_BEFORE), 'rollback restores the non-UTF-8 file byte for byte');
   t.is(await attrsOf(APP), '640 daemon:bin');
   t.is(await attrsOf(LEGACY), '600 bin:daemon');
+});
+
+test.serial('validate: the validator sees the new content; a refused edit fails and leaves the file byte for byte as it was', async (t) => {
+  const before = Buffer.from('a=1\r\nb=\xe9', 'latin1');
+  await sh('mkdir -p /srv/li');
+  await put('/srv/li/checked.conf', before, '644', 'root:root');
+  const apply = await runRig(['apply', ...args().slice(0, -1), '-e', 'scene=validate', PLAYBOOK]);
+  t.is(apply.code, 1, said(apply));
+  t.regex(apply.stdout + apply.stderr, /validation of the new \/srv\/li\/checked\.conf failed \(the file is unchanged\)/, said(apply));
+  // The first (validated) edit was applied, the second was refused by its validator before the rename.
+  t.is(show(await bytesOf('/srv/li/checked.conf')), show(Buffer.from('a=2\nb=\xe9', 'latin1')));
+  const files = await sh('ls -A /srv/li');
+  t.deepEqual(files.trim().split('\n').sort(), ['app.conf', 'checked.conf', 'legacy.conf'], 'no temp file left');
 });
