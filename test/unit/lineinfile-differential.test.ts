@@ -51,7 +51,7 @@ const LINE_POOL: readonly Buffer[] = [
   'KUBELET_OPTS="--a=1"', 'a.b=c', 'tab\there', 'end$', 'back\\slash', '[section]', 'foofoo=6', 'baz=1',
 ].map(latin1).concat(
   ['café=ü', 'naïve=1', 'ü', '日本=語'].map(utf8),
-  ['caf\xe9=1', '\xff\xfe', 'na\xefve=2', 'x\xa0y', 'caf\xc3', 'nul\x00byte', 'cr\rmid', '\xe9t\xe9 = 3'].map(latin1),
+  ['caf\xe9=1', '\xff\xfe', 'na\xefve=2', 'x\xa0y', 'caf\xc3', 'nul\x00byte', 'cr\rmid', '\xe9t\xe9 = 3', 'x\x85y', 'ls\xe2\x80\xa8ps', '\x0b\x0c\x1c'].map(latin1),
 );
 const EOLS = ['\n', '\n', '\n', '\n', '\r\n', '\r\n', '\r\r\n'];
 const REGEXPS = [
@@ -71,7 +71,7 @@ const ANCHORS = ['BOF', 'EOF', '^foo', '^#', '=', 'bar', '^x', 'nomatch', '(?i)F
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const ATOMS = ['f', 'o', '=', '1', ' ', 'x', 'a', 'é', '\\xe9', '\\xff', '.', '\\d', '\\w', '\\s', '\\S', '\\W', '[a-f]', '[^=]',
-  '[=\\s]', '[\\x80-\\xff]', '\\r', '\\n', '^', '$', '\\A', '\\Z', '\\b', 'F', 'O', '\\.', '\\$'];
+  '[=\\s]', '[\\x80-\\xff]', '\\r', '\\n', '^', '$', '\\A', '\\Z', '\\b', 'F', 'O', '\\.', '\\$', '\\1', '[^\\W\\d]', '\\B'];
 const QUANTIFIERS = ['', '', '', '*', '+', '?', '{1,2}', '{,1}', '*?', '{2}', '+?'];
 
 /** A random Python pattern from a small grammar (atoms, classes, groups, alternatives, lookarounds, inline flags). */
@@ -82,7 +82,7 @@ function generateRegexp(r: () => number, depth = 0, names = { n: 0 }): string {
     const k = r();
     let piece: string;
     if (k < 0.15 && depth < 2) {
-      const open = pick(r, ['(', '(?:', '(?P<g', '(?=', '(?!', '(?i:']);
+      const open = pick(r, ['(', '(', '(?:', '(?P<g', '(?=', '(?!', '(?i:', '(?-i:', '(?s:', '(?<=', '(?<!']);
       const body = r() < 0.3 ? `${generateRegexp(r, depth + 1, names)}|${generateRegexp(r, depth + 1, names)}` : generateRegexp(r, depth + 1, names);
       piece = `${open === '(?P<g' ? `(?P<g${++names.n}>` : open}${body})`;
     } else piece = pick(r, ATOMS);
