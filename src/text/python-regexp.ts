@@ -41,7 +41,15 @@ interface Frame {
 /** A closed capturing group: its frame and, for each enclosing frame, the alternative it was in. */
 interface ClosedGroup { readonly frame: Frame; readonly branches: ReadonlyMap<Frame, number> }
 
-interface Piece { readonly src: string; readonly width: number | null; readonly repeatable: boolean; readonly frame?: Frame }
+/**
+ * A translated piece: `width` is its fixed width in bytes (null when variable), `min` the fewest bytes it can match
+ * (default: its width, or 0), `captures` whether it holds a capturing group.
+ */
+interface Piece {
+  readonly src: string; readonly width: number | null; readonly repeatable: boolean; readonly frame?: Frame;
+  readonly min?: number; readonly captures?: boolean;
+}
+const minOf = (p: Piece): number => p.min ?? p.width ?? 0;
 
 const hex2 = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
 const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
@@ -93,12 +101,14 @@ class Parser {
     }
     const w = branches[0]!.width;
     const width = branches.every((b) => b.width === w) ? w : null;
-    return { src: branches.map((b) => b.src).join('|'), width, repeatable: true };
+    return { src: branches.map((b) => b.src).join('|'), width, repeatable: true, min: Math.min(...branches.map(minOf)), captures: branches.some((b) => b.captures) };
   }
 
   parseSequence(flags: Flags, frame: Frame): Piece {
     let src = '';
     let width: number | null = 0;
+    let min = 0;
+    let captures = false;
     for (;;) {
       this.skipVerbose(flags);
       const ch = this.peek();
@@ -114,14 +124,19 @@ class Parser {
           if (atom.src.startsWith('(?=') || atom.src.startsWith('(?!') || atom.src.startsWith('(?<')) this.unsupported('a quantifier on a lookaround assertion');
           this.invalid('nothing to repeat');
         }
+        // An iteration that matches nothing: Python accepts it, JavaScript rejects it and backtracks (`(?:F*?)?` on
+        // "F" matches "" in Python, "F" in JavaScript), so spans and groups can differ.
+        if (minOf(atom) === 0) this.unsupported('a quantifier on a group or item that can match an empty string (Python and JavaScript repeat it differently)');
         if (q.min === 0 && atom.frame) atom.frame.optional = true;
         const w = atom.width === null ? null : q.min === q.max ? atom.width * q.min : atom.width === 0 ? 0 : null;
-        piece = { src: `(?:${atom.src})${q.text}`, width: w, repeatable: false };
+        piece = { src: `(?:${atom.src})${q.text}`, width: w, repeatable: false, min: minOf(atom) * q.min, captures: atom.captures ?? false };
       }
+      min += minOf(piece);
+      captures ||= piece.captures ?? false;
       src += piece.src;
       width = width === null || piece.width === null ? null : width + piece.width;
     }
-    return { src, width, repeatable: true };
+    return { src, width, repeatable: true, min, captures };
   }
 
   /** True when a `{` here starts a valid `{m}`, `{m,}`, `{,n}`, `{m,n}` (otherwise Python reads a literal `{`). */
@@ -180,7 +195,9 @@ class Parser {
       case 'd': case 'D': case 'w': case 'W': return set(`\\${ch}`);
       case 's': return set(`[${SPACE_SET}]`);
       case 'S': return set(`[^${SPACE_SET}]`);
-      case 'b': case 'B': return { src: `\\${ch}`, width: 0, repeatable: false };
+      case 'b': return { src: '\\b', width: 0, repeatable: false };
+      // Python's \B never matches in an empty string; JavaScript's does.
+      case 'B': return { src: `\\B(?!${START}${END})`, width: 0, repeatable: false };
       case 'A': return { src: START, width: 0, repeatable: false };
       case 'Z': return { src: END, width: 0, repeatable: false };
       case 'x': return this.literal(this.hexEscape(), flags);
@@ -231,7 +248,7 @@ class Parser {
     let f: Frame | undefined = closed.frame;
     for (; f && !ancestors.has(f); f = f.parent) if (f.optional || (f !== closed.frame && f.alternation)) refuse();
     if (f && closed.branches.get(f) !== f.branch) refuse();
-    return { src: `(?:\\${n})`, width: null, repeatable: true };
+    return { src: `(?:\\${n})`, width: null, repeatable: true, min: 0 };
   }
 
   parseGroup(flags: Flags, frame: Frame): Piece | undefined {
@@ -328,7 +345,7 @@ class Parser {
     if (!this.eat(')')) this.invalid('missing ), unterminated subpattern');
     this.open.delete(n);
     this.closed.set(n, { frame: inner, branches });
-    return { src: name !== undefined ? `(?<${name}>${body.src})` : `(${body.src})`, width: body.width, repeatable: true, frame: inner };
+    return { src: name !== undefined ? `(?<${name}>${body.src})` : `(${body.src})`, width: body.width, repeatable: true, frame: inner, min: minOf(body), captures: true };
   }
 
   wrap(open: string, flags: Flags, frame: Frame, group: number, repeatable: boolean): Piece {
@@ -338,7 +355,7 @@ class Parser {
     if (!this.eat(')')) this.invalid('missing ), unterminated subpattern');
     if (open.startsWith('(?<') && body.width === null) this.invalid('look-behind requires fixed-width pattern');
     const lookaround = !repeatable;
-    return { src: `${open}${body.src})`, width: lookaround ? 0 : body.width, repeatable, frame: inner };
+    return { src: `${open}${body.src})`, width: lookaround ? 0 : body.width, repeatable, frame: inner, min: lookaround ? 0 : minOf(body), captures: body.captures ?? false };
   }
 
   /** `[…]`: ranges of bytes plus \d \w \D \W (ASCII in both dialects). */

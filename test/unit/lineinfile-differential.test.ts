@@ -23,6 +23,7 @@ import { DEBIAN_SYSV_OS, MemoryHostFacts } from '../../src/facts/host-facts.ts';
 import { line, type LineProps } from '../../src/modules/line.ts';
 import type { TaskContext } from '../../src/modules/module.ts';
 import { PROJECT_ROOT } from '../helpers/run-rig.ts';
+import { EOLS, generateRegexp, LINE_POOL, latin1, pick, prng, REGEXPS, utf8 } from '../helpers/seeded-cases.ts';
 
 const SEED = Number(process.env['RIG_LINEINFILE_SEED'] ?? 20261206);
 const CASES = Number(process.env['RIG_LINEINFILE_CASES'] ?? 600);
@@ -31,66 +32,11 @@ const PATH = '/etc/rig-differential.conf';
 interface Case { readonly content: Buffer | null; readonly props: Omit<LineProps, 'path'> }
 interface Outcome { readonly failed: boolean; readonly changed: boolean; readonly content: Buffer | null; readonly msg: string }
 
-/** mulberry32: small, seedable, good enough to spread cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-/** Lines as bytes: ASCII, UTF-8, Latin-1 / invalid UTF-8, NUL, a lone \r inside. */
-const LINE_POOL: readonly Buffer[] = [
-  'foo=1', 'foo = 2', 'bar=3', 'Foo=4', 'FOO=5', '# comment', '', 'key value', '  indented', 'listen 80', 'x', 'xx',
-  'KUBELET_OPTS="--a=1"', 'a.b=c', 'tab\there', 'end$', 'back\\slash', '[section]', 'foofoo=6', 'baz=1',
-].map(latin1).concat(
-  ['café=ü', 'naïve=1', 'ü', '日本=語'].map(utf8),
-  ['caf\xe9=1', '\xff\xfe', 'na\xefve=2', 'x\xa0y', 'caf\xc3', 'nul\x00byte', 'cr\rmid', '\xe9t\xe9 = 3', 'x\x85y', 'ls\xe2\x80\xa8ps', '\x0b\x0c\x1c'].map(latin1),
-);
-const EOLS = ['\n', '\n', '\n', '\n', '\r\n', '\r\n', '\r\r\n'];
-const REGEXPS = [
-  '^foo', '^foo=', 'foo', '=1$', '^#', '(?i)^FOO', '^(?P<k>\\w+)=(?P<v>.*)$', '^(\\w+)\\s*=\\s*(\\d)', 'caf.=', 'caf\\xe9',
-  'café', 'caf[^=]*=', '\\xff', '^$', '\\s$', '^\\s', 'bar|baz', '\\Afoo', '1\\Z', '1\\n\\Z', '^x$', '(?m)^x$', '(?s)x.',
-  '\\r', '\\r$', '.\\n', '(?x) ^ foo \\s* = # comment', 'b.r', '[a-f]{3}', 'o{2,}', 'o{,1}=', '[]x]', '\\d+',
-  '(?P<w>o)(?P=w)', '(o)\\1', 'na.ve', 'na..ve', '\\w+$', '(?i)CAF', '(?i:F)oo', '=(?=1)', '(?<=foo)=', '(?<!#) comment',
-  '', '[^\\x00-\\x7f]', '\\x00', '^.*$', '^(?:foo|bar)=(\\d)$', '\\bfoo\\b', '[\\s=]+\\d', '^[A-Z]+=', '(?i)^[a-f]oo',
-  'é', '[é]', '\\u00e9', '(', '[a', '*x', 'a{2,1}', '(?<n>a)', '(?>a)', '(o)?\\1', '\\', '(?u)a', 'x{', '{2}',
-];
 const LINES = [
   'foo=9', 'foo=1', 'new line', '', 'café=ü', 'x', '# comment', 'bar=3', 'caf\u00e9=1', '  indented', 'foo = 2',
 ];
 const TEMPLATES = ['\\1=changed', '\\g<k>=\\g<v>0', '\\g<0>!', '\\2\\1', 'k=\\g<k>', '\\3', 'tab\\tin', 'foo=\\1\\1', '\\g<v>', 'lit\\\\x'];
 const ANCHORS = ['BOF', 'EOF', '^foo', '^#', '=', 'bar', '^x', 'nomatch', '(?i)FOO', '\\xe9', '1$', '(', 'é', '^$', '\\r\\n'];
-
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-
-const ATOMS = ['f', 'o', '=', '1', ' ', 'x', 'a', 'é', '\\xe9', '\\xff', '.', '\\d', '\\w', '\\s', '\\S', '\\W', '[a-f]', '[^=]',
-  '[=\\s]', '[\\x80-\\xff]', '\\r', '\\n', '^', '$', '\\A', '\\Z', '\\b', 'F', 'O', '\\.', '\\$', '\\1', '[^\\W\\d]', '\\B'];
-const QUANTIFIERS = ['', '', '', '*', '+', '?', '{1,2}', '{,1}', '*?', '{2}', '+?'];
-
-/** A random Python pattern from a small grammar (atoms, classes, groups, alternatives, lookarounds, inline flags). */
-function generateRegexp(r: () => number, depth = 0, names = { n: 0 }): string {
-  const pieces: string[] = [];
-  const n = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < n; i++) {
-    const k = r();
-    let piece: string;
-    if (k < 0.15 && depth < 2) {
-      const open = pick(r, ['(', '(', '(?:', '(?P<g', '(?=', '(?!', '(?i:', '(?-i:', '(?s:', '(?<=', '(?<!']);
-      const body = r() < 0.3 ? `${generateRegexp(r, depth + 1, names)}|${generateRegexp(r, depth + 1, names)}` : generateRegexp(r, depth + 1, names);
-      piece = `${open === '(?P<g' ? `(?P<g${++names.n}>` : open}${body})`;
-    } else piece = pick(r, ATOMS);
-    pieces.push(piece + pick(r, QUANTIFIERS));
-  }
-  const flags = depth === 0 ? pick(r, ['', '', '', '(?i)', '(?m)', '(?s)', '(?im)']) : '';
-  return flags + pieces.join('');
-}
 
 function generateCase(r: () => number): Case {
   let content: Buffer | null;
