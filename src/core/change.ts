@@ -28,6 +28,9 @@ export interface WriteFileChange extends ChangeBase {
    * in its arguments replaced by the path of the written temp file. A failure leaves the file as it was and fails the step.
    */
   readonly validate?: readonly string[];
+  /** For a new file: the plan shows the diff from this content (e.g. the input a transform started from, base64)
+   *  instead of from nothing. Display only; never set on secret changes. */
+  readonly diffFrom?: { readonly label: string; readonly content: string };
 }
 
 /** Change only mode/owner/group of an existing file or directory. */

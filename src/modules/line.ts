@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { ValidationError } from '../errors.ts';
 import { getFileContent } from '../facts/file-content.ts';
 import { checkLineEdit, editLines } from '../text/line-edit.ts';
@@ -29,7 +30,7 @@ export interface LineProps {
   /** Create the file if absent. @default false */
   readonly create?: boolean;
   /** @default the file's current mode (0644 for a new file) */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   /** @default the file's current owner (root for a new file) */
   readonly owner?: string;
   /** @default the file's current group (root for a new file) */
