@@ -308,8 +308,14 @@ function stepScript(s: ScriptStep, stateDir: string): string {
 /** Paths whose pre-image must be saved on the host before the first write. */
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
   const out: Array<[string, string, string | undefined]> = [];
+  const seen = new Set<string>();
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, c.before.sha256]);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') {
+      // Only the first step on a path can be checked against the file as it is now: a later step's `before` is the
+      // state an earlier step of this script produces (two line edits of one file in a play).
+      out.push([id, c.path, seen.has(c.path) ? undefined : c.before.sha256]);
+    }
+    if ('path' in c) seen.add(c.path);
   }
   return out;
 }
