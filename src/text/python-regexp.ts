@@ -156,7 +156,7 @@ class Parser {
       this.pos += m[0].length;
       min = m[1] ? Number(m[1]) : 0;
       max = m[2] ? (m[3] ? Number(m[3]) : Infinity) : min;
-      if (min > 65535 || (max !== Infinity && max > 65535)) this.invalid('the repetition number is too large');
+      if (min >= 4294967295 || (max !== Infinity && max >= 4294967295)) this.invalid('the repetition number is too large');
       if (max < min) this.invalid('min repeat greater than max repeat');
       text = `{${min},${max === Infinity ? '' : max}}`;
     } else return undefined;
