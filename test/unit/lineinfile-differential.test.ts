@@ -35,7 +35,7 @@ interface Outcome { readonly failed: boolean; readonly changed: boolean; readonl
 const LINES = [
   'foo=9', 'foo=1', 'new line', '', 'café=ü', 'x', '# comment', 'bar=3', 'caf\u00e9=1', '  indented', 'foo = 2',
 ];
-const TEMPLATES = ['\\1=changed', '\\g<k>=\\g<v>0', '\\g<0>!', '\\2\\1', 'k=\\g<k>', '\\3', 'tab\\tin', 'foo=\\1\\1', '\\g<v>', 'lit\\\\x'];
+const TEMPLATES = ['\\1=changed', '\\g<k>=\\g<v>0', '\\g<0>!', '\\2\\1', 'k=\\g<k>', '\\3', 'tab\\tin', 'foo=\\1\\1', '\\g<v>', 'lit\\\\x', 'oct\\101\\0x', '\\g<1>-\\g<2>', 'two\\nlines', '\\8', '\\q', '\\g<k'];
 const ANCHORS = ['BOF', 'EOF', '^foo', '^#', '=', 'bar', '^x', 'nomatch', '(?i)FOO', '\\xe9', '1$', '(', 'é', '^$', '\\r\\n'];
 
 function generateCase(r: () => number): Case {
