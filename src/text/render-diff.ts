@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { styleText } from 'node:util';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { MASK, redactText } from '../core/secret.ts';
+import { escapeNonUtf8 } from './escape-bytes.ts';
 
 export interface RenderDiffOptions {
   /** The file's path on the host (shown as `a/<path>` / `b/<path>`). */
@@ -20,10 +21,15 @@ export interface RenderDiffOptions {
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** Binary: a NUL byte in the first 8 KiB (as git decides) or bytes that are not UTF-8. */
+/**
+ * Binary: a NUL byte in the first 8 KiB (as git decides), or mostly bytes that are not UTF-8 (more than 8 and more
+ * than 1 in 20 of the first 8 KiB). A text file with a few Latin-1 bytes is text: its diff shows them as `\xHH`.
+ */
 export function isBinaryContent(b: Buffer): boolean {
-  if (b.subarray(0, 8192).includes(0)) return true;
-  try { new TextDecoder('utf-8', { fatal: true }).decode(b); return false; } catch { return true; }
+  const head = b.subarray(0, 8192);
+  if (head.includes(0)) return true;
+  const { escaped } = escapeNonUtf8(head);
+  return escaped > 8 && escaped * 20 > head.length;
 }
 
 /**
@@ -86,17 +92,21 @@ export function renderDiff(options: RenderDiffOptions): string {
     const short = (b: Buffer | undefined): string => (b ? `${sha256(b).slice(0, 12)}…` : 'none');
     lines.push(`Binary files differ (${sizes}, sha256 ${short(before)} → ${short(after)})`);
   } else {
+    const [oldBytes, nowBytes] = [escapeNonUtf8(old), escapeNonUtf8(now)];
     // Masked before diffing: a secret spanning lines would otherwise be split by the diff's line prefixes.
-    const oldText = redactText(old.toString('utf8'));
-    const newText = redactText(now.toString('utf8'));
+    const oldText = redactText(oldBytes.text);
+    const newText = redactText(nowBytes.text);
     if (oldText === newText) {
       lines.push(`(only masked secret values differ: ${sizes})`);
     } else {
+      if (oldBytes.escaped || nowBytes.escaped) lines.push('(bytes that are not UTF-8 are shown as \\xHH)');
+      if (old.includes(13) || now.includes(13)) lines.push('(carriage returns are shown as \\r)');
       const rel = path.replace(/^\/+/, '');
       const patch = createTwoFilesPatch(before ? `a/${rel}` : '/dev/null', after ? `b/${rel}` : '/dev/null',
         oldText, newText, undefined, undefined, { context: options.context ?? 3, headerOptions: FILE_HEADERS_ONLY });
       // jsdiff ends header lines with a tab when there is no header text; drop that trailing tab.
-      lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l)));
+      // A raw \r would send the terminal's cursor back to the start of the line: shown as the two characters \r.
+      lines.push(...patch.replace(/\n$/, '').split('\n').map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, '') : l.replace(/\r/g, '\\r'))));
     }
   }
   const text = maskReplacedValues(redactText(lines.join('\n')).split('\n')).join('\n');
