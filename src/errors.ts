@@ -83,6 +83,9 @@ export class RemoteCommandError extends RigError { override readonly code = 'REM
 export class DriftError extends RigError { override readonly code = 'DRIFT'; }
 /** Another run holds the host's lock. */
 export class LockedError extends RigError { override readonly code = 'LOCKED'; }
+
+/** sudo (become) refused: a password is needed or wrong, the user may not sudo, or an unsupported method. */
+export class BecomeError extends RigError { override readonly code = 'BECOME'; }
 /** Journal missing, unreadable, or rollback refused. */
 export class JournalError extends RigError { override readonly code = 'JOURNAL'; }
 /** A saved plan does not match the playbook or the format. */
@@ -99,3 +102,9 @@ export class InternalError extends RigError { override readonly code = 'INTERNAL
 export function isRigError(e: unknown): e is RigError {
   return e instanceof RigError;
 }
+
+/** File capabilities: an unknown capability name, a text setcap refuses, a missing binary, getcap missing on the host. */
+export class CapabilityError extends RigError { override readonly code = 'CAPABILITY'; }
+
+/** The Kong manifest transform: invalid YAML, no Kong workload or two of them, a result the Kubernetes schema refuses. */
+export class ManifestError extends RigError { override readonly code = 'MANIFEST'; }

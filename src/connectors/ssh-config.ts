@@ -12,6 +12,11 @@ export interface SshHostConfig {
   readonly identityAgent?: string;
   readonly proxyJump?: string;
   readonly userKnownHostsFiles: readonly string[];
+  /** GlobalKnownHostsFile (several files; empty when not set). */
+  readonly globalKnownHostsFiles?: readonly string[];
+  readonly hostKeyAlias?: string;
+  readonly checkHostIp?: boolean;
+  readonly hashKnownHosts?: boolean;
   readonly strictHostKeyChecking?: 'yes' | 'no' | 'accept-new' | 'ask' | 'off';
   readonly connectTimeout?: number;
   readonly serverAliveInterval?: number;
@@ -102,11 +107,13 @@ export function resolveSshConfig(text: string, host: string, baseDir = join(home
   const seen = new Map<string, string>();
   const identityFiles: string[] = [];
   const knownHosts: string[] = [];
+  const globalKnownHosts: string[] = [];
   for (const b of parseBlocks(text, baseDir)) {
     if (!matchHostPatterns(b.patterns, host)) continue;
     for (const [k, v] of b.options) {
       if (k === 'identityfile') identityFiles.push(v);
       else if (k === 'userknownhostsfile') { if (!seen.has(k)) { seen.set(k, v); knownHosts.push(...tokenize(v)); } }
+      else if (k === 'globalknownhostsfile') { if (!seen.has(k)) { seen.set(k, v); globalKnownHosts.push(...tokenize(v)); } }
       else if (!seen.has(k)) seen.set(k, v);
     }
   }
@@ -125,6 +132,10 @@ export function resolveSshConfig(text: string, host: string, baseDir = join(home
     ...(seen.has('proxyjump') && seen.get('proxyjump')!.toLowerCase() !== 'none' ? { proxyJump: seen.get('proxyjump')! } : {}),
     userKnownHostsFiles: knownHosts.map((f) => expandTokens(f, real ?? host, user, port)),
     ...(strict ? { strictHostKeyChecking: (strict === 'yes' || strict === 'no' || strict === 'accept-new' || strict === 'ask' || strict === 'off' ? strict : 'yes') as SshHostConfig['strictHostKeyChecking'] } : {}),
+    ...(globalKnownHosts.length ? { globalKnownHostsFiles: globalKnownHosts.map((f) => expandTokens(f, real ?? host, user, port)) } : {}),
+    ...(seen.has('hostkeyalias') ? { hostKeyAlias: seen.get('hostkeyalias')! } : {}),
+    ...(seen.has('checkhostip') ? { checkHostIp: seen.get('checkhostip')!.toLowerCase() === 'yes' } : {}),
+    ...(seen.has('hashknownhosts') ? { hashKnownHosts: seen.get('hashknownhosts')!.toLowerCase() === 'yes' } : {}),
     ...(seen.has('connecttimeout') ? { connectTimeout: Number(seen.get('connecttimeout')) } : {}),
     ...(seen.has('serveraliveinterval') ? { serverAliveInterval: Number(seen.get('serveraliveinterval')) } : {}),
     ...(seen.has('serveralivecountmax') ? { serverAliveCountMax: Number(seen.get('serveralivecountmax')) } : {}),

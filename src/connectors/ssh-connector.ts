@@ -1,15 +1,20 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
-import { HostKeyError, UnreachableError } from '../errors.ts';
+import { BecomeError, HostKeyError, UnreachableError } from '../errors.ts';
+import { BecomeGate } from './become-gate.ts';
+import { buildBecomeCommand, describeBecomeFailure } from './become-command.ts';
 import type { Host } from '../inventory/types.ts';
-import { quoteArgv } from '../text/shell-quote.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
-import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
+import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type StrictHostKeyChecking } from './host-key-decision.ts';
+import { hostKeyRefusal } from './host-key-refusal.ts';
+import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
 import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
 
 export interface SshConnectorOptions {
@@ -61,17 +66,25 @@ export class SshConnector implements Connector {
     };
   }
 
-  private knownHostsFiles(ep: Endpoint): string[] {
-    if (this.options.knownHostsFiles?.length) return [...this.options.knownHostsFiles];
-    const user = ep.config.userKnownHostsFiles.length ? ep.config.userKnownHostsFiles : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
-    return [...user, '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  /** The known_hosts setup for `ep`, as OpenSSH would have it (HostName, port, HostKeyAlias, CheckHostIP…). */
+  private hostKeyContext(ep: Endpoint, address: string | undefined): HostKeyContext {
+    const c = ep.config;
+    const strictFromConfig = c.strictHostKeyChecking === 'off' ? 'no' : c.strictHostKeyChecking;
+    const strict: StrictHostKeyChecking = this.options.acceptNewHostKeys === true && strictFromConfig !== 'no' ? 'accept-new' : strictFromConfig ?? 'ask';
+    const none = (files: readonly string[]) => (files.length === 1 && files[0]!.toLowerCase() === 'none' ? [] : [...files]);
+    const userFiles = this.options.knownHostsFiles?.length ? [...this.options.knownHostsFiles]
+      : c.userKnownHostsFiles.length ? none(c.userKnownHostsFiles) : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
+    const globalFiles = this.options.knownHostsFiles?.length ? []
+      : c.globalKnownHostsFiles?.length ? none(c.globalKnownHostsFiles) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+    return {
+      hostname: isIP(ep.address) ? ep.address : lowercaseAscii(ep.address), port: ep.port,
+      ...(address !== undefined ? { address } : {}),
+      ...(c.hostKeyAlias !== undefined ? { hostKeyAlias: c.hostKeyAlias } : {}),
+      checkHostIp: c.checkHostIp === true, strict, hashKnownHosts: c.hashKnownHosts === true, userFiles, globalFiles,
+    };
   }
 
-  private connectConfig(ep: Endpoint, onRefused: (e: HostKeyError) => void): ConnectConfig {
-    const files = this.knownHostsFiles(ep);
-    const names = [...new Set([ep.alias, ep.address])];
-    const strict = ep.config.strictHostKeyChecking;
-    const acceptNew = this.options.acceptNewHostKeys === true || strict === 'accept-new';
+  private connectConfig(ep: Endpoint, hk: HostKeyContext, onRefused: (e: HostKeyError) => void): ConnectConfig {
     const keys: string[] = [];
     for (const f of ep.identityFiles) {
       try { keys.push(readFileSync(f, 'utf8')); } catch { /* missing identity: tried and reported below if auth fails */ }
@@ -79,32 +92,17 @@ export class SshConnector implements Connector {
     const agent = ep.config.identityAgent && ep.config.identityAgent.toLowerCase() !== 'none' ? ep.config.identityAgent : process.env['SSH_AUTH_SOCK'];
     const timeout = (ep.config.connectTimeout ?? 10) * 1000;
     return {
-      host: ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
+      host: hk.address ?? ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
       ...(keys[0] ? { privateKey: keys[0] } : {}),
       ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
       ...keepaliveConnectOptions(resolveKeepalivePolicy(this.host, ep.config)),
+      // the key types known_hosts has for this host first, as OpenSSH proposes them: the server then offers that key
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(hk) as never },
       hostVerifier: (key: Buffer): boolean => {
-        if (strict === 'no' || strict === 'off') return true;
-        const v = verifyHostKey(files, names, ep.port, key);
-        const fp = fingerprintKey(key);
-        const where = `${ep.address}:${ep.port}`;
-        if (v.status === 'match') return true;
-        if (v.status === 'unknown') {
-          if (acceptNew) { appendKnownHost(files[0]!, names, ep.port, key); return true; }
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is not known: ${fp}`, {
-            host: this.host.name,
-            hint: `verify the fingerprint out of band, then add it (ssh-keyscan -p ${ep.port} ${ep.address} >> ${files[0]}) or re-run with --accept-new-host-keys`,
-          }));
-          return false;
-        }
-        if (v.status === 'revoked') {
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is revoked (${v.file}:${v.line}): ${fp}`, { host: this.host.name }));
-          return false;
-        }
-        onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) has CHANGED: offered ${fp}, known ${v.expected.join(', ')} (${v.file}:${v.line})`, {
-          host: this.host.name,
-          hint: `if the host was really reinstalled, remove the old key: ssh-keygen -f ${v.file} -R ${ep.port === 22 ? ep.address : `[${ep.address}]:${ep.port}`}`,
-        }));
+        const d = decideHostKey(hk, key);
+        if ((d.verdict === 'accept' || d.verdict === 'refuse-ip-changed') && d.append) appendKnownHostsText(d.append.file, d.append.text);
+        if (d.verdict === 'accept') return true;
+        onRefused(hostKeyRefusal(d, hk, key, `${ep.alias} (${knownHostsName(ep.address, ep.port)})`, this.host.name));
         return false;
       },
     };
@@ -114,7 +112,11 @@ export class SshConnector implements Connector {
     let refused: HostKeyError | undefined;
     const ssh = new NodeSSH();
     try {
-      const handshake = () => ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
+      // CheckHostIP needs the address really connected to: resolve first, then connect to that address (OpenSSH has
+      // no address through a jump host)
+      const address = sock ? undefined : isIP(ep.address) || ep.config.checkHostIp !== true ? ep.address : (await lookup(ep.address)).address;
+      const hk = this.hostKeyContext(ep, address);
+      const handshake = () => ssh.connect({ ...this.connectConfig(ep, hk, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
       await (this.options.handshakeGate ? this.options.handshakeGate.run(handshake) : handshake());
     } catch (e) {
       if (refused) throw refused;
@@ -168,7 +170,8 @@ export class SshConnector implements Connector {
     await this.connect();
     const conn = this.#ssh!.connection as Client;
     const become = options.become ?? this.host.become;
-    const command = become ? quoteArgv(['sudo', '-n', '-u', options.becomeUser ?? this.host.becomeUser ?? 'root', 'sh', '-s']) : 'sh -s';
+    const sudo = become ? buildBecomeCommand(this.host, options.becomeUser) : undefined;
+    const command = sudo?.command ?? 'sh -s';
     this.stats.roundTrips++;
     const input = Buffer.from(script);
     this.stats.bytesSent += input.length;
@@ -181,8 +184,20 @@ export class SshConnector implements Connector {
         let errText = '';
         let exitCode: number | undefined;
         let signal: string | undefined;
+        // Become: the script goes after sudo has let the wrapper run (BECOME_MARKER on stderr); with a password,
+        // the password is written once, on stdin, when sudo prompts. A second prompt means it was refused.
+        const gate = sudo ? new BecomeGate(sudo.password) : undefined;
+        let becomeFailure: BecomeError | undefined;
         stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d); });
-        stream.stderr.on('data', (d: Buffer) => { errText += d.toString(); this.stats.bytesReceived += d.length; });
+        stream.stderr.on('data', (d: Buffer) => {
+          errText += d.toString();
+          this.stats.bytesReceived += d.length;
+          if (!gate) return;
+          const action = gate.feed(errText);
+          if (action.kind === 'password') stream.write(`${action.password}\n`);
+          else if (action.kind === 'run' && sudo?.password !== undefined) stream.end(input);
+          else if (action.kind === 'refused') { becomeFailure = describeBecomeFailure(this.host, errText, 'wrong-password'); stream.close(); }
+        });
         stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? undefined; signal = sig; });
         const onConnClose = () => { if (exitCode === undefined) reject(lost(this.#lost ?? 'connection closed')); };
         conn.once('close', onConnClose);
@@ -191,10 +206,16 @@ export class SshConnector implements Connector {
         stream.on('close', () => {
           conn.removeListener('close', onConnClose);
           options.signal?.removeEventListener('abort', onAbort);
+          if (gate && !gate.ran) {
+            reject(becomeFailure ?? describeBecomeFailure(this.host, errText, gate.prompted ? (sudo?.password === undefined ? 'no-password' : 'wrong-password') : 'refused'));
+            return;
+          }
           if (exitCode === undefined && signal === undefined && this.#lost) { reject(lost(this.#lost)); return; }
-          resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${errText}\nkilled by signal ${signal}` : errText });
+          const stderr = gate ? gate.strip(errText) : errText;
+          resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${stderr}\nkilled by signal ${signal}` : stderr });
         });
-        stream.end(input);
+        // Without a password sudo -n reads nothing: the script can go at once (no extra wait).
+        if (sudo?.password === undefined) stream.end(input);
       });
     });
   }

@@ -141,6 +141,11 @@ rig_put() {
     [ "$rig_h" = "$7" ] || { rig_err="the content for $2 has sha256 $rig_h, the journal says $7: not installed"; rig_tmp_drop; return 1; }
   fi
   chown -- "$4:$5" $rig_fd && chmod -- "$3" $rig_fd && sync -- $rig_fd || { rig_err="cannot set $3 $4:$5 on the file for $2"; rig_tmp_drop; return 1; }
+  if [ "\${rig_v:-0}" = 1 ]; then
+    rig_v=0
+    rig_validate "$rig_real/$rig_n" >"$rig_t/v" 2>&1 </dev/null 3>&- \
+      || { rig_err="validation of the new $2 failed (the file is unchanged): $(tail -c 4000 "$rig_t/v")"; rig_tmp_drop; return 1; }
+  fi
   mv -Tf -- "./$rig_n" "./$rig_base" 2>"$rig_t/e" || { rig_err="cannot install $2: $(cat "$rig_t/e")"; rig_tmp_drop; return 1; }
   rig_tmp_mark F
   rig_now=$(stat -c '%d:%i' -- "./$rig_base" 2>/dev/null); exec 3>&-
@@ -220,6 +225,25 @@ rig_service() {
     *) if command -v service >/dev/null 2>&1; then rig_run "$1" service "$3" "$4"; else rig_run "$1" "/etc/init.d/$3" "$4"; fi ;;
   esac
 }
+rig_setcap_tool() {
+  rig_sc=$(command -v setcap 2>/dev/null) || rig_sc=
+  [ -n "$rig_sc" ] || for rig_p in /usr/sbin/setcap /sbin/setcap; do [ -x "$rig_p" ] && { rig_sc=$rig_p; break; }; done
+  [ -n "$rig_sc" ]
+}
+rig_capexpect() {
+  if ! rig_setcap_tool || [ ! -f "$2" ] || [ -L "$2" ] || ! "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1; then
+    printf 'V %s %s\n' "$1" "$(rig_sig "$2")"; rig_drift=1
+  fi
+}
+rig_setcap() {
+  rig_setcap_tool || rig_fail "$1" 127 "setcap is not installed on the host (Debian: apt-get install libcap2-bin)"
+  rig_open "$2" || rig_fail "$1" 1 "$rig_err"
+  exec 3<&-
+  [ -f "./$rig_base" ] && [ ! -L "./$rig_base" ] && [ -O "./$rig_base" ] || { cd /; rig_fail "$1" 1 "$2 is not a regular file owned by $(id -un): capabilities not set"; }
+  if [ -n "$3" ]; then rig_run "$1" "$rig_sc" "$3" "./$rig_base"; else rig_run "$1" "$rig_sc" -r "./$rig_base"; fi
+  "$rig_sc" -q -v "\${3:-=}" "./$rig_base" >/dev/null 2>&1 || { cd /; rig_fail "$1" 1 "setcap exited 0 but $2 does not have \${3:-no capabilities} (does its file system keep security.capability extended attributes?)"; }
+  cd /
+}
 rig_wait() {
   rig_i=$1 rig_to=$2 rig_iv=$3; shift 3
   rig_end=$(( $(date +%s) + rig_to ))
@@ -237,13 +261,23 @@ function heredocBase64(b64: string): string {
   return `<<'RIG_EOF'\n${lines.join('\n')}\nRIG_EOF`;
 }
 
+/**
+ * For a write-file with `validate`: `rig_validate TMP` runs the argv with each `%s` replaced by the temp file's path
+ * (quoted pieces around "$1"), and `rig_v=1` makes rig_write call it before the rename.
+ */
+function validateFunction(validate: readonly string[] | undefined): string {
+  if (!validate || !validate.length) return '';
+  const argv = validate.map((a) => a.split('%s').map((piece) => quoteShell(piece)).join('"$1"')).join(' ');
+  return `rig_validate() { ${argv}; }; rig_v=1\n`;
+}
+
 function stepScript(s: ScriptStep, stateDir: string): string {
   const { id, change: c } = s;
   const q = quoteShell;
   const begin = `printf 'B %s\\n' ${q(id)}; rig_jlog begin ${q(id)}`;
   switch (c.kind) {
     case 'write-file':
-      return `${begin}\nrig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\n${validateFunction(c.validate)}rig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'restore-preimage':
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
@@ -255,10 +289,8 @@ function stepScript(s: ScriptStep, stateDir: string): string {
     case 'symlink':
       return `${begin}\nrig_link ${q(id)} ${q(c.path)} ${q(c.target)} || rig_fail ${q(id)} 1 "$rig_err"\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-capability':
-      // setcap itself refuses a symlink (lstat); rig_open pins the directory and checks the name holds a lone file.
-      return `${begin}\nrig_open ${q(c.path)} || rig_fail ${q(id)} 1 "$rig_err"\nexec 3<&-\n` +
-        (c.afterCaps === '' ? `rig_run ${q(id)} setcap -r "./$rig_base"` : `rig_run ${q(id)} setcap ${q(c.afterCaps)} "./$rig_base"`) +
-        `\ncd /\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
+      // Pinned like every write (rig_open: no planted parent or link), not a symlink, and read back after setcap (setcap -v compares sets, whatever their text form).
+      return `${begin}\nrig_setcap ${q(id)} ${q(c.path)} ${q(c.afterCaps)}\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'run-command':
       return `${begin}\n${c.cwd ? `cd -- ${q(c.cwd)} || rig_fail ${q(id)} 1 ${q(`cannot cd to ${c.cwd}`)}\n` : ''}rig_run ${q(id)} ${quoteArgv(c.argv)}\ncd / \nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'service': {
@@ -348,7 +380,10 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
     const first = firstStepsOnPaths(o.steps);
+    const seenCaps = new Set<string>();
     for (const { id, change: c } of o.steps) {
+      // Capabilities: the first step on a path expects what the plan read (setcap -v: same set, any text form).
+      if (c.kind === 'set-capability' && !seenCaps.has(c.path)) { seenCaps.add(c.path); lines.push(`rig_capexpect ${q(id)} ${q(c.path)} ${q(c.beforeCaps)}`); }
       if (first.has(id) && 'before' in c && 'path' in c) lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
     }
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);

@@ -60,6 +60,7 @@ export interface HostFacts {
   service(name: string): ServiceFact;
   /** Installed version or undefined. */
   packageVersion(name: string): string | undefined;
-  /** getcap text, '' when none. */
+  /** getcap's text without the path (any of its forms; see src/text/file-capabilities.ts), '' when none. Throws
+   *  CapabilityError when they could not be read (no such file, getcap missing, getcap failed). */
   capability(path: string): string;
 }

@@ -25,7 +25,8 @@ export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
  *   C <i> <exit> <stdout-b64> <stderr-b64>
  *   S <i> <exists 0|1> <running 0|1>
  *   P <i> <version|->            (one per package name, in request order)
- *   K <i> <caps-b64>
+ *   K <i> ok <caps-b64> | K <i> absent|unreadable|nogetcap | K <i> error <stderr-b64>
+ *     (getcap's text without the path: `cap_x=ep`, or ` = cap_x+ep` from older libcap; '' = none)
  */
 export const GATHER_PRELUDE = String.raw`
 set -u
@@ -143,9 +144,15 @@ rig_pkg() {
   done
 }
 rig_cap() {
-  rig_v=
-  if command -v getcap >/dev/null 2>&1 && [ -e "$2" ]; then rig_v=$(getcap -- "$2" 2>/dev/null); fi
-  printf 'K %s %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"
+  rig_gc=$(command -v getcap 2>/dev/null) || rig_gc=
+  [ -n "$rig_gc" ] || for rig_p in /usr/sbin/getcap /sbin/getcap; do [ -x "$rig_p" ] && { rig_gc=$rig_p; break; }; done
+  if [ -z "$rig_gc" ]; then printf 'K %s nogetcap\n' "$1"; return 0; fi
+  rig_type "$2"
+  case $rig_ty in absent|unreadable) printf 'K %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
+  rig_v=$("$rig_gc" -- "$2" 2>"$rig_t/e" </dev/null) || { printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; }
+  if [ -s "$rig_t/e" ]; then printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; fi
+  rig_v=\${rig_v#"$2"}
+  printf 'K %s ok %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"
 }
 `.replace(/\\\$/g, '$');
 

@@ -14,6 +14,7 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
   const services = new Map<string, ServiceFact>();
   const packages = new Map<string, string | undefined>();
   const capabilities = new Map<string, string>();
+  const capabilityErrors = new Map<string, string>();
   const pkgCursor = new Map<number, number>();
   /** Paths the login user may not read (or look up): an error for the host, never absent or empty. */
   const unreadable: string[] = [];
@@ -65,7 +66,9 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
       const name = req.names[k];
       if (name !== undefined) packages.set(name, f[2] === '-' ? undefined : f[2]);
     } else if (tag === 'K' && req.kind === 'capability') {
-      capabilities.set(req.path, b64(f[2]).toString().trim());
+      const problem = describeCapabilityRecord(f[2], f[3], req.path);
+      if (problem === undefined) capabilities.set(req.path, b64(f[3]).toString().trim());
+      else capabilityErrors.set(req.path, problem);
     }
   }
   if (!os || !done) {
@@ -78,7 +81,7 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
   for (const r of requests) {
     if (r.kind === 'file' && !files.has(r.path)) throw new InternalError(`no answer for file fact ${r.path}`, { host });
   }
-  return new MemoryHostFacts({ os, files, commands, services, packages, capabilities });
+  return new MemoryHostFacts({ os, files, commands, services, packages, capabilities, capabilityErrors });
 }
 
 /** The file batch of a gather script (see gather-script.ts), in the order its records arrived. */
@@ -166,4 +169,16 @@ export function mergeFactRequests(requests: readonly FactRequest[]): FactRequest
     out.push(r);
   }
   return out;
+}
+
+/** Why a `K` record holds no capabilities (see gather-script.ts), or undefined for `ok`. */
+function describeCapabilityRecord(status: string | undefined, data: string | undefined, path: string): string | undefined {
+  switch (status) {
+    case 'ok': return undefined;
+    case 'absent': return `${path} does not exist`;
+    case 'unreadable': return `${path} cannot be looked up or read by the login user`;
+    case 'nogetcap': return 'getcap is not installed on the host (Debian: apt-get install libcap2-bin)';
+    case 'error': return `getcap ${path} failed: ${b64(data).toString().trim() || 'no message'}`;
+    default: return `unexpected capability record ${JSON.stringify(status)} for ${path}`;
+  }
 }
