@@ -30,6 +30,39 @@ export interface LockSpec {
 }
 
 /**
+ * The journal line helper and the sweep of temp files left by a script killed mid-write (any earlier run on the host):
+ * a name recorded in a run's `tmp` record (`T <name> <dir-b64>` before creating it, `I <name> <dev:ino>` after,
+ * `F <name>` once renamed or removed) is removed only if it still sits in the recorded directory (reached without a
+ * symlink) and is the recorded inode, or, with no inode recorded, a root-owned regular file with one link. Never by
+ * pattern. Journaled in both runs' journal.log; then the record goes. Needs RIG_STATE and RIG_RUN.
+ */
+const SWEEP_FUNCTIONS = String.raw`
+rig_jlog() { [ -d "$RIG_RUN" ] && printf '%s\n' "$*" >> "$RIG_RUN/journal.log"; return 0; }
+rig_sweep_one() {
+  rig_d=$(printf %s "$3" | base64 -d) || return 2
+  cd -P -- "$rig_d" 2>/dev/null && [ "$(pwd -P)" = "$rig_d" ] || { cd /; return 3; }
+  rig_st=$(stat -c '%d:%i %u %h %F' -- "./$1" 2>/dev/null) || { cd /; return 2; }
+  if [ -n "$2" ]; then [ "\${rig_st%% *}" = "$2" ] || { cd /; return 4; }
+  else case \${rig_st#* } in '0 1 regular file'|'0 1 regular empty file') ;; *) cd /; return 4 ;; esac; fi
+  rm -f -- "./$1"; cd /
+}
+rig_sweep() {
+  for rig_rec in "$RIG_STATE"/runs/*/tmp; do
+    [ -f "$rig_rec" ] && [ ! -L "$rig_rec" ] || continue
+    while read -r rig_k rig_tn rig_tx; do
+      [ "$rig_k" = T ] && ! grep -qx "F $rig_tn " "$rig_rec" || continue
+      rig_ti=$(sed -n "s/^I $rig_tn //p" "$rig_rec" | head -n 1)
+      rig_sweep_one "$rig_tn" "$rig_ti" "$rig_tx"
+      case $? in 0) rig_w=removed ;; 2) rig_w=gone ;; 3) rig_w='left (its directory moved)' ;; *) rig_w='left (not the file rig created)' ;; esac
+      rig_w="cleanup $(printf %s "$rig_tx" | base64 -d)/$rig_tn from \${rig_rec%/tmp}: $rig_w"
+      rig_jlog "$rig_w"; printf '%s\n' "$rig_w" >> "\${rig_rec%/tmp}/journal.log"
+    done < "$rig_rec"
+    rm -f -- "$rig_rec"
+  done
+}
+`.replace(/\\\$/g, '$');
+
+/**
  * Shell functions used by apply scripts. Constant text: all values arrive as quoted arguments.
  * Records on stdout: `B <id>` begin, `D <id> <sig-after>` done, `X <id> <rc> <msg-b64>` failure (script exits 1),
  * `R <id>` restored after a failed validation, `L held <owner-b64>` lock held by someone else, `V <id> <sig-now>` drift.
@@ -60,7 +93,6 @@ rig_sig() {
 rig_fail() { printf 'X %s %s %s\n' "$1" "$2" "$(printf %s "$3" | rig_b64)"; rig_jlog "failed $1"; rig_unlock; exit 1; }
 rig_unlock() { if [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ]; then rm -rf -- "$RIG_LOCK"; fi; }
 rig_expect() { rig_now=$(rig_sig "$2"); [ "$rig_now" = "$3" ] || { printf 'V %s %s\n' "$1" "$rig_now"; rig_drift=1; }; }
-rig_jlog() { [ -d "$RIG_RUN" ] && printf '%s\n' "$*" >> "$RIG_RUN/journal.log"; return 0; }
 rig_done() { rig_jlog "done $1"; printf 'D %s %s\n' "$1" "$(rig_sig "$2")"; }
 rig_fd=/proc/self/fd/3
 rig_cd() {
@@ -180,28 +212,6 @@ rig_link() {
   mv -Tf -- "./$rig_n" "./$rig_base" 2>"$rig_t/e" || { rig_err="cannot install $2: $(cat "$rig_t/e")"; rig_tmp_drop; return 1; }
   rig_tmp_mark F; cd /
 }
-rig_sweep_one() {
-  rig_d=$(printf %s "$3" | base64 -d) || return 2
-  cd -P -- "$rig_d" 2>/dev/null && [ "$(pwd -P)" = "$rig_d" ] || { cd /; return 3; }
-  rig_st=$(stat -c '%d:%i %u %h %F' -- "./$1" 2>/dev/null) || { cd /; return 2; }
-  if [ -n "$2" ]; then [ "\${rig_st%% *}" = "$2" ] || { cd /; return 4; }
-  else case \${rig_st#* } in '0 1 regular file'|'0 1 regular empty file') ;; *) cd /; return 4 ;; esac; fi
-  rm -f -- "./$1"; cd /
-}
-rig_sweep() {
-  for rig_rec in "$RIG_STATE"/runs/*/tmp; do
-    [ -f "$rig_rec" ] && [ ! -L "$rig_rec" ] || continue
-    while read -r rig_k rig_tn rig_tx; do
-      [ "$rig_k" = T ] && ! grep -qx "F $rig_tn " "$rig_rec" || continue
-      rig_ti=$(sed -n "s/^I $rig_tn //p" "$rig_rec" | head -n 1)
-      rig_sweep_one "$rig_tn" "$rig_ti" "$rig_tx"
-      case $? in 0) rig_w=removed ;; 2) rig_w=gone ;; 3) rig_w='left (its directory moved)' ;; *) rig_w='left (not the file rig created)' ;; esac
-      rig_w="cleanup $(printf %s "$rig_tx" | base64 -d)/$rig_tn from \${rig_rec%/tmp}: $rig_w"
-      rig_jlog "$rig_w"; printf '%s\n' "$rig_w" >> "\${rig_rec%/tmp}/journal.log"
-    done < "$rig_rec"
-    rm -f -- "$rig_rec"
-  done
-}
 rig_run() {
   rig_i=$1; shift
   "$@" >"$rig_t/o" 2>&1 </dev/null; rig_rc=$?
@@ -243,7 +253,7 @@ rig_wait() {
     sleep "$rig_iv"
   done
 }
-`.replace(/\\\$/g, '$');
+`.replace(/\\\$/g, '$') + SWEEP_FUNCTIONS;
 
 function heredocBase64(b64: string): string {
   const lines: string[] = [];
@@ -305,26 +315,35 @@ function stepScript(s: ScriptStep, stateDir: string): string {
   }
 }
 
-/** Paths whose pre-image must be saved on the host before the first write. */
+/** Ids of the script's first step on each path: its `before` is the host's state; a later step's is what an earlier one makes. */
+function firstStepsOnPaths(steps: readonly ScriptStep[]): Set<string> {
+  const seen = new Set<string>();
+  const first = new Set<string>();
+  for (const { id, change: c } of steps) {
+    if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
+    seen.add(c.path);
+    first.add(id);
+  }
+  return first;
+}
+
+/** Paths whose pre-image must be saved on the host before the first write, with the sha256 the file must have then. */
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
   const out: Array<[string, string, string | undefined]> = [];
-  const seen = new Set<string>();
+  const first = firstStepsOnPaths(steps);
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') {
-      // Only the first step on a path can be checked against the file as it is now: a later step's `before` is the
-      // state an earlier step of this script produces (two line edits of one file in a play).
-      out.push([id, c.path, seen.has(c.path) ? undefined : c.before.sha256]);
-    }
-    if ('path' in c) seen.add(c.path);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, first.has(id) ? c.before.sha256 : undefined]);
   }
   return out;
 }
 
-/** Shell that puts every file this script changed back as it was (used when a validation fails). */
+/** Shell that puts every file this script changed back as it was before the script (used when a validation fails). */
 function restoreFunction(steps: readonly ScriptStep[]): string {
   const body: string[] = [];
+  const first = firstStepsOnPaths(steps);
   for (const { id, change: c } of [...steps].reverse()) {
     if (c.kind !== 'write-file' && c.kind !== 'symlink' && c.kind !== 'remove-path' && c.kind !== 'restore-preimage') continue;
+    if (!first.has(id)) continue;
     const q = quoteShell;
     const failed = `|| rig_jlog "restore failed: $rig_err"`;
     if (c.before.exists && c.before.type === 'file') {
@@ -360,14 +379,12 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   lines.push(lockScript(o.lock, dir));
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
-    const seen = new Set<string>();
+    const first = firstStepsOnPaths(o.steps);
     const seenCaps = new Set<string>();
     for (const { id, change: c } of o.steps) {
       // Capabilities: the first step on a path expects what the plan read (setcap -v: same set, any text form).
       if (c.kind === 'set-capability' && !seenCaps.has(c.path)) { seenCaps.add(c.path); lines.push(`rig_capexpect ${q(id)} ${q(c.path)} ${q(c.beforeCaps)}`); }
-      if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
-      seen.add(c.path);
-      lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
+      if (first.has(id) && 'before' in c && 'path' in c) lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
     }
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);
   }
@@ -422,8 +439,9 @@ export function gatherLockScript(runId: string, lock: LockSpec): string {
   ].join('\n');
 }
 
-/** Script that only releases this run's lock (end of a run with nothing left to apply on the host). */
-export function buildReleaseScript(runId: string): string {
+/** Script that releases this run's lock (end of a run with nothing left to apply on the host), sweeping first. */
+export function buildReleaseScript(runId: string, stateDir: string = HOST_STATE_DIR): string {
   const q = quoteShell;
-  return `RIG_LOCK=${q(`${HOST_STATE_DIR}/lock`)}\nif [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = ${q(runId)} ]; then rm -rf -- "$RIG_LOCK"; fi\necho 'Z ok'\n`;
+  return `RIG_STATE=${q(stateDir)}; RIG_RUN=${q(`${stateDir}/runs/${runId}`)}; RIG_LOCK=${q(`${stateDir}/lock`)}\n${SWEEP_FUNCTIONS}\n` +
+    `if [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = ${q(runId)} ]; then rig_sweep; rm -rf -- "$RIG_LOCK"; fi\necho 'Z ok'\n`;
 }

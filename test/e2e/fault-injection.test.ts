@@ -5,9 +5,9 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
+import { downFleet, execInHost, hostPath, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
 
 const FLEET_ID = 24;
@@ -128,5 +128,60 @@ for (const point of POINTS) {
   }
 }
 
-import { createHash } from 'node:crypto';
-function createHashHex(s: string): string { return createHash('sha256').update(s).digest('hex'); }
+const MB = 1000 * 1000;
+const BIG = '/etc/rig-drill/big.bin';
+/** sha256 of the big target and the rig temp files in its directory (name and size), one per line. */
+const BIG_STATE = String.raw`sha256sum < /etc/rig-drill/big.bin | cut -c1-64; for f in /etc/rig-drill/.rig-tmp.*; do [ -e "$f" ] && stat -c '%n %s' "$f"; done; true`;
+/** Kill -9 the host shell of the apply (`sh -s`) and every process that has the big target's temp file open. */
+const KILL_WRITERS = `{ for fd in /proc/[0-9]*/fd/*; do case $(readlink "$fd" 2>/dev/null) in /etc/rig-drill/.rig-tmp.*) p=\${fd#/proc/}; echo "\${p%%/*}";; esac; done
+  for c in /proc/[0-9]*/cmdline; do [ "$(tr '\\0' ' ' < "$c" 2>/dev/null)" = 'sh -s ' ] && p=\${c#/proc/} && echo "\${p%%/*}"; done; } | sort -u | xargs -r kill -9`;
+
+test.serial('the host shell killed mid-write of a 40 MB file: after the next run no temp file is left, the target is its before or after content', async (t) => {
+  const host = fleet.hosts[0]!.name;
+  const before = randomBytes(40 * MB);
+  const after = randomBytes(40 * MB);
+  const src = join(stateDir, 'big-after.bin');
+  writeFileSync(src, after);
+  const installed = await execInHost(fleet, host, ['sh', '-c', 'mkdir -p /etc/rig-drill && cat > /usr/local/bin/base64 && chmod 0755 /usr/local/bin/base64', 'sh'], readFileSync(join(PROJECT_ROOT, 'test/fixtures/fault/slow-base64.sh'), 'utf8'));
+  t.is(installed.exitCode, 0, installed.stderr);
+  const bigState = async (): Promise<string[]> => (await execInHost(fleet, host, ['sh', '-c', BIG_STATE])).stdout.trim().split('\n');
+  const vars = ['-e', `big_src=${src}`, '--limit', host];
+  try {
+    for (const next of ['rollback', 'apply'] as const) {
+      writeFileSync(hostPath(fleet, host, BIG), before);
+      await execInHost(fleet, host, ['sh', '-c', 'chmod 0600 /etc/rig-drill/big.bin; touch /var/tmp/rig-drill-slow']);
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/rig.js'), 'apply', ...args(), '--break-lock', ...vars, PLAYBOOK], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+      await waitForHold([host], 120_000);
+      const mid = await bigState();
+      t.is(mid.length, 2, `one temp file mid-write: ${mid.join(', ')}`);
+      t.regex(mid[1] ?? '', /\/\.rig-tmp\.\S+ 10485760$/, 'the temp file holds the first 10 MiB');
+      await execInHost(fleet, host, ['bash', '-c', KILL_WRITERS]);
+      await execInHost(fleet, host, ['rm', '-f', '/var/tmp/rig-drill-slow', '/var/tmp/rig-drill-hold']);
+      const code = await exited;
+      t.not(code, 0, out);
+      const killed = await bigState();
+      t.is(killed[0], createHashHex(before), 'the target still holds its before content');
+      t.is(killed.length, 2, 'the killed write left its temp file behind');
+      const runId = readdirSync(join(stateDir, 'runs')).sort().at(-1)!;
+
+      const r = next === 'rollback'
+        ? await runRig(['rollback', ...args(), '--break-lock', runId], { timeoutMs: 600_000 })
+        : await runRig(['apply', ...args(), '--break-lock', ...vars, PLAYBOOK], { timeoutMs: 600_000 });
+      t.is(r.code, 0, r.stdout + r.stderr);
+      const state = await bigState();
+      t.deepEqual(state, [createHashHex(next === 'rollback' ? before : after)], `after the ${next}: the ${next === 'rollback' ? 'before' : 'after'} content, no temp file`);
+      const journal = await execInHost(fleet, host, ['sh', '-c', `cat /var/lib/rig/runs/${runId}/journal.log`]);
+      t.regex(journal.stdout, /cleanup \/etc\/rig-drill\/\.rig-tmp\.[0-9a-f]{24} from \/var\/lib\/rig\/runs\/\S+: removed/);
+      matrix.push(`40 MB write × host shell killed → next ${next}: exit ${r.code}, temp removed, target = ${next === 'rollback' ? 'before' : 'after'}`);
+    }
+  } finally {
+    await execInHost(fleet, host, ['rm', '-f', '/usr/local/bin/base64', '/var/tmp/rig-drill-slow', '/var/tmp/rig-drill-hold', BIG]);
+  }
+});
+
+import { createHash, randomBytes } from 'node:crypto';
+function createHashHex(s: string | Buffer): string { return createHash('sha256').update(s).digest('hex'); }

@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Change, WriteFileChange } from '../../src/core/change.ts';
-import { buildApplyScript, type ScriptStep } from '../../src/engine/apply-script.ts';
+import { buildApplyScript, buildReleaseScript, type ScriptStep } from '../../src/engine/apply-script.ts';
 import { signFileState } from '../../src/engine/file-signature.ts';
 import { buildStopScript, STOPPED_EXIT_CODE } from '../../src/engine/stop-marker.ts';
 import { buildGatherScript } from '../../src/facts/gather-script.ts';
@@ -152,9 +152,9 @@ test('a temp file left by a killed write is removed by the next script only when
   const p = join(dir, 'big.conf');
   writeFileSync(p, 'before\n');
   // A write killed mid-way: the script dies while the content is streaming into its temp file.
-  const killed = buildApplyScript({ runId: 'K', steps: [{ id: '0.0', change: writeChange(p, 'after\n') }], intentJson: '{}', lock, stateDir: state })
+  const killedWrite = (runId: string): string => buildApplyScript({ runId, steps: [{ id: '0.0', change: writeChange(p, `${runId}\n`) }], intentJson: '{}', lock, stateDir: state })
     .replace(/^rig_write /m, 'base64() { if [ "$1" = -d ]; then head -c 3 >&3; kill -9 $$$$; else command base64 "$@"; fi; }\nrig_write ');
-  t.not(runSh(killed).status, 0);
+  t.not(runSh(killedWrite('K')).status, 0);
   const left = readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.'));
   t.is(left.length, 1, 'the killed write left its temp file');
   t.regex(left[0]!, /^\.rig-tmp\.[0-9a-f]{24}$/, 'an unpredictable name');
@@ -168,6 +168,15 @@ test('a temp file left by a killed write is removed by the next script only when
   t.is(readFileSync(p, 'utf8'), 'after\n');
   t.regex(readFileSync(join(state, 'runs/N/journal.log'), 'utf8'), new RegExp(`cleanup ${dir}/${left[0]!.replace(/\./g, '\\.')} from .*/runs/K: removed`));
   t.false(existsSync(join(state, 'runs/K/tmp')), 'the record is cleared');
+
+  // The same when the next run has nothing to change on the host: its lock-release script sweeps.
+  rmSync(join(state, 'lock'), { recursive: true, force: true });
+  t.not(runSh(killedWrite('K2')).status, 0);
+  t.is(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.')).length, 2);
+  mkdirSync(join(state, 'lock'), { recursive: true }); writeFileSync(join(state, 'lock/run'), 'M');
+  t.is(runSh(buildReleaseScript('M', state)).status, 0);
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.')), ['.rig-tmp.0123456789abcdef01234567']);
+  t.false(existsSync(join(state, 'lock')));
 });
 
 test('a parent directory swapped for a symlink into a root-only directory is not written through', (t) => {
@@ -209,4 +218,32 @@ test('ensure-directory, symlink and attribute steps act on the object at the pat
   const again = buildApplyScript({ runId: 'R', steps: [steps[0]!], intentJson: '{}', lock, stateDir: state, checkDrift: false });
   t.is(runSh(again).status, 1);
   t.is((statSync(vdir).mode & 0o777).toString(8), '700', 'the directory behind the planted link keeps its mode');
+});
+
+test('a second step on the same path: its before is what the first step makes, not drift at the pre-images', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'twice.conf');
+  writeFileSync(p, 'zero\n');
+  const first = writeChange(p, 'one\n');
+  const second: WriteFileChange = { ...writeChange(p, 'two\n'), before: first.after };
+  const r = runSh(buildApplyScript({ runId: 'T', steps: [{ id: '0.0', change: first }, { id: '0.1', change: second }], intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 0, r.stdout.toString() + r.stderr.toString());
+  t.is(readFileSync(p, 'utf8'), 'two\n');
+  t.is(readFileSync(join(state, 'runs/T/pre/0.0'), 'utf8'), 'zero\n');
+});
+
+test('a failing validation after two writes of one file puts back the file as it was before the script', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'twice.conf');
+  writeFileSync(p, 'zero\n'); chmodSync(p, 0o600);
+  const first = writeChange(p, 'one\n', '0644');
+  const second: WriteFileChange = { ...writeChange(p, 'two\n', '0640'), before: first.after };
+  const fail = { kind: 'service', service: 'x', action: 'reload', init: 'sysv', validate: ['false'], task: 't', reason: 'r' } as Change;
+  const r = runSh(buildApplyScript({ runId: 'V', steps: [{ id: '0.0', change: first }, { id: '0.1', change: second }, { id: '0.2', change: fail }], intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 1);
+  t.regex(r.stdout.toString(), /^R 0\.2$/m);
+  t.is(readFileSync(p, 'utf8'), 'zero\n');
+  t.is((statSync(p).mode & 0o777).toString(8), '600');
+  t.notRegex(readFileSync(join(state, 'runs/V/journal.log'), 'utf8'), /restore failed/);
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp')), []);
 });
