@@ -79,7 +79,8 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
         return { ok: false, unreachable: false, error: new LockedError(`could not take the lock in /var/lib/rig/lock: ${res.stderr.trim().slice(0, 300)}`, { host }) };
       }
       // The script took the lock after reading the facts; a host that fails here is not applied, so it lets go.
-      if (parseError !== undefined) await connector.runScript(buildReleaseScript(lock.runId)).catch(() => undefined);
+      // As the same user as the gather: a become host's lock is root's, and a release as the login user fails silently.
+      if (parseError !== undefined) await connector.runScript(buildReleaseScript(lock.runId), become === undefined ? {} : { become }).catch(() => undefined);
     }
     if (parseError !== undefined || !facts) throw parseError;
     return { ok: true, facts, ms: Date.now() - t0 };

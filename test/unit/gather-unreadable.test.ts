@@ -149,12 +149,13 @@ test('gather with the lock: an unreadable path fails the host and the lock the s
   const answer = (lock: string) => ['O bG9jYWw= debian sysv apt 1000 deploy', 'F 0 unreadable', 'E done', lock, ''].join('\n');
   const connectorAnswering = (lock: string) => {
     const scripts: string[] = [];
+    const options: unknown[] = [];
     const connector = {
       host: { name: 'h1', address: 'h1', vars: {} }, stats: { roundTrips: 0, bytesSent: 0, bytesReceived: 0, connectMs: 0 },
       connect: async () => undefined, close: async () => undefined,
-      runScript: async (script: string) => { scripts.push(script); return { exitCode: 0, stdout: Buffer.from(scripts.length === 1 ? answer(lock) : 'Z ok\n'), stderr: '' }; },
+      runScript: async (script: string, o?: unknown) => { scripts.push(script); options.push(o); return { exitCode: 0, stdout: Buffer.from(scripts.length === 1 ? answer(lock) : 'Z ok\n'), stderr: '' }; },
     };
-    return { connector: connector as never, scripts };
+    return { connector: connector as never, scripts, options };
   };
   const lock = { runId: 'R1', spec: { acquire: true, owner: '{}' } };
   const taken = connectorAnswering('L ok');
@@ -162,6 +163,10 @@ test('gather with the lock: an unreadable path fails the host and the lock the s
   t.like(g1, { ok: false, unreachable: false, error: { code: 'UNREADABLE' } });
   t.is(taken.scripts.length, 2, 'one more round trip releases the lock');
   t.is(taken.scripts[1], buildReleaseScript('R1'));
+  // With become, the release runs as root too (the lock is root's).
+  const viaSudo = connectorAnswering('L ok');
+  await gatherHostFacts(viaSudo.connector, [{ kind: 'file', path: '/etc/a' }], lock, true);
+  t.deepEqual(viaSudo.options, [{ become: true }, { become: true }], 'gather and release both become root');
   const denied = connectorAnswering('L denied deploy');
   const g2 = await gatherHostFacts(denied.connector, [{ kind: 'file', path: '/etc/a' }], lock);
   t.like(g2, { ok: false, error: { code: 'UNREADABLE' } });
