@@ -80,21 +80,20 @@ export function splitKeyword(line: string): { keyword: string; rest: string } | 
   return { keyword: kw.toLowerCase(), rest: r };
 }
 
-/** match.c match_pattern: `*` and `?` wildcards, case-sensitive, whole string. */
+/** match.c match_pattern: `*` and `?` wildcards, case-sensitive, whole string (greedy with backtracking to the last `*`). */
 export function matchPattern(s: string, pattern: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (si: number, pi: number): boolean => {
-    const key = si * (pattern.length + 1) + pi;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    let r: boolean;
-    if (pi === pattern.length) r = si === s.length;
-    else if (pattern[pi] === '*') r = go(si, pi + 1) || (si < s.length && go(si + 1, pi));
-    else r = si < s.length && (pattern[pi] === '?' || pattern[pi] === s[si]) && go(si + 1, pi + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return go(0, 0);
+  let si = 0;
+  let pi = 0;
+  let star = -1;
+  let mark = 0;
+  while (si < s.length) {
+    if (pi < pattern.length && (pattern[pi] === '?' || (pattern[pi] !== '*' && pattern[pi] === s[si]))) { si++; pi++; }
+    else if (pi < pattern.length && pattern[pi] === '*') { star = pi++; mark = si; }
+    else if (star >= 0) { pi = star + 1; si = ++mark; }
+    else return false;
+  }
+  while (pi < pattern.length && pattern[pi] === '*') pi++;
+  return pi === pattern.length;
 }
 
 /** match.c match_pattern_list: comma-separated patterns, `!` negates; 1 match, 0 none, -1 negated match. */

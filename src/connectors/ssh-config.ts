@@ -109,11 +109,32 @@ const OTHER = new Set(['ciphers', 'macs', 'kexalgorithms', 'hostkeyalgorithms', 
   'passwordauthentication', 'kbdinteractiveauthentication', 'hostbasedauthentication', 'nohostauthenticationforlocalhost', 'pubkeyacceptedalgorithms',
   'rekeylimit', 'ipqos', 'tcpkeepalive', 'compression', 'proxyusefdpass', 'updatehostkeys', 'stdinnull', 'forkafterauthentication']);
 
+/** Keywords that take one yes/no/true/false word (readconf.c parse_flag): checked even though rig does not read them. */
+const FLAG_KEYWORDS = new Set(['forwardx11', 'forwardx11trusted', 'exitonforwardfailure', 'gatewayports', 'passwordauthentication',
+  'kbdinteractiveauthentication', 'hostbasedauthentication', 'gssapiauthentication', 'gssapidelegatecredentials', 'tcpkeepalive',
+  'nohostauthenticationforlocalhost', 'enablesshkeysign', 'clearallforwardings', 'permitlocalcommand', 'visualhostkey', 'streamlocalbindunlink',
+  'stdinnull', 'forkafterauthentication', 'proxyusefdpass', 'enableescapecommandline', 'canonicalizefallbacklocal', 'compression']);
+
+/** Keywords whose lines take several words (or whose words OpenSSH consumes unchecked); every other one takes one. */
+const MULTI_ARGUMENT = new Set(['sendenv', 'setenv', 'localcommand', 'remotecommand', 'knownhostscommand', 'localforward', 'remoteforward',
+  'canonicaldomains', 'canonicalizepermittedcnames', 'logverbose', 'permitremoteopen', 'ipqos', 'rekeylimit', 'protocol', 'cipher', 'fallbacktorsh',
+  'globalknownhostsfile2', 'rhostsauthentication', 'userknownhostsfile2', 'useroaming', 'usersh', 'useprivilegedport', 'afstokenpassing',
+  'kerberosauthentication', 'kerberostgtpassing', 'rsaauthentication', 'rhostsrsaauthentication', 'compressionlevel']);
+
 const FLAG: Readonly<Record<string, boolean>> = { yes: true, true: true, no: false, false: false };
 const STRICT: Readonly<Record<string, StrictHostKeyChecking>> = { yes: 'yes', true: 'yes', no: 'no', false: 'no', off: 'no', ask: 'ask', 'accept-new': 'accept-new' };
 const MAX_DEPTH = 16;
 const MAX_IDENTITY_FILES = 100;
 const MAX_HOSTS_FILES = 16;
+
+/** One line split once: keyword (lowercased), the rest, and its words (null: a quote left open); null for blank/comment. */
+type ParsedLine = { readonly keyword: string; readonly rest: string; readonly args: readonly string[] | null } | null;
+
+/** An option line worked out once: OpenSSH's error for it, or how it sets a value (undefined: nothing rig keeps). */
+interface CompiledLine { readonly error?: string; readonly apply?: ((o: Obtained, flags: number) => void) | undefined }
+
+/** A line's error found while compiling it (turned into CompiledLine.error). */
+class CompileError extends Error {}
 
 /** Mutable state while reading (OpenSSH's Options): undefined = not obtained yet. */
 interface Obtained {
@@ -192,7 +213,8 @@ export function parseTime(s: string): number | undefined {
 /** Reads ssh_config files like OpenSSH; files are read once and kept for every host resolved. */
 export class SshConfigResolver {
   readonly #local: LocalIdentity;
-  readonly #files = new Map<string, string[] | null>();
+  readonly #files = new Map<string, ParsedLine[] | null>();
+  readonly #compiled = new WeakMap<NonNullable<ParsedLine>, CompiledLine>();
   readonly #services = readServices();
 
   constructor(readonly options: SshConfigResolverOptions = {}) {
@@ -246,12 +268,17 @@ export class SshConfigResolver {
     this.#readFile(this.options.systemConfigFile ?? '/etc/ssh/ssh_config', pass, flags, 0);
   }
 
-  #lines(file: string): string[] | null {
+  /** A file's lines, split into keyword and words once (null: no such file). */
+  #lines(file: string): ParsedLine[] | null {
     if (!this.#files.has(file)) {
-      let lines: string[] | null = null;
+      let lines: ParsedLine[] | null = null;
       try {
-        lines = statSync(file).isDirectory() ? [] : readFileSync(file, 'latin1').split('\n');
-        if (lines.length && lines[lines.length - 1] === '') lines.pop();
+        const raw = statSync(file).isDirectory() ? [] : readFileSync(file, 'latin1').split('\n');
+        if (raw.length && raw[raw.length - 1] === '') raw.pop();
+        lines = raw.map((r) => {
+          const kw = splitKeyword(r);
+          return kw ? { keyword: kw.keyword, rest: kw.rest, args: kw.rest === '' ? [] : argvSplit(kw.rest) } : null;
+        });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SshConfigError(`can't open ssh config file ${file}: ${(e as Error).message}`, { file });
       }
@@ -286,58 +313,39 @@ export class SshConfigResolver {
     return true;
   }
 
-  #line(raw: string, file: string, line: number, pass: Pass, flags: number, depth: number): void {
+  #line(parsed: ParsedLine, file: string, line: number, pass: Pass, flags: number, depth: number): void {
     const fail = (msg: string): never => { throw new SshConfigError(`line ${line}: ${msg}`, { file, line }); };
-    const kw = splitKeyword(raw);
-    if (!kw) return;
-    const { rest } = kw;
-    let keyword = kw.keyword;
+    if (!parsed) return;
+    const { rest, args } = parsed;
+    let keyword = parsed.keyword;
     if (rest === '') fail(`no argument after keyword "${keyword}"`);
-    const o = pass.o;
     if (!KNOWN.has(keyword)) {
-      if (o.ignoreUnknown !== undefined && matchPatternList(keyword, o.ignoreUnknown, true) === 1) return;
+      if (pass.o.ignoreUnknown !== undefined && matchPatternList(keyword, pass.o.ignoreUnknown, true) === 1) return;
       fail(`bad configuration option: ${keyword}`);
     }
     keyword = ALIASES[keyword] ?? keyword;
-    const av = argvSplit(rest);
-    if (av === null) fail('invalid quotes');
-    const args = av!;
-    let used = 1;
-    const active = pass.active;
-    const arg = (): string => { const a = args[0]; if (a === undefined || a === '') fail(`missing argument to ${keyword}`); return a!; };
-    const flag = (): boolean => { const v = FLAG[(args[0] ?? '').toLowerCase()]; if (v === undefined) fail(`unsupported option "${args[0] ?? ''}"`); return v!; };
-    const time = (): number | undefined => {
-      const a = arg();
-      if (a === 'none') return undefined;
-      const t = parseTime(a);
-      if (t === undefined) fail('invalid time value');
-      return t;
-    };
-    const int = (): number => { const n = parseInt0(args[0]); if (n === undefined) fail(`integer value ${args[0] === undefined ? 'missing' : 'invalid'}`); return n!; };
+    if (args === null) fail('invalid quotes');
     switch (keyword) {
       case 'host': {
         pass.active = false;
-        if (args.some((a) => a === '')) fail('empty argument');
-        if (flags & NEVERMATCH) { used = args.length; break; }
-        for (const a of args) {
+        if (args!.some((a) => a === '')) fail('empty argument');
+        if (flags & NEVERMATCH) break;
+        for (const a of args!) {
           const neg = a.startsWith('!');
           if (matchPattern(pass.host, neg ? a.slice(1) : a)) {
             if (neg) { pass.active = false; break; }
             pass.active = true;
           }
         }
-        used = args.length;
         break;
       }
       case 'match': {
         const r = this.#match(rest, pass, flags, file, line);
         pass.active = (flags & NEVERMATCH) ? false : r;
-        used = args.length;
         break;
       }
       case 'include': {
-        used = args.length;
-        for (const a of args) {
+        for (const a of args!) {
           if (a === '') fail('empty include argument');
           if (a.startsWith('~') && !(flags & USERCONF)) fail(`bad include path ${a}`);
           const pattern = a.startsWith('/') || a.startsWith('~') ? a : `${flags & USERCONF ? '~/.ssh' : '/etc/ssh'}/${a}`;
@@ -349,85 +357,122 @@ export class SshConfigResolver {
         }
         break;
       }
-      case 'ignoreunknown': if (active && o.ignoreUnknown === undefined) o.ignoreUnknown = arg(); break;
-      case 'user': { const v = arg(); if (active && o.user === undefined) o.user = v; break; }
-      case 'hostname': { const v = arg(); if (active && o.hostname === undefined) o.hostname = v; break; }
-      case 'hostkeyalias': { const v = arg(); if (active && o.hostKeyAlias === undefined) o.hostKeyAlias = v; break; }
+      default: {
+        let c = this.#compiled.get(parsed);
+        if (!c) { c = this.#compile(keyword, rest, args!); this.#compiled.set(parsed, c); }
+        if (c.error !== undefined) fail(c.error);
+        if (pass.active) c.apply?.(pass.o, flags);
+      }
+    }
+  }
+
+  /**
+   * What an option line does, worked out once per line (it does not depend on the host): the error OpenSSH reports
+   * for it wherever it stands (even in a block that does not apply), or how it sets a value not obtained yet.
+   */
+  #compile(keyword: string, rest: string, args: readonly string[]): CompiledLine {
+    try {
+      return { apply: this.#compileOption(keyword, rest, args) };
+    } catch (e) {
+      if (e instanceof CompileError) return { error: e.message };
+      throw e;
+    }
+  }
+
+  #compileOption(keyword: string, rest: string, args: readonly string[]): ((o: Obtained, flags: number) => void) | undefined {
+    const fail = (msg: string): never => { throw new CompileError(msg); };
+    const single = (f: ((o: Obtained, flags: number) => void) | undefined) => {
+      if (args.length > 1) fail(`keyword ${keyword} extra arguments at end of line`);
+      return f;
+    };
+    const arg = (): string => { const a = args[0]; if (a === undefined || a === '') fail(`missing argument to ${keyword}`); return a!; };
+    const flag = (): boolean => { const v = FLAG[(args[0] ?? '').toLowerCase()]; if (v === undefined) fail(`unsupported option "${args[0] ?? ''}"`); return v!; };
+    const time = (): number | undefined => {
+      const a = arg();
+      if (a === 'none') return undefined;
+      const t = parseTime(a);
+      if (t === undefined) fail('invalid time value');
+      return t;
+    };
+    const int = (): number => { const n = parseInt0(args[0]); if (n === undefined) fail(`integer value ${args[0] === undefined ? 'missing' : 'invalid'}`); return n!; };
+    /** first obtained value wins */
+    const set = <K extends keyof Obtained>(k: K, v: Obtained[K]) => single((o: Obtained) => { if (o[k] === undefined) o[k] = v; });
+    switch (keyword) {
+      case 'ignoreunknown': return set('ignoreUnknown', arg());
+      case 'user': return set('user', arg());
+      case 'hostname': return set('hostname', arg());
+      case 'hostkeyalias': return set('hostKeyAlias', arg());
       case 'port': {
         const v = arg();
         const p = parsePort(v, this.#services);
         if (p === undefined) fail(`bad port '${v}'`);
-        if (active && o.port === undefined) o.port = p;
-        break;
+        return set('port', p);
       }
       case 'identityfile': {
         const v = arg();
-        if (active) {
-          if (o.identityFiles.length >= MAX_IDENTITY_FILES) fail('too many identity files');
+        return single((o, flags) => {
+          if (o.identityFiles.length >= MAX_IDENTITY_FILES) throw new SshConfigError('too many identity files');
           const userProvided = (flags & USERCONF) !== 0;
           if (!o.identityFiles.some((f, k) => f === v && o.identityUser[k] === userProvided)) { o.identityFiles.push(v); o.identityUser.push(userProvided); }
-        }
-        break;
+        });
       }
-      case 'identitiesonly': { const v = flag(); if (active && o.identitiesOnly === undefined) o.identitiesOnly = v; break; }
-      case 'batchmode': { const v = flag(); if (active && o.batchMode === undefined) o.batchMode = v; break; }
-      case 'checkhostip': { const v = flag(); if (active && o.checkHostIp === undefined) o.checkHostIp = v; break; }
-      case 'hashknownhosts': { const v = flag(); if (active && o.hashKnownHosts === undefined) o.hashKnownHosts = v; break; }
+      case 'identitiesonly': return set('identitiesOnly', flag());
+      case 'batchmode': return set('batchMode', flag());
+      case 'checkhostip': return set('checkHostIp', flag());
+      case 'hashknownhosts': return set('hashKnownHosts', flag());
       case 'stricthostkeychecking': {
         const v = STRICT[(args[0] ?? '').toLowerCase()];
         if (v === undefined) fail(`unsupported option "${args[0] ?? ''}"`);
-        if (active && o.strict === undefined) o.strict = v;
-        break;
+        return set('strict', v);
       }
-      case 'connecttimeout': { const v = time(); if (active && o.connectTimeout === undefined) o.connectTimeout = v; break; }
-      case 'serveraliveinterval': { const v = time(); if (active && o.serverAliveInterval === undefined) o.serverAliveInterval = v; break; }
-      case 'serveralivecountmax': { const v = int(); if (active && o.serverAliveCountMax === undefined) o.serverAliveCountMax = v; break; }
-      case 'connectionattempts': { const v = int(); if (active && o.connectionAttempts === undefined) o.connectionAttempts = v; break; }
+      case 'connecttimeout': return set('connectTimeout', time());
+      case 'serveraliveinterval': return set('serverAliveInterval', time());
+      case 'serveralivecountmax': return set('serverAliveCountMax', int());
+      case 'connectionattempts': return set('connectionAttempts', int());
       case 'userknownhostsfile':
       case 'globalknownhostsfile': {
-        used = args.length;
         for (const [i, a] of args.entries()) {
           if (a === '') fail(`keyword ${keyword} empty argument`);
           if (a.toLowerCase() === 'none' && (i > 0 || args.length > 1)) fail(`keyword ${keyword} "none" argument must appear alone`);
         }
-        const cur = keyword === 'userknownhostsfile' ? o.userKnownHosts : o.globalKnownHosts;
-        if (active && cur === undefined) {
-          if (args.length > MAX_HOSTS_FILES) fail(`too many ${keyword} entries`);
-          if (keyword === 'userknownhostsfile') o.userKnownHosts = [...args]; else o.globalKnownHosts = [...args];
-        }
-        break;
+        const list = [...args];
+        const k = keyword === 'userknownhostsfile' ? 'userKnownHosts' : 'globalKnownHosts';
+        return (o) => {
+          if (o[k] !== undefined) return;
+          if (list.length > MAX_HOSTS_FILES) throw new SshConfigError(`too many ${keyword} entries`);
+          o[k] = list;
+        };
       }
       case 'identityagent': {
         const v = arg();
         try { expandPercent(v, null, this.#local.env); } catch { fail(`invalid environment expansion ${v}`); }
         if (v.startsWith('$') && v[1] !== '{' && !/^[A-Za-z0-9_]+$/.test(v.slice(1))) fail(`invalid environment name ${v}`);
-        if (active && o.identityAgent === undefined) o.identityAgent = v;
-        break;
+        return set('identityAgent', v);
       }
       case 'proxycommand': {
-        used = args.length;
         const v = rest.replace(/^[ \t\r\n=]+/, '');
         // a ProxyJump obtained earlier wins, except `ProxyJump none` (what Debian's ssh -G 9.2 does)
-        if (active && (o.jump === undefined || o.jump.none) && o.proxyCommand === undefined) o.proxyCommand = v;
-        break;
+        return (o) => { if ((o.jump === undefined || o.jump.none) && o.proxyCommand === undefined) o.proxyCommand = v; };
       }
       case 'proxyjump': {
-        used = args.length;
         const v = rest.replace(/^[ \t\r\n=]+/, '');
         const j = parseJump(v, this.#services);
         if (!j) fail(`invalid ProxyJump "${v}"`);
-        if (active && o.proxyCommand === undefined && o.jump === undefined) {
+        return (o) => {
+          if (o.proxyCommand !== undefined || o.jump !== undefined) return;
           o.jump = j!;
           if (!j!.none) o.proxyCommand = 'none';
-        }
-        break;
+        };
       }
-      case 'canonicalizehostname': { const v = arg(); if (active && o.canonicalize === undefined) o.canonicalize = v.toLowerCase(); break; }
-      default:
-        used = args.length;
-        if (OTHER.has(keyword) && active && !o.other.has(keyword)) o.other.set(keyword, args.join(' '));
+      case 'canonicalizehostname': return set('canonicalize', arg().toLowerCase());
+      default: {
+        if (FLAG_KEYWORDS.has(keyword)) flag();
+        if (!MULTI_ARGUMENT.has(keyword) && args.length > 1) fail(`keyword ${keyword} extra arguments at end of line`);
+        if (!OTHER.has(keyword)) return undefined;
+        const v = args.join(' ');
+        return (o) => { if (!o.other.has(keyword)) o.other.set(keyword, v); };
+      }
     }
-    if (args.length > used) fail(`keyword ${keyword} extra arguments at end of line`);
   }
 
   /** readconf.c match_cfg_line. */

@@ -74,7 +74,7 @@ const BAD: readonly string[] = ['Port 0', 'Port 70000', 'Port 2201 extra', 'Iden
   'ProxyJump bad/host', 'ProxyJump ssh://[::1]:2022', 'ProxyJump u@h:0', 'ConnectTimeout x', 'ConnectTimeout -1', 'ServerAliveCountMax -1',
   'StrictHostKeyChecking sometimes', 'UserKnownHostsFile none /x', 'ConnectionAttempts 0', 'ConnectionAttempts x', 'FooBarUnknown 1',
   'HostName h%d', 'User "unterminated', 'Port', 'IdentityFile ~nosuchuser/k', 'UserKnownHostsFile %z', 'Match host', 'Match bogus x',
-  'Match all host x', 'Match exec %z', 'HostName web%'];
+  'Match all host x', 'Match exec %z', 'HostName web%', 'Compression maybe', 'ForwardAgent no extra', 'TCPKeepAlive yes no', 'GatewayPorts 1'];
 
 interface Case {
   readonly dir: string;
