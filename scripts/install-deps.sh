@@ -6,6 +6,7 @@ PACKAGES=(
   openssh-server openssh-client tini iproute2 util-linux    # the fleet: sshd, PID 1, netns/veth/bridge, nsenter/unshare
   nginx libnginx-mod-http-lua                              # the audit proxy
   openssl                                                  # seed PKI and certificate checks in tests
+  libcap2-bin                                              # setcap/getcap: the capability module, Kong host ports (setpriv: util-linux)
   ansible ansible-mitogen hyperfine                        # the benchmark against Ansible (plain and mitogen)
   logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
   git ca-certificates                                      # `npm ci` and clones

@@ -49,6 +49,9 @@ export class RigError extends Error {
 /** A module needs the content of a host file that the gather did not transfer (above the content cap). */
 export class FileTooLargeError extends RigError { override readonly code = 'FILE_TOO_LARGE'; }
 
+/** The gather could not read a path on a host (permission denied): never planned as absent or empty. */
+export class UnreadableError extends RigError { override readonly code = 'UNREADABLE'; }
+
 /** Bad command-line usage. */
 export class UsageError extends RigError { override readonly code = 'USAGE'; }
 /** Inventory file could not be parsed or is inconsistent. */
@@ -98,3 +101,9 @@ export class InternalError extends RigError { override readonly code = 'INTERNAL
 export function isRigError(e: unknown): e is RigError {
   return e instanceof RigError;
 }
+
+/** File capabilities: an unknown capability name, a text setcap refuses, a missing binary, getcap missing on the host. */
+export class CapabilityError extends RigError { override readonly code = 'CAPABILITY'; }
+
+/** The Kong manifest transform: invalid YAML, no Kong workload or two of them, a result the Kubernetes schema refuses. */
+export class ManifestError extends RigError { override readonly code = 'MANIFEST'; }

@@ -5,6 +5,7 @@ import { signFileState, parseFileSignature } from '../engine/file-signature.ts';
 import type { HostPlan, PlanStep } from '../engine/plan-types.ts';
 import type { FactRequest, HostFacts } from '../facts/fact-request.ts';
 import type { LoadedRun } from './journal-store.ts';
+import { describeCapabilityChange, normalizeCapabilities } from '../text/file-capabilities.ts';
 
 type PathChange = Extract<Change, { path: string; before: FileState }>;
 
@@ -167,10 +168,23 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
     }
   }
   // Non-path steps, in reverse: capabilities, commands with undo, packages.
+  const seenCaps = new Set<string>();
   for (const s of [...steps].reverse()) {
     const c = s.change;
     if (c.kind === 'set-capability' && done.has(s.id)) {
-      changes.push({ kind: 'set-capability', path: c.path, beforeCaps: facts.capability(c.path), afterCaps: c.beforeCaps, task, reason: 'restore capabilities' });
+      if (seenCaps.has(c.path)) continue;
+      seenCaps.add(c.path);
+      // The earliest step's before is the original; any step's after is the run's own (capabilities of a path
+      // are compared in their canonical form, src/text/file-capabilities.ts).
+      const original = steps.find((x) => x.change.kind === 'set-capability' && x.change.path === c.path)!.change as typeof c;
+      const now = normalizeCapabilities(facts.capability(c.path));
+      if (now === original.beforeCaps) { unchanged.push(c.path); continue; }
+      const own = steps.some((x) => x.change.kind === 'set-capability' && x.change.path === c.path && x.change.afterCaps === now);
+      if (!own && !force) { conflicts.push(`${c.path} (capabilities now ${now || 'none'}, the run left ${c.afterCaps || 'none'})`); continue; }
+      changes.push({
+        kind: 'set-capability', path: c.path, beforeCaps: now, afterCaps: original.beforeCaps, task,
+        reason: `restore capabilities: ${describeCapabilityChange(now, original.beforeCaps)}`,
+      });
     } else if (c.kind === 'run-command' && done.has(s.id) && c.undo) {
       changes.push({ kind: 'run-command', argv: c.undo, ...(c.cwd ? { cwd: c.cwd } : {}), task, reason: `undo of: ${c.argv.join(' ')}` });
     } else if (c.kind === 'package' && done.has(s.id)) {

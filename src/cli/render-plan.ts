@@ -25,7 +25,7 @@ export function describeChange(c: Change): string {
     case 'remove-path': return `remove ${c.before.type === 'directory' ? 'directory ' : ''}${c.path}`;
     case 'restore-preimage': return `restore ${c.path} (${c.after.mode} ${c.after.owner}:${c.after.group}, ${c.after.size ?? '?'} bytes) from the host's pre-image of run ${c.fromRun}${c.secret ? ' [secret]' : ''}`;
     case 'symlink': return `link ${c.path} → ${c.target}`;
-    case 'set-capability': return `setcap ${c.path}: '${c.beforeCaps}' → '${c.afterCaps}'`;
+    case 'set-capability': return `capabilities ${c.path}: ${c.beforeCaps || 'none'} → ${c.afterCaps || 'none'}`;
     case 'run-command': return `run ${c.argv.join(' ')}`;
     case 'service': return `${c.action} service ${c.service} (${c.init})`;
     case 'package': return `packages${c.install.length ? ` install ${c.install.join(' ')}` : ''}${c.remove.length ? ` remove ${c.remove.join(' ')}` : ''}`;
@@ -42,6 +42,11 @@ function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
   if (c.before.exists && c.before.type !== 'file') return '';
   const before = step.preImage !== undefined ? Buffer.from(step.preImage, 'base64') : o.before?.(host, step);
   const after = c.kind === 'write-file' ? (c.content === '' && c.secret ? undefined : Buffer.from(c.content, 'base64')) : undefined;
+  if (c.kind === 'write-file' && !c.before.exists && c.diffFrom && !c.secret && after !== undefined && after.length <= MAX_CONTENT_BYTES) {
+    // A new file made from another content (a transform's input): the diff from that input reads better than +everything.
+    const d = renderDiff({ path: c.path, before: Buffer.from(c.diffFrom.content, 'base64'), after, color: o.color });
+    return `new file, shown as the diff from ${c.diffFrom.label}:\n${d}`;
+  }
   if ((c.before.exists && before === undefined) || (after?.length ?? 0) > MAX_CONTENT_BYTES) {
     // The current content was not read (above the gather's cap) or is too big to diff: never diff against "empty".
     const now = c.before.exists ? `${c.before.size ?? '?'} bytes, sha256 ${(c.before.sha256 ?? '?').slice(0, 12)}…` : 'absent';
@@ -124,7 +129,7 @@ export function planToJson(plan: Plan, full: boolean): unknown {
       plays: h.plays.map((p) => ({
         ...p,
         steps: p.steps.map(({ preImage: _p, ...s }) => (s.change.kind === 'write-file'
-          ? { ...s, change: { ...s.change, content: s.change.secret ? MASK : `(${Buffer.from(s.change.content, 'base64').length} bytes)` } }
+          ? { ...s, change: { ...s.change, content: s.change.secret ? MASK : `(${Buffer.from(s.change.content, 'base64').length} bytes)`, ...(s.change.diffFrom ? { diffFrom: { label: s.change.diffFrom.label, content: `(${Buffer.from(s.change.diffFrom.content, 'base64').length} bytes)` } } : {}) } }
           : s)),
       })),
     })),

@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
@@ -9,7 +11,9 @@ import { quoteArgv } from '../text/shell-quote.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
-import { appendKnownHost, fingerprintKey, verifyHostKey } from './known-hosts.ts';
+import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type StrictHostKeyChecking } from './host-key-decision.ts';
+import { hostKeyRefusal } from './host-key-refusal.ts';
+import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
 import type { ParsedJump } from './proxy-jump.ts';
 import { SshConfigResolver, type SshHostConfig } from './ssh-config.ts';
 import { resolveConnectionSettings, type ConnectionSettings } from './ssh-connection-settings.ts';
@@ -40,8 +44,6 @@ interface Endpoint {
   readonly config: SshHostConfig;
   readonly identityFiles: readonly string[];
   readonly settings: ConnectionSettings;
-  /** What the host is called in known_hosts: HostKeyAlias when set, else the alias and the address. */
-  readonly knownHostsNames: readonly string[];
 }
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
@@ -89,21 +91,25 @@ export class SshConnector implements Connector {
     const address = o.address && o.address !== alias ? o.address : config.hostName;
     return {
       alias, address, port: config.port, user: config.user, config, identityFiles: [...new Set(identityFiles)], settings,
-      knownHostsNames: config.hostKeyAlias !== undefined ? [config.hostKeyAlias] : [...new Set([alias, address])],
     };
   }
 
-  private knownHostsFiles(ep: Endpoint): string[] {
-    if (this.options.knownHostsFiles?.length) return [...this.options.knownHostsFiles];
-    const user = ep.config.userKnownHostsFiles.length ? ep.config.userKnownHostsFiles : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
-    return [...user, '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  /** The known_hosts setup for `ep`, as OpenSSH would have it (HostName, port, HostKeyAlias, CheckHostIP…). */
+  private hostKeyContext(ep: Endpoint, address: string | undefined): HostKeyContext {
+    const c = ep.config;
+    const strict: StrictHostKeyChecking = this.options.acceptNewHostKeys === true && c.strictHostKeyChecking !== 'no' ? 'accept-new' : c.strictHostKeyChecking;
+    // resolved like ssh -G: OpenSSH's defaults filled in (`~` from the password database), `none` = no file
+    const userFiles = this.options.knownHostsFiles?.length ? [...this.options.knownHostsFiles] : [...c.userKnownHostsFiles];
+    const globalFiles = this.options.knownHostsFiles?.length ? [] : [...c.globalKnownHostsFiles];
+    return {
+      hostname: isIP(ep.address) ? ep.address : lowercaseAscii(ep.address), port: ep.port,
+      ...(address !== undefined ? { address } : {}),
+      ...(c.hostKeyAlias !== undefined ? { hostKeyAlias: c.hostKeyAlias } : {}),
+      checkHostIp: c.checkHostIp === true, strict, hashKnownHosts: c.hashKnownHosts === true, userFiles, globalFiles,
+    };
   }
 
-  private connectConfig(ep: Endpoint, onRefused: (e: HostKeyError) => void): ConnectConfig {
-    const files = this.knownHostsFiles(ep);
-    const names = ep.knownHostsNames;
-    const strict = ep.config.strictHostKeyChecking;
-    const acceptNew = this.options.acceptNewHostKeys === true || strict === 'accept-new';
+  private connectConfig(ep: Endpoint, hk: HostKeyContext, onRefused: (e: HostKeyError) => void): ConnectConfig {
     const keys: string[] = [];
     for (const f of ep.identityFiles) {
       try { keys.push(readFileSync(f, 'utf8')); } catch { /* missing identity: tried and reported below if auth fails */ }
@@ -114,32 +120,18 @@ export class SshConnector implements Connector {
     const timeout = (ep.config.connectTimeout ?? 10) * 1000;
     const { warnings: _warnings, ...settings } = ep.settings;
     return {
-      host: ep.address, port: ep.port, username: ep.user, readyTimeout: timeout, ...settings,
+      host: hk.address ?? ep.address, port: ep.port, username: ep.user, readyTimeout: timeout, ...settings,
       ...(keys[0] ? { privateKey: keys[0] } : {}),
       ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
       ...keepaliveConnectOptions(resolveKeepalivePolicy(this.host, ep.config)),
+      // the key types known_hosts has for this host first, as OpenSSH proposes them (unless HostKeyAlgorithms is set):
+      // the server then offers that key
+      algorithms: { ...settings.algorithms, ...(ep.config.other.has('hostkeyalgorithms') ? {} : { serverHostKey: orderHostKeyAlgorithms(hk) as never }) },
       hostVerifier: (key: Buffer): boolean => {
-        if (strict === 'no') return true;
-        const v = verifyHostKey(files, names, ep.port, key);
-        const fp = fingerprintKey(key);
-        const where = `${ep.address}:${ep.port}`;
-        if (v.status === 'match') return true;
-        if (v.status === 'unknown') {
-          if (acceptNew) { appendKnownHost(files[0]!, names, ep.port, key); return true; }
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is not known: ${fp}`, {
-            host: this.host.name,
-            hint: `verify the fingerprint out of band, then add it (ssh-keyscan -p ${ep.port} ${ep.address} >> ${files[0]}) or re-run with --accept-new-host-keys`,
-          }));
-          return false;
-        }
-        if (v.status === 'revoked') {
-          onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) is revoked (${v.file}:${v.line}): ${fp}`, { host: this.host.name }));
-          return false;
-        }
-        onRefused(new HostKeyError(`host key of ${ep.alias} (${where}) has CHANGED: offered ${fp}, known ${v.expected.join(', ')} (${v.file}:${v.line})`, {
-          host: this.host.name,
-          hint: `if the host was really reinstalled, remove the old key: ssh-keygen -f ${v.file} -R ${ep.port === 22 ? ep.address : `[${ep.address}]:${ep.port}`}`,
-        }));
+        const d = decideHostKey(hk, key);
+        if ((d.verdict === 'accept' || d.verdict === 'refuse-ip-changed') && d.append) appendKnownHostsText(d.append.file, d.append.text);
+        if (d.verdict === 'accept') return true;
+        onRefused(hostKeyRefusal(d, hk, key, `${ep.alias} (${knownHostsName(ep.address, ep.port)})`, this.host.name));
         return false;
       },
     };
@@ -149,7 +141,11 @@ export class SshConnector implements Connector {
     let refused: HostKeyError | undefined;
     const ssh = new NodeSSH();
     try {
-      const handshake = () => ssh.connect({ ...this.connectConfig(ep, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
+      // CheckHostIP needs the address really connected to: resolve first, then connect to that address (OpenSSH has
+      // no address through a jump host)
+      const address = sock ? undefined : isIP(ep.address) || ep.config.checkHostIp !== true ? ep.address : (await lookup(ep.address)).address;
+      const hk = this.hostKeyContext(ep, address);
+      const handshake = () => ssh.connect({ ...this.connectConfig(ep, hk, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
       // ConnectionAttempts: retry a direct connection that fails before the handshake (not a refused key or login)
       for (let attempt = 1; ; attempt++) {
         try {

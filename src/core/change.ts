@@ -23,6 +23,9 @@ export interface WriteFileChange extends ChangeBase {
   readonly content: string;
   /** Content (and pre-image) are secret: never shown, journal copies 0600. */
   readonly secret: boolean;
+  /** For a new file: the plan shows the diff from this content (e.g. the input a transform started from, base64)
+   *  instead of from nothing. Display only; never set on secret changes. */
+  readonly diffFrom?: { readonly label: string; readonly content: string };
 }
 
 /** Change only mode/owner/group of an existing file or directory. */

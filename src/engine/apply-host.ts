@@ -154,6 +154,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
 }
 
 function describeDrift(step: PlanStep | undefined, now: ReturnType<typeof parseFileSignature>): string {
+  if (step?.change.kind === 'set-capability') return `capabilities are no longer ${step.change.beforeCaps || 'none'}`;
   const before = step && 'before' in step.change ? step.change.before : undefined;
   if (!before) return 'changed';
   if (before.exists !== now.exists) return now.exists ? 'now exists' : 'now absent';

@@ -1,5 +1,7 @@
 import type { Change } from '../core/change.ts';
+import { chmodArgument } from '../core/file-mode.ts';
 import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
+import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 
@@ -31,17 +33,23 @@ export interface LockSpec {
  * Shell functions used by apply scripts. Constant text: all values arrive as quoted arguments.
  * Records on stdout: `B <id>` begin, `D <id> <sig-after>` done, `X <id> <rc> <msg-b64>` failure (script exits 1),
  * `R <id>` restored after a failed validation, `L held <owner-b64>` lock held by someone else, `V <id> <sig-now>` drift.
+ * File steps never follow a path someone else could plant (docs/engine.md, "Host-side safety"): each works from inside
+ * the target's directory (`rig_cd`), creates temp files exclusively under a random name recorded first in the run's
+ * root-only journal (`$RIG_RUN/tmp`, swept by the next script: `rig_sweep`), sets attributes on the open file
+ * (`/proc/self/fd/3`) and renames into place.
  */
 export const APPLY_PRELUDE = String.raw`
 set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$); mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${OWNER_IDS_FUNCTION}
 rig_sig() {
   if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
   elif [ -e "$1" ]; then rig_ty=other; else echo absent; return 0; fi
-  rig_st=$(stat -c '%a %U %G' -- "$1")
+  rig_st=$(stat -c '%a %U %G %u %g' -- "$1")
   set -- "$1" $rig_st
+  rig_ids "$3" "$4" "$5" "$6"; set -- "$1" "$2" "$rig_own" "$rig_grp"
   case $rig_ty in
     file) rig_tail=$(sha256sum < "$1" | cut -c1-64) ;;
     symlink) rig_tail=$(readlink -- "$1" | tr -d '\n' | rig_b64); [ -n "$rig_tail" ] || rig_tail=- ;;
@@ -53,26 +61,141 @@ rig_fail() { printf 'X %s %s %s\n' "$1" "$2" "$(printf %s "$3" | rig_b64)"; rig_
 rig_unlock() { if [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ]; then rm -rf -- "$RIG_LOCK"; fi; }
 rig_expect() { rig_now=$(rig_sig "$2"); [ "$rig_now" = "$3" ] || { printf 'V %s %s\n' "$1" "$rig_now"; rig_drift=1; }; }
 rig_jlog() { [ -d "$RIG_RUN" ] && printf '%s\n' "$*" >> "$RIG_RUN/journal.log"; return 0; }
-rig_pre() { if [ -f "$2" ] && [ ! -L "$2" ]; then cp -- "$2" "$RIG_RUN/pre/$1" && chmod 600 "$RIG_RUN/pre/$1"; fi; }
 rig_done() { rig_jlog "done $1"; printf 'D %s %s\n' "$1" "$(rig_sig "$2")"; }
-rig_write() {
-  rig_dir=$(dirname -- "$2"); [ -d "$rig_dir" ] || rig_fail "$1" 1 "parent directory $rig_dir does not exist"
-  rig_tmp="$rig_dir/.rig-tmp.$RIG_ID.$1"
-  ( umask 077; base64 -d > "$rig_tmp" ) || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot write $rig_tmp"; }
-  chown -- "$4:$5" "$rig_tmp" && chmod -- "$3" "$rig_tmp" && sync -- "$rig_tmp" && mv -f -- "$rig_tmp" "$2" \
-    || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot install $2"; }
-  sync -- "$rig_dir" 2>/dev/null || true
+rig_fd=/proc/self/fd/3
+rig_cd() {
+  rig_base=\${1##*/}; rig_dir=\${1%/*}; [ -n "$rig_dir" ] || rig_dir=/
+  case $rig_base in ''|.|..) rig_err="$1 is not a file path"; return 1 ;; esac
+  cd -P -- "$rig_dir" 2>/dev/null || { rig_err="parent directory $rig_dir does not exist"; cd /; return 1; }
+  rig_real=$(pwd -P)
+  if [ "$rig_real" != "$rig_dir" ] && ! rig_trusted "$rig_dir" "$rig_real"; then
+    rig_err="parent directory $rig_dir leads to $rig_real through a path a non-root user can change: not written"; cd /; return 1
+  fi
+  return 0
 }
+rig_trusted() {
+  for rig_q; do
+    while [ -n "$rig_q" ] && [ "$rig_q" != / ]; do
+      rig_q=\${rig_q%/*}; [ -n "$rig_q" ] || rig_q=/
+      rig_st=$(stat -L -c '%u %a' -- "$rig_q" 2>/dev/null) || return 1
+      [ "\${rig_st%% *}" = 0 ] && [ $(( 0\${rig_st#* } & 022 )) = 0 ] || return 1
+    done
+  done
+  return 0
+}
+rig_tmp_name() {
+  rig_n=.rig-tmp.$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  [ \${#rig_n} = 33 ] && printf 'T %s %s\n' "$rig_n" "$(printf %s "$rig_real" | rig_b64)" >> "$RIG_RUN/tmp" \
+    || { rig_err="cannot record a temporary name in $RIG_RUN"; cd /; return 1; }
+}
+rig_tmp_mark() { printf '%s %s %s\n' "$1" "$rig_n" "\${2:-}" >> "$RIG_RUN/tmp"; }
+rig_tmp_open() {
+  rig_tmp_name || return 1
+  rig_um=$(umask); umask 077; set -C
+  { command exec 3>"./$rig_n"; } 2>/dev/null; rig_rc=$?
+  set +C; umask "$rig_um"
+  [ $rig_rc = 0 ] || { rig_err="cannot create a temporary file in $rig_real"; cd /; return 1; }
+  rig_ino=$(stat -L -c '%d:%i' $rig_fd); rig_tmp_mark I "$rig_ino"
+}
+rig_tmp_drop() {
+  [ "$(stat -c '%d:%i' -- "./$rig_n" 2>/dev/null)" = "$rig_ino" ] && rm -f -- "./$rig_n"
+  rig_tmp_mark F; exec 3>&-; cd /; return 1
+}
+rig_put() {
+  rig_cd "$2" && rig_tmp_open || return 1
+  case $6 in b64) base64 -d >&3 ;; *) cat >&3 ;; esac || { rig_err="cannot write a temporary file for $2"; rig_tmp_drop; return 1; }
+  if [ -n "\${7:-}" ]; then
+    rig_h=$(sha256sum < $rig_fd | cut -c1-64)
+    [ "$rig_h" = "$7" ] || { rig_err="the content for $2 has sha256 $rig_h, the journal says $7: not installed"; rig_tmp_drop; return 1; }
+  fi
+  chown -- "$4:$5" $rig_fd && chmod -- "$3" $rig_fd && sync -- $rig_fd || { rig_err="cannot set $3 $4:$5 on the file for $2"; rig_tmp_drop; return 1; }
+  mv -Tf -- "./$rig_n" "./$rig_base" 2>"$rig_t/e" || { rig_err="cannot install $2: $(cat "$rig_t/e")"; rig_tmp_drop; return 1; }
+  rig_tmp_mark F
+  rig_now=$(stat -c '%d:%i' -- "./$rig_base" 2>/dev/null); exec 3>&-
+  [ "$rig_now" = "$rig_ino" ] || { rig_err="$2: the temporary file was replaced by someone else before the rename"; cd /; return 1; }
+  sync . 2>/dev/null; cd /
+}
+rig_write() { rig_put "$1" "$2" "$3" "$4" "$5" b64 || rig_fail "$1" 1 "$rig_err"; }
 rig_restore_pre() {
-  rig_dir=$(dirname -- "$2"); [ -d "$rig_dir" ] || rig_fail "$1" 1 "parent directory $rig_dir does not exist"
   [ -f "$3" ] && [ ! -L "$3" ] || rig_fail "$1" 1 "no pre-image $3 on the host"
-  rig_tmp=$(mktemp -- "$rig_dir/.rig-restore.XXXXXXXXXX") || rig_fail "$1" 1 "cannot create a temporary file in $rig_dir"
-  cat -- "$3" > "$rig_tmp" || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot copy the pre-image $3"; }
-  rig_h=$(sha256sum < "$rig_tmp" | cut -c1-64)
-  [ "$rig_h" = "$4" ] || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "pre-image $3 has sha256 $rig_h, the journal says $4: not restored"; }
-  chown -h -- "$6:$7" "$rig_tmp" && chmod -- "$5" "$rig_tmp" && sync -- "$rig_tmp" && mv -f -- "$rig_tmp" "$2" \
-    || { rm -f -- "$rig_tmp"; rig_fail "$1" 1 "cannot install $2"; }
-  sync -- "$rig_dir" 2>/dev/null || true
+  rig_put "$1" "$2" "$5" "$6" "$7" raw "$4" < "$3" || rig_fail "$1" 1 "$rig_err"
+}
+rig_open() {
+  rig_cd "$1" || return 1
+  [ -f "./$rig_base" ] || [ -d "./$rig_base" ] && [ ! -L "./$rig_base" ] || { rig_err="$1 is not a regular file or directory"; cd /; return 1; }
+  { command exec 3<"./$rig_base"; } 2>/dev/null || { rig_err="cannot open $1"; cd /; return 1; }
+  [ "$(stat -c '%d:%i' -- "./$rig_base" 2>/dev/null)" = "$(stat -L -c '%d:%i' $rig_fd)" ] \
+    || { rig_err="$1 was replaced while rig opened it"; exec 3<&-; cd /; return 1; }
+  if [ -f $rig_fd ] && [ "$(stat -L -c %h $rig_fd)" != 1 ] && ! rig_trusted "$rig_real/."; then
+    rig_err="$1 has other hard links and its directory is writable by a non-root user: not changed"; exec 3<&-; cd /; return 1
+  fi
+}
+rig_pre() {
+  rig_h=-
+  if rig_open "$2"; then
+    if [ -f $rig_fd ]; then
+      ( umask 077; cat <&3 > "$RIG_RUN/pre/$1" ) && chmod 600 "$RIG_RUN/pre/$1" && rig_h=$(sha256sum < "$RIG_RUN/pre/$1" | cut -c1-64)
+    fi
+    exec 3<&-; cd /
+  fi
+  if [ -n "\${3:-}" ] && [ "$rig_h" != "$3" ]; then printf 'V %s %s\n' "$1" "$(rig_sig "$2")"; rig_drift=1; fi
+  return 0
+}
+rig_attr() {
+  rig_err=
+  if [ "$5" = symlink ]; then
+    rig_cd "$2" && [ -L "./$rig_base" ] && chown -h -- "$3" "./$rig_base" 2>"$rig_t/e" \
+      || { cd /; rig_fail "$1" 1 "cannot chown the link $2: \${rig_err:-$(cat "$rig_t/e")}"; }
+  else
+    rig_open "$2" || rig_fail "$1" 1 "$rig_err"
+    chown -- "$3" $rig_fd 2>"$rig_t/e" && chmod -- "$4" $rig_fd 2>"$rig_t/e" || { exec 3<&-; cd /; rig_fail "$1" 1 "$2: $(cat "$rig_t/e")"; }
+    exec 3<&-
+  fi
+  cd /
+}
+rig_mkdir() {
+  rig_cd "$2" || rig_fail "$1" 1 "$rig_err"
+  if [ -L "./$rig_base" ] || [ ! -d "./$rig_base" ]; then
+    mkdir -m 0700 -- "./$rig_base" 2>"$rig_t/e" || { cd /; rig_fail "$1" 1 "cannot create directory $2: $(cat "$rig_t/e")"; }
+  fi
+  rig_open "$2" && [ -d $rig_fd ] || { cd /; rig_fail "$1" 1 "\${rig_err:-$2 is not a directory}"; }
+  chown -- "$4:$5" $rig_fd 2>"$rig_t/e" && chmod -- "$3" $rig_fd 2>"$rig_t/e" || { exec 3<&-; cd /; rig_fail "$1" 1 "$2: $(cat "$rig_t/e")"; }
+  exec 3<&-; cd /
+}
+rig_remove() {
+  rig_cd "$2" || rig_fail "$1" 1 "$rig_err"
+  if [ -d "./$rig_base" ] && [ ! -L "./$rig_base" ]; then rmdir -- "./$rig_base" 2>"$rig_t/e"; else rm -f -- "./$rig_base" 2>"$rig_t/e"; fi \
+    || { cd /; rig_fail "$1" 1 "cannot remove $2: $(cat "$rig_t/e")"; }
+  cd /
+}
+rig_link() {
+  rig_cd "$2" && rig_tmp_name || return 1
+  ln -s -- "$3" "./$rig_n" 2>"$rig_t/e" || { rig_err="cannot create a link for $2: $(cat "$rig_t/e")"; cd /; return 1; }
+  rig_ino=$(stat -c '%d:%i' -- "./$rig_n"); rig_tmp_mark I "$rig_ino"
+  mv -Tf -- "./$rig_n" "./$rig_base" 2>"$rig_t/e" || { rig_err="cannot install $2: $(cat "$rig_t/e")"; rig_tmp_drop; return 1; }
+  rig_tmp_mark F; cd /
+}
+rig_sweep_one() {
+  rig_d=$(printf %s "$3" | base64 -d) || return 2
+  cd -P -- "$rig_d" 2>/dev/null && [ "$(pwd -P)" = "$rig_d" ] || { cd /; return 3; }
+  rig_st=$(stat -c '%d:%i %u %h %F' -- "./$1" 2>/dev/null) || { cd /; return 2; }
+  if [ -n "$2" ]; then [ "\${rig_st%% *}" = "$2" ] || { cd /; return 4; }
+  else case \${rig_st#* } in '0 1 regular file'|'0 1 regular empty file') ;; *) cd /; return 4 ;; esac; fi
+  rm -f -- "./$1"; cd /
+}
+rig_sweep() {
+  for rig_rec in "$RIG_STATE"/runs/*/tmp; do
+    [ -f "$rig_rec" ] && [ ! -L "$rig_rec" ] || continue
+    while read -r rig_k rig_tn rig_tx; do
+      [ "$rig_k" = T ] && ! grep -qx "F $rig_tn " "$rig_rec" || continue
+      rig_ti=$(sed -n "s/^I $rig_tn //p" "$rig_rec" | head -n 1)
+      rig_sweep_one "$rig_tn" "$rig_ti" "$rig_tx"
+      case $? in 0) rig_w=removed ;; 2) rig_w=gone ;; 3) rig_w='left (its directory moved)' ;; *) rig_w='left (not the file rig created)' ;; esac
+      rig_w="cleanup $(printf %s "$rig_tx" | base64 -d)/$rig_tn from \${rig_rec%/tmp}: $rig_w"
+      rig_jlog "$rig_w"; printf '%s\n' "$rig_w" >> "\${rig_rec%/tmp}/journal.log"
+    done < "$rig_rec"
+    rm -f -- "$rig_rec"
+  done
 }
 rig_run() {
   rig_i=$1; shift
@@ -86,6 +209,25 @@ rig_service() {
     openrc) rig_run "$1" rc-service "$3" "$4" ;;
     *) if command -v service >/dev/null 2>&1; then rig_run "$1" service "$3" "$4"; else rig_run "$1" "/etc/init.d/$3" "$4"; fi ;;
   esac
+}
+rig_setcap_tool() {
+  rig_sc=$(command -v setcap 2>/dev/null) || rig_sc=
+  [ -n "$rig_sc" ] || for rig_p in /usr/sbin/setcap /sbin/setcap; do [ -x "$rig_p" ] && { rig_sc=$rig_p; break; }; done
+  [ -n "$rig_sc" ]
+}
+rig_capexpect() {
+  if ! rig_setcap_tool || [ ! -f "$2" ] || [ -L "$2" ] || ! "$rig_sc" -q -v "\${3:-=}" "$2" >/dev/null 2>&1; then
+    printf 'V %s %s\n' "$1" "$(rig_sig "$2")"; rig_drift=1
+  fi
+}
+rig_setcap() {
+  rig_setcap_tool || rig_fail "$1" 127 "setcap is not installed on the host (Debian: apt-get install libcap2-bin)"
+  rig_open "$2" || rig_fail "$1" 1 "$rig_err"
+  exec 3<&-
+  [ -f "./$rig_base" ] && [ ! -L "./$rig_base" ] && [ -O "./$rig_base" ] || { cd /; rig_fail "$1" 1 "$2 is not a regular file owned by $(id -un): capabilities not set"; }
+  if [ -n "$3" ]; then rig_run "$1" "$rig_sc" "$3" "./$rig_base"; else rig_run "$1" "$rig_sc" -r "./$rig_base"; fi
+  "$rig_sc" -q -v "\${3:-=}" "./$rig_base" >/dev/null 2>&1 || { cd /; rig_fail "$1" 1 "setcap exited 0 but $2 does not have \${3:-no capabilities} (does its file system keep security.capability extended attributes?)"; }
+  cd /
 }
 rig_wait() {
   rig_i=$1 rig_to=$2 rig_iv=$3; shift 3
@@ -114,17 +256,16 @@ function stepScript(s: ScriptStep, stateDir: string): string {
     case 'restore-preimage':
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
-      return `${begin}\nrig_run ${q(id)} chown -h -- ${q(`${c.after.owner}:${c.after.group}`)} ${q(c.path)}\n` +
-        (c.after.type === 'symlink' ? '' : `rig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0644')} ${q(c.path)}\n`) + `rig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_attr ${q(id)} ${q(c.path)} ${q(`${c.after.owner}:${c.after.group}`)} ${q(chmodArgument(c.after.mode ?? '0644'))} ${q(c.after.type ?? 'file')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'ensure-directory':
-      return `${begin}\n[ -d ${q(c.path)} ] || rig_run ${q(id)} mkdir -- ${q(c.path)}\nrig_run ${q(id)} chown -- ${q(`${c.after.owner ?? 'root'}:${c.after.group ?? 'root'}`)} ${q(c.path)}\nrig_run ${q(id)} chmod -- ${q(c.after.mode ?? '0755')} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_mkdir ${q(id)} ${q(c.path)} ${q(chmodArgument(c.after.mode ?? '0755'))} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'remove-path':
-      return `${begin}\nif [ -d ${q(c.path)} ] && [ ! -L ${q(c.path)} ]; then rig_run ${q(id)} rmdir -- ${q(c.path)}; else rig_run ${q(id)} rm -f -- ${q(c.path)}; fi\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_remove ${q(id)} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'symlink':
-      return `${begin}\nrig_run ${q(id)} ln -sfn -- ${q(c.target)} ${q(`${c.path}.rig-tmp`)}\nrig_run ${q(id)} mv -Tf -- ${q(`${c.path}.rig-tmp`)} ${q(c.path)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\nrig_link ${q(id)} ${q(c.path)} ${q(c.target)} || rig_fail ${q(id)} 1 "$rig_err"\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-capability':
-      return `${begin}\n` + (c.afterCaps === '' ? `rig_run ${q(id)} setcap -r ${q(c.path)}` : `rig_run ${q(id)} setcap ${q(c.afterCaps)} ${q(c.path)}`) +
-        `\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
+      // Pinned like every write (rig_open: no planted parent or link), not a symlink, and read back after setcap (setcap -v compares sets, whatever their text form).
+      return `${begin}\nrig_setcap ${q(id)} ${q(c.path)} ${q(c.afterCaps)}\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'run-command':
       return `${begin}\n${c.cwd ? `cd -- ${q(c.cwd)} || rig_fail ${q(id)} 1 ${q(`cannot cd to ${c.cwd}`)}\n` : ''}rig_run ${q(id)} ${quoteArgv(c.argv)}\ncd / \nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     case 'service': {
@@ -150,10 +291,10 @@ function stepScript(s: ScriptStep, stateDir: string): string {
 }
 
 /** Paths whose pre-image must be saved on the host before the first write. */
-function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
+  const out: Array<[string, string, string | undefined]> = [];
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path]);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, c.before.sha256]);
   }
   return out;
 }
@@ -164,12 +305,13 @@ function restoreFunction(steps: readonly ScriptStep[]): string {
   for (const { id, change: c } of [...steps].reverse()) {
     if (c.kind !== 'write-file' && c.kind !== 'symlink' && c.kind !== 'remove-path' && c.kind !== 'restore-preimage') continue;
     const q = quoteShell;
+    const failed = `|| rig_jlog "restore failed: $rig_err"`;
     if (c.before.exists && c.before.type === 'file') {
-      body.push(`  if [ -f "$RIG_RUN/pre/"${q(id)} ]; then cp -p -- "$RIG_RUN/pre/"${q(id)} ${q(c.path)}.rig-restore && chown -- ${q(`${c.before.owner}:${c.before.group}`)} ${q(c.path)}.rig-restore && chmod -- ${q(c.before.mode ?? '0644')} ${q(c.path)}.rig-restore && mv -f -- ${q(c.path)}.rig-restore ${q(c.path)}; fi`);
+      body.push(`  if [ -f "$RIG_RUN/pre/"${q(id)} ]; then rig_put ${q(id)} ${q(c.path)} ${q(c.before.mode ?? '0644')} ${q(c.before.owner ?? 'root')} ${q(c.before.group ?? 'root')} raw ${q(c.before.sha256 ?? '')} < "$RIG_RUN/pre/"${q(id)} ${failed}; fi`);
     } else if (c.before.exists && c.before.type === 'symlink') {
-      body.push(`  ln -sfn -- ${q(c.before.target ?? '')} ${q(c.path)}.rig-restore && mv -Tf -- ${q(c.path)}.rig-restore ${q(c.path)}`);
+      body.push(`  rig_link ${q(id)} ${q(c.path)} ${q(c.before.target ?? '')} ${failed}`);
     } else if (!c.before.exists) {
-      body.push(`  rm -f -- ${q(c.path)}`);
+      body.push(`  if rig_cd ${q(c.path)}; then rm -f -- "./$rig_base"; cd /; fi`);
     }
   }
   return `rig_restore() {\n  rig_jlog restore\n${body.join('\n')}\n  :\n}`;
@@ -193,12 +335,15 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   const q = quoteShell;
   const lines: string[] = [APPLY_PRELUDE];
   const dir = o.stateDir ?? HOST_STATE_DIR;
-  lines.push(`RIG_ID=${q(o.runId)}; RIG_RUN=${q(`${dir}/runs/${o.runId}`)}; RIG_LOCK=${q(`${dir}/lock`)}`);
+  lines.push(`RIG_ID=${q(o.runId)}; RIG_STATE=${q(dir)}; RIG_RUN=${q(`${dir}/runs/${o.runId}`)}; RIG_LOCK=${q(`${dir}/lock`)}`);
   lines.push(lockScript(o.lock, dir));
   if (o.checkDrift !== false) {
     lines.push('rig_drift=0');
     const seen = new Set<string>();
+    const seenCaps = new Set<string>();
     for (const { id, change: c } of o.steps) {
+      // Capabilities: the first step on a path expects what the plan read (setcap -v: same set, any text form).
+      if (c.kind === 'set-capability' && !seenCaps.has(c.path)) { seenCaps.add(c.path); lines.push(`rig_capexpect ${q(id)} ${q(c.path)} ${q(c.beforeCaps)}`); }
       if (!('before' in c) || !('path' in c) || seen.has(c.path)) continue;
       seen.add(c.path);
       lines.push(`rig_expect ${q(id)} ${q(c.path)} ${q(signFileState(c.before))}`);
@@ -209,11 +354,16 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   // Write-ahead: the intent and the pre-images are on the host's disk before the first change.
   lines.push(`mkdir -p -m 0700 -- "$RIG_RUN/pre" && chmod 0700 ${q(dir)} ${q(`${dir}/runs`)} "$RIG_RUN" || rig_fail - 1 'cannot create the journal directory'`);
   lines.push(`( umask 077; base64 -d >> "$RIG_RUN/intent.jsonl" ) ${heredocBase64(Buffer.from(o.intentJson + '\n').toString('base64'))}`);
-  for (const [id, path] of preImagePaths(o.steps)) lines.push(`rig_pre ${q(id)} ${q(path)}`);
+  // Temp files of an earlier script on this host that was killed mid-write: removed if still rig's own (journaled).
+  lines.push('rig_sweep');
+  // Pre-images read the file at the path itself (never through a link planted since the gather) and must hash as
+  // the plan's `before`: anything else is drift, and the host stops before its first change.
+  for (const [id, path, sha] of preImagePaths(o.steps)) lines.push(`rig_pre ${q(id)} ${q(path)}${o.checkDrift !== false && sha ? ` ${q(sha)}` : ''}`);
+  if (o.checkDrift !== false) lines.push(`[ $rig_drift = 0 ] || { rig_jlog 'drift at the pre-images'; rig_unlock; exit 3; }`);
   lines.push(`sync -- "$RIG_RUN/intent.jsonl" "$RIG_RUN/pre" 2>/dev/null || sync`);
   // Between steps: stop here if the controller was interrupted (src/engine/stop-marker.ts).
   for (const s of o.steps) lines.push(stopCheckLine(s.id), stepScript(s, dir));
-  lines.push(`rig_jlog finished${o.lock.release ? '; rig_unlock' : ''}; echo 'Z ok'`);
+  lines.push(`rm -f -- "$RIG_RUN/tmp"; rig_jlog finished${o.lock.release ? '; rig_unlock' : ''}; echo 'Z ok'`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,10 +1,10 @@
 import type { Connector } from '../connectors/connector.ts';
-import { isRigError, LockedError, RigError, UnreachableError } from '../errors.ts';
+import { isRigError, LockedError, RigError, UnreachableError, UnreadableError } from '../errors.ts';
 import type { FactRequest } from '../facts/fact-request.ts';
 import { buildGatherScript } from '../facts/gather-script.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
 import { mergeFactRequests, parseGatherOutput } from '../facts/parse-gather-output.ts';
-import { HOST_STATE_DIR, gatherLockScript, type LockSpec } from './apply-script.ts';
+import { HOST_STATE_DIR, buildReleaseScript, gatherLockScript, type LockSpec } from './apply-script.ts';
 import { isHolderAlive } from '../changelog/run-liveness.ts';
 
 /** Run `fn` over items with at most `limit` in flight. */
@@ -55,8 +55,13 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
     const script = buildGatherScript(merged, lock ? gatherLockScript(lock.runId, lock.spec) : '');
     const res = await connector.runScript(script);
     const stdout = res.stdout.toString();
+    let facts: MemoryHostFacts | undefined;
+    let parseError: unknown;
+    try { facts = parseGatherOutput(merged, stdout, host); } catch (e) { parseError = e; }
     if (lock) {
       const denied = /^L denied (\S*)$/m.exec(stdout);
+      // A path the login user cannot read names the path and the fix; it says more than "cannot take the lock".
+      if (denied && parseError instanceof UnreadableError) throw parseError;
       if (denied) {
         return {
           ok: false, unreachable: false,
@@ -73,8 +78,10 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
       if (!/^L ok$/m.test(stdout)) {
         return { ok: false, unreachable: false, error: new LockedError(`could not take the lock in /var/lib/rig/lock: ${res.stderr.trim().slice(0, 300)}`, { host }) };
       }
+      // The script took the lock after reading the facts; a host that fails here is not applied, so it lets go.
+      if (parseError !== undefined) await connector.runScript(buildReleaseScript(lock.runId)).catch(() => undefined);
     }
-    const facts = parseGatherOutput(merged, stdout, host);
+    if (parseError !== undefined || !facts) throw parseError;
     return { ok: true, facts, ms: Date.now() - t0 };
   } catch (e) {
     const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });

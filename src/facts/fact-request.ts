@@ -20,6 +20,9 @@ export type FactRequest =
 export interface FileFact extends FileState {
   /** Content when requested and the path is a regular file. Read it through `getFileContent` (file-content.ts). */
   readonly content?: Buffer;
+  /** Numeric uid and gid (gathered with the names; a task's numeric `owner: '1000'` matches them). */
+  readonly uid?: number;
+  readonly gid?: number;
   /** Content was requested but not transferred: the file is larger than the gather's cap (MAX_CONTENT_BYTES). */
   readonly contentOmitted?: boolean;
 }
@@ -45,6 +48,8 @@ export interface OsFact {
   readonly packageManager: 'apt' | 'yum' | 'dnf' | 'none';
   /** Effective uid of the session (0 = root). */
   readonly uid: number;
+  /** Name of that user, when the host has one. */
+  readonly user?: string;
 }
 
 /** Facts of one host, read-only. Getters throw InternalError when the fact was not requested (a module bug). */
@@ -55,6 +60,7 @@ export interface HostFacts {
   service(name: string): ServiceFact;
   /** Installed version or undefined. */
   packageVersion(name: string): string | undefined;
-  /** getcap text, '' when none. */
+  /** getcap's text without the path (any of its forms; see src/text/file-capabilities.ts), '' when none. Throws
+   *  CapabilityError when they could not be read (no such file, getcap missing, getcap failed). */
   capability(path: string): string;
 }

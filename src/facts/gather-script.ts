@@ -1,5 +1,6 @@
 import { quoteShell } from '../text/shell-quote.ts';
 import type { FactRequest } from './fact-request.ts';
+import { OWNER_IDS_FUNCTION } from './owner-ids.ts';
 
 /** Files larger than this are stat'ed and hashed but their content is not transferred. */
 export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
@@ -7,11 +8,16 @@ export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
 /**
  * Shell functions of the gather protocol. Constant text; every value reaches them as a quoted argument.
  * Output records, one per line, fields separated by single spaces, free text base64-encoded:
- *   O <hostname-b64> <os-id> <init> <pkg-manager> <uid>
- *   F <i> absent | F <i> <type> <mode> <owner> <group> <size> <sha256|-> <content-b64|-> <link-target-b64|->
+ *   O <hostname-b64> <os-id> <init> <pkg-manager> <uid> <user>
+ *   F <i> absent | F <i> unreadable
+ *     | F <i> <type> <mode> <owner> <group> <size> <sha256|-> <content-b64|-> <link-target-b64|-> <uid> <gid>
+ *   `absent` only when the lookup of the path really found nothing: a path that cannot be looked up (a directory on
+ *   the way that the login user may not search) or a regular file it may not read is `unreadable` — never absent,
+ *   never empty (see rig_reach). Owner and group are names, or the numeric id when the host has no name for it
+ *   (stat prints UNKNOWN; see OWNER_IDS_FUNCTION), so that `chown` accepts what rig read.
  *   Files are read in one batch (a handful of processes per host instead of ~6 per file; at 200 hosts on one machine the
  *   per-file forks starved SSH handshakes): per existing file, in request order, `T <i> <type>` (and `L <i> <target-b64>`
- *   for a symlink); then `Fs <mode> <owner> <group> <size>` per T record, `H <sha256>` per regular file, and one
+ *   for a symlink); then `Fs <mode> <owner> <group> <size> <uid> <gid>` per T record, `H <sha256>` per regular file, and one
  *   `B <content-b64>` holding the requested regular files ≤ MAX_CONTENT_BYTES concatenated in order (split by size on
  *   the controller, each part checked against its H). If a batch command fails (a file vanished, unreadable), `X`
  *   follows and every queued file is read again one by one as full F records. Paths with a newline are always read one
@@ -19,7 +25,8 @@ export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
  *   C <i> <exit> <stdout-b64> <stderr-b64>
  *   S <i> <exists 0|1> <running 0|1>
  *   P <i> <version|->            (one per package name, in request order)
- *   K <i> <caps-b64>
+ *   K <i> ok <caps-b64> | K <i> absent|unreadable|nogetcap | K <i> error <stderr-b64>
+ *     (getcap's text without the path: `cap_x=ep`, or ` = cap_x+ep` from older libcap; '' = none)
  */
 export const GATHER_PRELUDE = String.raw`
 set -u
@@ -33,25 +40,41 @@ else rig_init=sysv; fi
 if command -v apt-get >/dev/null 2>&1; then rig_pm=apt; elif command -v dnf >/dev/null 2>&1; then rig_pm=dnf
 elif command -v yum >/dev/null 2>&1; then rig_pm=yum; else rig_pm=none; fi
 rig_os=unknown; [ -r /etc/os-release ] && rig_os=$(. /etc/os-release && echo "\${ID:-unknown}")
-printf 'O %s %s %s %s %s\n' "$(hostname | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$(id -u)"
-rig_type() {
-  if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory
-  elif [ -e "$1" ]; then rig_ty=other; else rig_ty=absent; fi
+printf 'O %s %s %s %s %s %s\n' "$(hostname | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$(id -u)" "$(id -un 2>/dev/null || echo -)"
+${OWNER_IDS_FUNCTION}
+rig_reach() {
+  rig_a=$1
+  while :; do
+    rig_a=\${rig_a%/*}; [ -n "$rig_a" ] || rig_a=/
+    if [ -d "$rig_a" ]; then [ -x "$rig_a" ]; return; fi
+    if [ -e "$rig_a" ] || [ -L "$rig_a" ]; then return 0; fi
+  done
 }
+rig_type() {
+  if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; [ -r "$1" ] || rig_ty=unreadable
+  elif [ -d "$1" ]; then rig_ty=directory
+  elif [ -e "$1" ]; then rig_ty=other; elif rig_reach "$1"; then rig_ty=absent; else rig_ty=unreadable; fi
+}
+rig_unread() { rig_type "$2"; [ "$rig_ty" = absent ] || rig_ty=unreadable; printf 'F %s %s\n' "$1" "$rig_ty"; }
 rig_file() {
-  rig_type "$2"; [ "$rig_ty" = absent ] && { printf 'F %s absent\n' "$1"; return 0; }
-  rig_st=$(stat -c '%a %U %G %s' -- "$2") || { printf 'F %s absent\n' "$1"; return 0; }
+  rig_type "$2"; case $rig_ty in absent|unreadable) printf 'F %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
+  rig_st=$(stat -c '%a %U %G %s %u %g' -- "$2") || { rig_unread "$1" "$2"; return 0; }
   set -- "$1" "$2" "$3" $rig_st
+  rig_ids "$5" "$6" "$8" "$9"
   rig_sum=- rig_c=- rig_l=-
   if [ "$rig_ty" = file ]; then
-    rig_sum=$(sha256sum < "$2" | cut -c1-64)
-    if [ "$3" = 1 ] && [ "$7" -le ${MAX_CONTENT_BYTES} ]; then rig_c=$(rig_b64 < "$2"); [ -n "$rig_c" ] || rig_c=.; fi
+    rig_sum=$(sha256sum < "$2") || { rig_unread "$1" "$2"; return 0; }
+    rig_sum=\${rig_sum%% *}
+    if [ "$3" = 1 ] && [ "$7" -le ${MAX_CONTENT_BYTES} ]; then
+      rig_c=$(rig_b64 < "$2") || { rig_unread "$1" "$2"; return 0; }
+      [ -n "$rig_c" ] || rig_c=.
+    fi
   elif [ "$rig_ty" = symlink ]; then rig_l=$(readlink -- "$2" | tr -d '\n' | rig_b64)
   fi
-  printf 'F %s %s %04o %s %s %s %s %s %s\n' "$1" "$rig_ty" "0$4" "$5" "$6" "$7" "$rig_sum" "$rig_c" "$rig_l"
+  printf 'F %s %s %04o %s %s %s %s %s %s %s %s\n' "$1" "$rig_ty" "0$4" "$rig_own" "$rig_grp" "$7" "$rig_sum" "$rig_c" "$rig_l" "$8" "$9"
 }
 rig_fq() {
-  rig_type "$2"; [ "$rig_ty" = absent ] && { printf 'F %s absent\n' "$1"; return 0; }
+  rig_type "$2"; case $rig_ty in absent|unreadable) printf 'F %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
   printf 'T %s %s\n' "$1" "$rig_ty"
   rig_k=o; [ "$rig_ty" = file ] && rig_k=f
   printf '%s%s %s %s\n' "$rig_k" "$3" "$1" "$2" >> "$rig_t/q"
@@ -62,11 +85,12 @@ rig_fbatch() {
   [ -s "$rig_t/q" ] || return 0
   set --
   while IFS= read -r rig_l; do rig_l=\${rig_l#???}; set -- "$@" "\${rig_l#* }"; done < "$rig_t/q"
-  stat -c '%a %U %G %s' -- "$@" > "$rig_t/st" || return 1
+  stat -c '%a %U %G %s %u %g' -- "$@" > "$rig_t/st" || return 1
   : > "$rig_t/h"; : > "$rig_t/c"
   while IFS= read -r rig_l; do
-    read -r rig_m rig_o rig_g rig_z <&3 || return 1
-    printf 'Fs %04o %s %s %s\n' "0$rig_m" "$rig_o" "$rig_g" "$rig_z"
+    read -r rig_m rig_o rig_g rig_z rig_u rig_n <&3 || return 1
+    rig_ids "$rig_o" "$rig_g" "$rig_u" "$rig_n"
+    printf 'Fs %04o %s %s %s %s %s\n' "0$rig_m" "$rig_own" "$rig_grp" "$rig_z" "$rig_u" "$rig_n"
     rig_p=\${rig_l#???}; rig_p=\${rig_p#* }
     case $rig_l in
       f1*) printf '%s\n' "$rig_p" >> "$rig_t/h"; [ "$rig_z" -le ${MAX_CONTENT_BYTES} ] && printf '%s\n' "$rig_p" >> "$rig_t/c" ;;
@@ -120,9 +144,15 @@ rig_pkg() {
   done
 }
 rig_cap() {
-  rig_v=
-  if command -v getcap >/dev/null 2>&1 && [ -e "$2" ]; then rig_v=$(getcap -- "$2" 2>/dev/null); fi
-  printf 'K %s %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"
+  rig_gc=$(command -v getcap 2>/dev/null) || rig_gc=
+  [ -n "$rig_gc" ] || for rig_p in /usr/sbin/getcap /sbin/getcap; do [ -x "$rig_p" ] && { rig_gc=$rig_p; break; }; done
+  if [ -z "$rig_gc" ]; then printf 'K %s nogetcap\n' "$1"; return 0; fi
+  rig_type "$2"
+  case $rig_ty in absent|unreadable) printf 'K %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
+  rig_v=$("$rig_gc" -- "$2" 2>"$rig_t/e" </dev/null) || { printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; }
+  if [ -s "$rig_t/e" ]; then printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; fi
+  rig_v=\${rig_v#"$2"}
+  printf 'K %s ok %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"
 }
 `.replace(/\\\$/g, '$');
 

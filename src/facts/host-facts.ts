@@ -1,4 +1,4 @@
-import { InternalError } from '../errors.ts';
+import { CapabilityError, InternalError } from '../errors.ts';
 import type { CommandFact, FileFact, HostFacts, OsFact, ServiceFact } from './fact-request.ts';
 
 export interface HostFactsData {
@@ -8,6 +8,8 @@ export interface HostFactsData {
   readonly services?: ReadonlyMap<string, ServiceFact> | Record<string, ServiceFact>;
   readonly packages?: ReadonlyMap<string, string | undefined> | Record<string, string | undefined>;
   readonly capabilities?: ReadonlyMap<string, string> | Record<string, string>;
+  /** Paths whose capabilities could not be read, with why (no such file, getcap missing, getcap's error). */
+  readonly capabilityErrors?: ReadonlyMap<string, string> | Record<string, string>;
 }
 
 function toMap<V>(m: ReadonlyMap<string, V> | Record<string, V> | undefined): Map<string, V> {
@@ -27,6 +29,7 @@ export class MemoryHostFacts implements HostFacts {
   readonly services: Map<string, ServiceFact>;
   readonly packages: Map<string, string | undefined>;
   readonly capabilities: Map<string, string>;
+  readonly capabilityErrors: Map<string, string>;
 
   constructor(data: HostFactsData) {
     this.os = data.os;
@@ -35,6 +38,7 @@ export class MemoryHostFacts implements HostFacts {
     this.services = toMap(data.services);
     this.packages = toMap(data.packages);
     this.capabilities = toMap(data.capabilities);
+    this.capabilityErrors = toMap(data.capabilityErrors);
   }
 
   file(path: string): FileFact {
@@ -58,6 +62,8 @@ export class MemoryHostFacts implements HostFacts {
   }
   capability(path: string): string {
     const c = this.capabilities.get(path);
+    const problem = this.capabilityErrors.get(path);
+    if (c === undefined && problem !== undefined) throw new CapabilityError(`cannot read the capabilities of ${path}: ${problem}`);
     if (c === undefined) throw new InternalError(`capability fact for ${path} was not gathered`);
     return c;
   }

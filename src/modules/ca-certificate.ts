@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { loadOrCreateCa } from '../pki/pki-store.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule } from './module.ts';
@@ -7,7 +8,7 @@ export interface CaCertificateProps {
   readonly path: string;
   readonly pkiDir: string;
   /** @default '0644' */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
 }
 
 /** `caCertificate({ path, pkiDir })`: install the CA certificate (never its key). */

@@ -1,3 +1,4 @@
+import { checkMode, normalizeMode, type ModeInput } from '../core/file-mode.ts';
 import { ValidationError } from '../errors.ts';
 import type { Change } from '../core/change.ts';
 import { registerSecretText } from '../core/secret.ts';
@@ -20,9 +21,9 @@ export interface CertificateProps {
   /** @default 30 */
   readonly renewBeforeDays?: number;
   /** @default '0644' */
-  readonly certMode?: string;
+  readonly certMode?: ModeInput;
   /** @default '0600' */
-  readonly keyMode?: string;
+  readonly keyMode?: ModeInput;
   readonly owner?: string;
   readonly group?: string;
 }
@@ -44,7 +45,7 @@ export const certificate = defineModule<CertificateProps>({
     if (typeof p.name !== 'string' || !/^[\w.:@-]+$/.test(p.name ?? '')) problems.push('name: a store name such as kubelet-worker1');
     if (!p.spec || !['server', 'client', 'server-client'].includes(p.spec.profile)) problems.push("spec.profile: 'server', 'client' or 'server-client'");
     if (!p.spec?.commonName) problems.push('spec.commonName: required');
-    if (p.keyMode !== undefined && !/00$/.test(p.keyMode)) problems.push(`keyMode: ${p.keyMode} lets others read a private key; use 0600 or stricter`);
+    if (p.keyMode !== undefined && checkMode(p.keyMode) === undefined && !/00$/.test(normalizeMode(p.keyMode))) problems.push(`keyMode: ${normalizeMode(p.keyMode)} lets others read a private key; use 0600 or stricter`);
     return problems;
   },
   facts: (p) => [{ kind: 'file', path: p.certPath }, { kind: 'file', path: p.keyPath }],

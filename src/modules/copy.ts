@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { registerSecretText } from '../core/secret.ts';
@@ -9,7 +10,7 @@ export interface CopyProps {
   /** Controller file: absolute, or relative to the project root. */
   readonly src: string;
   readonly path: string;
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   readonly owner?: string;
   readonly group?: string;
   /** @default false */

@@ -1,12 +1,14 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import type { Change } from '../core/change.ts';
 import { ValidationError } from '../errors.ts';
-import { checkFileAttrs, checkUnknownProps, normalizeMode } from './file-write.ts';
+import { checkFileAttrs, checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
+import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
 export interface DirectoryProps {
   readonly path: string;
-  /** @default existing mode, else '0755' */
-  readonly mode?: string;
+  /** Octal string ('0755', '2775') or number (0o2775). @default existing mode, else '0755' */
+  readonly mode?: ModeInput;
   /** @default existing owner, else 'root' */
   readonly owner?: string;
   /** @default existing group, else 'root' */
@@ -34,15 +36,13 @@ export const directory = defineModule<DirectoryProps>({
     if (f.exists && f.type !== 'directory') {
       throw new ValidationError([`${p.path} exists and is a ${f.type}, not a directory`], { task: ctx.taskPath, hint: 'remove it first or choose another path' });
     }
-    const mode = p.mode ? normalizeMode(p.mode) : f.exists ? f.mode! : '0755';
-    const owner = p.owner ?? (f.exists ? f.owner : undefined) ?? 'root';
-    const group = p.group ?? (f.exists ? f.group : undefined) ?? 'root';
+    const { mode, owner, group } = resolveAttributes(f, p, '0755');
     const after = { exists: true, type: 'directory' as const, mode, owner, group };
     if (!f.exists) {
       const c: Change = { kind: 'ensure-directory', path: p.path, before: { exists: false }, after, task: ctx.taskPath, reason: 'directory absent' };
       return { changes: [c] };
     }
-    if (f.mode === mode && f.owner === owner && f.group === group) return { noop: `${p.path} is a directory ${mode} ${owner}:${group}` };
+    if (hasAttributes(f, { mode, owner, group })) return { noop: `${p.path} is a directory ${mode} ${owner}:${group}` };
     return { changes: [{ kind: 'set-attributes', path: p.path, before, after, task: ctx.taskPath, reason: `attributes ${f.mode} ${f.owner}:${f.group} → ${mode} ${owner}:${group}` }] };
   },
 });

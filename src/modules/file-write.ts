@@ -1,19 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Change } from '../core/change.ts';
 import type { FileState } from '../core/file-state.ts';
+import { checkMode, type ModeInput } from '../core/file-mode.ts';
 import { ValidationError } from '../errors.ts';
 import type { FileFact } from '../facts/fact-request.ts';
 import type { PlanResult, TaskContext } from './module.ts';
+import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
 /** Problems for props not in `allowed` (a typo such as `paht` is an error, not a silent no-op). */
 export function checkUnknownProps(props: object, allowed: readonly string[]): string[] {
   if (typeof props !== 'object' || props === null) return ['props: must be an object'];
   return Object.keys(props).filter((k) => !allowed.includes(k)).map((k) => `${k}: unknown prop (allowed: ${allowed.join(', ')})`);
-}
-
-/** Normalise '644' / '0644' to '0644'. */
-export function normalizeMode(mode: string): string {
-  return mode.padStart(4, '0');
 }
 
 /** Refuse to treat a directory (or device…) as a regular file. */
@@ -27,13 +24,15 @@ export interface FileWriteOptions {
   readonly path: string;
   readonly fact: FileFact;
   readonly content: Buffer;
-  readonly mode?: string | undefined;
+  readonly mode?: ModeInput | undefined;
   readonly owner?: string | undefined;
   readonly group?: string | undefined;
   readonly secret?: boolean;
   readonly ctx: TaskContext;
   /** No-op reason when nothing differs. */
   readonly noop?: string;
+  /** For a new file, show the plan's diff from this content instead of from nothing (see WriteFileChange). */
+  readonly diffFrom?: { readonly label: string; readonly content: Buffer } | undefined;
 }
 
 /**
@@ -44,13 +43,11 @@ export function planFileWrite(o: FileWriteOptions): PlanResult {
   const { fact, path, content, ctx } = o;
   assertRegularOrAbsent(fact, path, ctx);
   const { content: current, ...before } = fact;
-  const mode = o.mode ? normalizeMode(o.mode) : fact.exists ? fact.mode ?? '0644' : '0644';
-  const owner = o.owner ?? (fact.exists ? fact.owner : undefined) ?? 'root';
-  const group = o.group ?? (fact.exists ? fact.group : undefined) ?? 'root';
+  const { mode, owner, group } = resolveAttributes(fact, o, '0644');
   const sha256 = createHash('sha256').update(content).digest('hex');
   const after: FileState = { exists: true, type: 'file', mode, owner, group, sha256, size: content.length };
   const sameContent = fact.exists && (current ? current.equals(content) : fact.sha256 === sha256); // sha256 covers files above the content cap
-  const sameAttrs = fact.mode === mode && fact.owner === owner && fact.group === group;
+  const sameAttrs = hasAttributes(fact, { mode, owner, group });
   if (sameContent && sameAttrs) return { noop: o.noop ?? `${path} is as wanted` };
   if (sameContent) {
     const change: Change = { kind: 'set-attributes', path, before, after, task: ctx.taskPath, reason: `attributes ${fact.mode} ${fact.owner}:${fact.group} → ${mode} ${owner}:${group}` };
@@ -59,6 +56,7 @@ export function planFileWrite(o: FileWriteOptions): PlanResult {
   const change: Change = {
     kind: 'write-file', path, before: fact.exists ? before : { exists: false }, after, content: content.toString('base64'),
     secret: o.secret === true, task: ctx.taskPath, reason: fact.exists ? 'content differs' : 'file absent',
+    ...(!fact.exists && o.diffFrom && o.secret !== true ? { diffFrom: { label: o.diffFrom.label, content: o.diffFrom.content.toString('base64') } } : {}),
   };
   return { changes: [change] };
 }
@@ -68,7 +66,8 @@ export function checkFileAttrs(p: { path?: unknown; mode?: unknown; owner?: unkn
   const problems: string[] = [];
   if (typeof p.path !== 'string' || !p.path.startsWith('/')) problems.push(`path: must be an absolute path (got ${JSON.stringify(p.path)})`);
   else if (p.path.includes('\n') || p.path.includes('\0')) problems.push('path: must not contain newlines or NUL');
-  if (p.mode !== undefined && (typeof p.mode !== 'string' || !/^0?[0-7]{3,4}$/.test(p.mode))) problems.push(`mode: ${JSON.stringify(p.mode)} is not an octal mode string such as "0644"`);
+  const modeProblem = p.mode === undefined ? undefined : checkMode(p.mode);
+  if (modeProblem) problems.push(`mode: ${modeProblem}`);
   for (const k of ['owner', 'group'] as const) {
     if (p[k] !== undefined && (typeof p[k] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(p[k] as string))) problems.push(`${k}: must be a user or group name`);
   }

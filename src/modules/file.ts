@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { isSecret, registerSecretText, type Secret } from '../core/secret.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule } from './module.ts';
@@ -8,7 +9,7 @@ export interface FileProps {
   /** Wanted content; a Secret makes the change secret. Required when present. */
   readonly content?: string | Buffer | Secret;
   /** @default existing mode, else '0644' */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   /** @default existing owner, else 'root' */
   readonly owner?: string;
   /** @default existing group, else 'root' */
@@ -17,13 +18,15 @@ export interface FileProps {
   readonly state?: 'present' | 'absent';
   /** Treat the content (and the pre-image) as secret. @default false (true when content is a Secret) */
   readonly secret?: boolean;
+  /** When the file is new, the plan shows the diff from this content (labelled) instead of from nothing. */
+  readonly diffFrom?: { readonly label: string; readonly content: string | Buffer };
 }
 
 /** `file({ path, content, mode })`: a regular file with exactly this content, or absent. */
 export const file = defineModule<FileProps>({
   name: 'file',
   validate: (p) => {
-    const problems = [...checkUnknownProps(p, ['path', 'content', 'mode', 'owner', 'group', 'state', 'secret']), ...checkFileAttrs(p)];
+    const problems = [...checkUnknownProps(p, ['path', 'content', 'mode', 'owner', 'group', 'state', 'secret', 'diffFrom']), ...checkFileAttrs(p)];
     if (p.state !== undefined && p.state !== 'present' && p.state !== 'absent') problems.push(`state: must be 'present' or 'absent'`);
     if ((p.state ?? 'present') === 'present' && !(typeof p.content === 'string' || Buffer.isBuffer(p.content) || isSecret(p.content))) problems.push('content: required (a string, Buffer or secret()) unless state is absent');
     return problems;
@@ -39,6 +42,7 @@ export const file = defineModule<FileProps>({
     const c = p.content!;
     const text = isSecret(c) ? c.reveal() : c;
     if (isSecret(c)) registerSecretText(c.reveal());
-    return planFileWrite({ path: p.path, fact, content: Buffer.isBuffer(text) ? text : Buffer.from(text), mode: p.mode, owner: p.owner, group: p.group, secret: p.secret === true || isSecret(c), ctx });
+    return planFileWrite({ path: p.path, fact, content: Buffer.isBuffer(text) ? text : Buffer.from(text), mode: p.mode, owner: p.owner, group: p.group, secret: p.secret === true || isSecret(c), ctx,
+      ...(p.diffFrom ? { diffFrom: { label: p.diffFrom.label, content: Buffer.from(p.diffFrom.content) } } : {}) });
   },
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Change } from '../core/change.ts';
+import { checkMode, type ModeInput } from '../core/file-mode.ts';
 import type { FileState } from '../core/file-state.ts';
 import { ParseError, ValidationError } from '../errors.ts';
 import type { FileFact, HostFacts } from '../facts/fact-request.ts';
@@ -9,6 +10,7 @@ import { applyFlagFileEdits, shellFlagSyntax } from '../text/flag-file.ts';
 import { applyManifestFlagEdits } from '../text/kubeadm-manifest-flags.ts';
 import { applyDropinFlagEdits } from '../text/systemd-dropin-flags.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
+import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
 export type FlagsFormat = 'default-file' | 'systemd-dropin' | 'kubeadm-manifest';
 
@@ -30,7 +32,7 @@ export interface FlagsProps {
   /** Create the file when it is absent (with just the wanted flags). @default false */
   readonly create?: boolean;
   /** @default the file's current mode (0644 for a new file) */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   /** @default the file's current owner (root for a new file) */
   readonly owner?: string;
   /** @default the file's current group (root for a new file) */
@@ -43,7 +45,8 @@ const FORMATS: readonly FlagsFormat[] = ['default-file', 'systemd-dropin', 'kube
 export function validateFileProps(props: { readonly path?: unknown; readonly mode?: unknown; readonly owner?: unknown; readonly group?: unknown; readonly create?: unknown }): string[] {
   const problems: string[] = [];
   if (typeof props.path !== 'string' || !props.path.startsWith('/')) problems.push('path: must be an absolute path');
-  if (props.mode !== undefined && (typeof props.mode !== 'string' || !/^0?[0-7]{3}$/.test(props.mode))) problems.push('mode: must be an octal string such as "0644"');
+  const modeProblem = props.mode === undefined ? undefined : checkMode(props.mode);
+  if (modeProblem) problems.push(`mode: ${modeProblem}`);
   for (const k of ['owner', 'group'] as const) {
     if (props[k] !== undefined && (typeof props[k] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(props[k] as string))) problems.push(`${k}: must be a user or group name`);
   }
@@ -98,21 +101,21 @@ export function readTextFact(fact: FileFact, path: string, create: boolean | und
  */
 export function planTextWrite(options: {
   readonly path: string; readonly fact: FileFact; readonly text: string; readonly reason: string; readonly noop: string;
-  readonly mode?: string | undefined; readonly owner?: string | undefined; readonly group?: string | undefined; readonly ctx: TaskContext;
+  readonly mode?: ModeInput | undefined; readonly owner?: string | undefined; readonly group?: string | undefined; readonly ctx: TaskContext;
 }): PlanResult {
   const { path, fact, text, ctx } = options;
   const { content: _content, ...before } = fact;
   const bytes = Buffer.from(text, 'utf8');
-  const mode = options.mode ? options.mode.padStart(4, '0') : fact.mode ?? '0644';
+  const { mode, owner, group } = resolveAttributes(fact, options, '0644');
   const after: FileState = {
-    exists: true, type: 'file', mode, owner: options.owner ?? fact.owner ?? 'root', group: options.group ?? fact.group ?? 'root',
+    exists: true, type: 'file', mode, owner, group,
     sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length,
   };
   const sameContent = fact.exists && getFileContent(fact, path).equals(bytes);
-  const sameAttrs = after.mode === fact.mode && after.owner === fact.owner && after.group === fact.group;
+  const sameAttrs = hasAttributes(fact, { mode, owner, group });
   if (sameContent && sameAttrs) return { noop: options.noop };
   if (sameContent) {
-    const change: Change = { kind: 'set-attributes', task: ctx.taskPath, reason: 'attributes differ', path, before, after: { ...before, mode, owner: after.owner!, group: after.group! } };
+    const change: Change = { kind: 'set-attributes', task: ctx.taskPath, reason: 'attributes differ', path, before, after: { ...before, mode, owner, group } };
     return { changes: [change] };
   }
   const change: Change = {

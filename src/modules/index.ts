@@ -14,4 +14,6 @@ export { json } from './json.ts';
 export { certificate, type CertificateProps } from './certificate.ts';
 export { caCertificate, type CaCertificateProps } from './ca-certificate.ts';
 export { kubeconfig, type KubeconfigProps } from './kubeconfig.ts';
+export { capability, type CapabilityProps } from './capability.ts';
+export { kubectlApply, type KubectlApplyProps } from './kubectl-apply.ts';
 export { flushHandlers } from './flush-handlers.ts';

@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
 import type { HostFacts } from '../facts/fact-request.ts';
@@ -18,7 +19,7 @@ export interface JsonProps {
   /** Create the file (as `{}` plus the `set` members) when it is absent. @default false */
   readonly create?: boolean;
   /** @default the file's current mode (0644 for a new file) */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   /** @default the file's current owner (root for a new file) */
   readonly owner?: string;
   /** @default the file's current group (root for a new file) */

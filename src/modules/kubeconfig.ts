@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -20,7 +21,7 @@ export interface KubeconfigProps {
   /** Client credentials by path on the host, or embedded PEMs (the file becomes secret). */
   readonly client: { readonly certPath: string; readonly keyPath: string } | { readonly embed: { readonly certPem: string; readonly keyPem: string } };
   /** @default '0600' */
-  readonly mode?: string;
+  readonly mode?: ModeInput;
 }
 
 /** Standard kubeconfig YAML, deterministic for the same input. */

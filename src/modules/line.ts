@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { ValidationError } from '../errors.ts';
 import { getFileContent } from '../facts/file-content.ts';
 import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
@@ -17,7 +18,7 @@ export interface LineProps {
   readonly insertBefore?: string;
   /** Create the file if absent. @default false */
   readonly create?: boolean;
-  readonly mode?: string;
+  readonly mode?: ModeInput;
 }
 
 function compileRe(src: string | undefined, prop: string): RegExp | undefined {

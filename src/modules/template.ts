@@ -1,3 +1,4 @@
+import type { ModeInput } from '../core/file-mode.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
@@ -12,7 +13,7 @@ export interface TemplateProps {
   readonly path: string;
   /** Extra variables (over the task's merged vars). */
   readonly vars?: Readonly<Record<string, unknown>>;
-  readonly mode?: string;
+  readonly mode?: ModeInput;
   readonly owner?: string;
   readonly group?: string;
   /** @default false (true when a Secret value is rendered) */

@@ -112,3 +112,43 @@ test('a directory removed by the run is recreated before what was in it', (t) =>
   t.deepEqual(inv.plan.plays[0]!.steps.map((s) => [s.change.kind, (s.change as { path: string }).path]), [['ensure-directory', '/srv/t'], ['write-file', '/srv/t/f']]);
   t.like(inv.plan.plays[0]!.steps[0]!.change, { after: { mode: '0750', owner: 'daemon', group: 'adm' } });
 });
+
+// Rollback of set-capability steps: the original set back (none included), in any getcap form; a set changed since
+// the run is a conflict unless forced.
+const BIN = '/opt/kong/sbin/nginx';
+const cap = (id: string, beforeCaps: string, afterCaps: string): PlanStep => ({ id, change: { kind: 'set-capability', path: BIN, beforeCaps, afterCaps, task: 't', reason: 'r' } });
+
+const runOfCaps = (steps: PlanStep[]): LoadedRun => runOf(steps, [
+  { t: 'intent', host: 'h', play: 0, steps: steps.map((s) => s.id), at: '' },
+  ...steps.map((s) => ({ t: 'step' as const, host: 'h', id: s.id, status: 'done' as const })),
+], {});
+const capFacts = (caps: string): MemoryHostFacts => new MemoryHostFacts({ os: DEBIAN_SYSV_OS, capabilities: { [BIN]: caps } });
+const changesOf = (r: ReturnType<typeof invertRunForHost>) => r.plan.plays[0]!.steps.map((s) => s.change);
+
+test('rollback restores the set before the run (none), whatever form getcap prints now', (t) => {
+  const run = runOfCaps([cap('0.0', '', 'cap_net_bind_service=ep')]);
+  t.deepEqual(rollbackFactRequests(run, 'h'), [{ kind: 'capability', path: BIN }]);
+  for (const now of ['cap_net_bind_service=ep', ' = cap_net_bind_service+ep']) {
+    const r = invertRunForHost(run, 'h', '10.0.0.1', capFacts(now), false);
+    t.deepEqual(r.conflicts, []);
+    t.like(changesOf(r)[0], { kind: 'set-capability', path: BIN, beforeCaps: 'cap_net_bind_service=ep', afterCaps: '', reason: 'restore capabilities: removes cap_net_bind_service=ep' });
+  }
+});
+
+test('a path already back is left alone (no setcap -r of a file without capabilities); two steps restore the first before', (t) => {
+  const back = invertRunForHost(runOfCaps([cap('0.0', '', 'cap_net_bind_service=ep')]), 'h', '10.0.0.1', capFacts(''), false);
+  t.deepEqual(changesOf(back), []);
+  t.deepEqual(back.unchanged, [BIN]);
+  const two = invertRunForHost(runOfCaps([cap('0.0', 'cap_chown=p', 'cap_chown=p cap_net_raw=p'), cap('0.1', 'cap_chown=p cap_net_raw=p', 'cap_chown,cap_net_raw=p')]), 'h', '10.0.0.1', capFacts('cap_chown,cap_net_raw=p'), false);
+  t.like(changesOf(two), [{ beforeCaps: 'cap_chown,cap_net_raw=p', afterCaps: 'cap_chown=p' }]);
+  t.is(changesOf(two).length, 1);
+});
+
+test('capabilities changed since the run are a conflict unless --force', (t) => {
+  const run = runOfCaps([cap('0.0', '', 'cap_net_bind_service=ep')]);
+  const r = invertRunForHost(run, 'h', '10.0.0.1', capFacts('cap_net_admin=ep'), false);
+  t.deepEqual(changesOf(r), []);
+  t.deepEqual(r.conflicts, [`${BIN} (capabilities now cap_net_admin=ep, the run left cap_net_bind_service=ep)`]);
+  const forced = invertRunForHost(run, 'h', '10.0.0.1', capFacts('cap_net_admin=ep'), true);
+  t.like(changesOf(forced), [{ beforeCaps: 'cap_net_admin=ep', afterCaps: '' }]);
+});

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Change, WriteFileChange } from '../../src/core/change.ts';
@@ -145,4 +145,68 @@ test('a stop marker created while a step runs: that step finishes, the next does
       resolve();
     });
   });
+});
+
+test('a temp file left by a killed write is removed by the next script only when the run journal names it as rig\'s own', (t) => {
+  const { dir, state } = setup();
+  const p = join(dir, 'big.conf');
+  writeFileSync(p, 'before\n');
+  // A write killed mid-way: the script dies while the content is streaming into its temp file.
+  const killed = buildApplyScript({ runId: 'K', steps: [{ id: '0.0', change: writeChange(p, 'after\n') }], intentJson: '{}', lock, stateDir: state })
+    .replace(/^rig_write /m, 'base64() { if [ "$1" = -d ]; then head -c 3 >&3; kill -9 $$$$; else command base64 "$@"; fi; }\nrig_write ');
+  t.not(runSh(killed).status, 0);
+  const left = readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.'));
+  t.is(left.length, 1, 'the killed write left its temp file');
+  t.regex(left[0]!, /^\.rig-tmp\.[0-9a-f]{24}$/, 'an unpredictable name');
+  t.is(readFileSync(p, 'utf8'), 'before\n');
+  // A user's own file with a rig-like name is never removed by pattern.
+  writeFileSync(join(dir, '.rig-tmp.0123456789abcdef01234567'), 'mine');
+  rmSync(join(state, 'lock'), { recursive: true, force: true });
+  const next = runSh(buildApplyScript({ runId: 'N', steps: [{ id: '0.0', change: writeChange(p, 'after\n') }], intentJson: '{}', lock, stateDir: state }));
+  t.is(next.status, 0, next.stderr.toString());
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp.')).sort(), ['.rig-tmp.0123456789abcdef01234567']);
+  t.is(readFileSync(p, 'utf8'), 'after\n');
+  t.regex(readFileSync(join(state, 'runs/N/journal.log'), 'utf8'), new RegExp(`cleanup ${dir}/${left[0]!.replace(/\./g, '\\.')} from .*/runs/K: removed`));
+  t.false(existsSync(join(state, 'runs/K/tmp')), 'the record is cleared');
+});
+
+test('a parent directory swapped for a symlink into a root-only directory is not written through', (t) => {
+  const { dir, state } = setup();
+  const app = join(dir, 'app'); const conf = join(app, 'conf'); const secret = join(dir, 'root-only');
+  mkdirSync(conf, { recursive: true }); mkdirSync(secret);
+  chownSync(app, 65534, 65534);
+  const step = writeChange(join(conf, 'x.conf'), 'planned\n');
+  // The swap happens after the plan: the drift check still sees x.conf absent (absent in root-only/ too).
+  rmSync(conf, { recursive: true }); symlinkSync(secret, conf);
+  const r = runSh(buildApplyScript({ runId: 'P', steps: [{ id: '0.0', change: step }], intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 1);
+  const x = /^X 0\.0 1 (\S+)$/m.exec(r.stdout.toString());
+  t.regex(Buffer.from(x![1]!, 'base64').toString(), /leads to .*root-only through a path a non-root user can change/);
+  t.deepEqual(readdirSync(secret), []);
+});
+
+test('ensure-directory, symlink and attribute steps act on the object at the path, never through a link', (t) => {
+  const { dir, state } = setup();
+  const victim = join(dir, 'victim'); writeFileSync(victim, 'v'); chmodSync(victim, 0o600);
+  const d = join(dir, 'd'); const l = join(dir, 'l'); const f = join(dir, 'f');
+  writeFileSync(f, 'f'); chmodSync(f, 0o600);
+  const steps: ScriptStep[] = [
+    { id: '0.0', change: { kind: 'ensure-directory', path: d, before: stateOf(d), after: { exists: true, type: 'directory', mode: '0750', owner: 'root', group: 'root' }, task: 't', reason: 'r' } },
+    { id: '0.1', change: { kind: 'symlink', path: l, target: 'victim', before: stateOf(l), task: 't', reason: 'r' } },
+    { id: '0.2', change: { kind: 'set-attributes', path: f, before: stateOf(f), after: { ...stateOf(f), mode: '0644' }, task: 't', reason: 'r' } },
+  ];
+  const r = runSh(buildApplyScript({ runId: 'Q', steps, intentJson: '{}', lock, stateDir: state }));
+  t.is(r.status, 0, r.stdout.toString() + r.stderr.toString());
+  t.is((statSync(d).mode & 0o7777).toString(8), '750');
+  t.true(lstatSync(d).isDirectory());
+  t.is(readlinkSync(l), 'victim');
+  t.is((statSync(f).mode & 0o777).toString(8), '644');
+  t.is((statSync(victim).mode & 0o777).toString(8), '600', 'the link target is untouched');
+  t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.rig-tmp')), []);
+  // A directory step whose path became a symlink (after the drift check) fails instead of chmod-ing the target.
+  const vdir = join(dir, 'vdir'); mkdirSync(vdir, 0o700);
+  rmSync(d, { recursive: true }); symlinkSync(vdir, d);
+  const again = buildApplyScript({ runId: 'R', steps: [steps[0]!], intentJson: '{}', lock, stateDir: state, checkDrift: false });
+  t.is(runSh(again).status, 1);
+  t.is((statSync(vdir).mode & 0o777).toString(8), '700', 'the directory behind the planted link keeps its mode');
 });
