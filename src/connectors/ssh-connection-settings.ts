@@ -28,6 +28,15 @@ const ALGORITHM_KEYWORDS = [
   ['hostkeyalgorithms', 'HostKeyAlgorithms', 'serverHostKey', 'SUPPORTED_SERVER_HOST_KEY'],
 ] as const;
 
+/** The keywords below as ssh_config(5) writes them, for messages. */
+const DISPLAY: Readonly<Record<string, string>> = {
+  pubkeyauthentication: 'PubkeyAuthentication', knownhostscommand: 'KnownHostsCommand', revokedhostkeys: 'RevokedHostKeys',
+  controlmaster: 'ControlMaster', controlpersist: 'ControlPersist', forwardagent: 'ForwardAgent', forwardx11: 'ForwardX11',
+  localforward: 'LocalForward', remoteforward: 'RemoteForward', dynamicforward: 'DynamicForward', tunnel: 'Tunnel',
+  bindinterface: 'BindInterface', remotecommand: 'RemoteCommand', setenv: 'SetEnv', certificatefile: 'CertificateFile',
+  pkcs11provider: 'PKCS11Provider', securitykeyprovider: 'SecurityKeyProvider', verifyhostkeydns: 'VerifyHostKeyDNS',
+};
+
 /** Keywords rig cannot honour and will not connect without: an error. */
 const REFUSED: Readonly<Record<string, (v: string) => string | undefined>> = {
   pubkeyauthentication: (v) => (/^(no|false)$/i.test(v) ? 'rig authenticates with keys only' : undefined),
@@ -85,12 +94,12 @@ export function resolveConnectionSettings(config: SshHostConfig, host: string): 
   for (const [k, f] of Object.entries(REFUSED)) {
     const v = config.other.get(k);
     const why = v === undefined ? undefined : f(v);
-    if (why) throw new SshConfigError(`${k} ${v} for ${host}: ${why}`, { host, hint: `set it only for hosts rig does not manage` });
+    if (why) throw new SshConfigError(`${DISPLAY[k] ?? k} ${v} for ${host}: ${why}`, { host, hint: 'set it only for hosts rig does not manage' });
   }
   for (const [k, f] of Object.entries(WARNED)) {
     const v = config.other.get(k);
     const why = v === undefined ? undefined : f(v);
-    if (why) warnings.push(`${k} ${v} for ${host}: ${why}`);
+    if (why) warnings.push(`${DISPLAY[k] ?? k} ${v} for ${host}: ${why}`);
   }
   const algorithms: Record<string, unknown> = {};
   for (const [k, name, ssh2Key, table] of ALGORITHM_KEYWORDS) {

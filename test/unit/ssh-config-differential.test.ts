@@ -5,7 +5,13 @@
  * `ssh -G -F main` (with -F, OpenSSH reads neither ~/.ssh/config nor /etc/ssh/ssh_config; rig is given the same
  * file the same way), Include files, Match blocks, tokens, comments, quotes, case variations and hostile values.
  * For each host (× an optional `-l user` / `-p port`) every keyword rig reads must agree, and where ssh refuses
- * the config, rig must refuse it too.
+ * the config, rig must refuse it too. A second test runs hand-written hostile configs, one per class of disagreement
+ * found in issue 15.
+ *
+ * Deliberate differences (docs/ssh.md "Deliberate differences from ssh -G"), which the generator therefore does not
+ * produce: CanonicalizeHostname yes/always (rig refuses: no DNS canonicalisation); malformed values of keywords rig
+ * does not read beyond flags and word counts (rig accepts them); getaddrinfo-only address forms (`10.1`); `~user` for
+ * users outside /etc/passwd. ProxyCommand and the keywords rig refuses at connection time resolve like ssh -G here.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -163,41 +169,45 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
+interface Comparison { readonly failures: string[]; agreedErrors: number; readonly changed: Map<string, number> }
+
+/** Run `ssh -G` for every run of every case (4 at a time), resolve the same with rig, and collect the differences. */
+async function compareWithSshG(cases: readonly Case[], root: string): Promise<Comparison> {
+  const results = await mapLimit(cases, PARALLEL, async (c) => Promise.all(c.runs.map(async (run) => ({ run, g: await sshG(c, run) }))));
+  const out: Comparison = { failures: [], agreedErrors: 0, changed: new Map() };
+  // coverage: per keyword, how many resolutions got a value other than an empty config's (the generator reaches it)
+  const emptyFile = join(root, 'empty');
+  writeFileSync(emptyFile, '');
+  for (const [i, c] of cases.entries()) {
+    const resolver = new SshConfigResolver({ configFile: c.main, local: currentLocalIdentity(caseEnv(c)) });
+    for (const { run, g } of results[i]!) {
+      const overrides = { ...(run.user ? { user: run.user } : {}), ...(run.port ? { port: run.port } : {}) };
+      let mine: Record<string, string> | undefined;
+      let err: unknown;
+      try { mine = formatLikeSshG(resolver.resolve(run.host, overrides)); } catch (e) { err = e; }
+      const where = `case ${i} (${c.dir}) ${run.user ? `-l ${run.user} ` : ''}${run.port ? `-p ${run.port} ` : ''}${run.host}`;
+      if (err !== undefined && !(err instanceof SshConfigError)) { out.failures.push(`${where}: rig threw ${String(err)}`); continue; }
+      if (!g.ok && err !== undefined) { out.agreedErrors++; continue; }
+      if (!g.ok) { out.failures.push(`${where}: ssh -G refused (${g.stderr.trim().split('\n').pop()}) but rig resolved`); continue; }
+      if (err !== undefined) { out.failures.push(`${where}: rig refused (${(err as Error).message}) but ssh -G resolved`); continue; }
+      const base = formatLikeSshG(new SshConfigResolver({ configFile: emptyFile, local: currentLocalIdentity(caseEnv(c)) }).resolve(run.host, overrides));
+      for (const [k, v] of Object.entries(mine!)) {
+        if (g.values[k] !== v) out.failures.push(`${where}: ${k}: ssh -G ${JSON.stringify(g.values[k])}, rig ${JSON.stringify(v)}`);
+        if (base[k] !== v) out.changed.set(k, (out.changed.get(k) ?? 0) + 1);
+      }
+      for (const k of ['identityagent', 'proxyjump', 'proxycommand', 'hostkeyalias']) {
+        if (k in g.values && !(k in mine!)) out.failures.push(`${where}: ${k}: ssh -G ${JSON.stringify(g.values[k])}, rig unset`);
+      }
+    }
+  }
+  return out;
+}
+
 test(`rig resolves ssh_config like ssh -G (${CASES} generated cases, seed ${SEED})`, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'rig-sshg-'));
   const rand = prng(SEED);
   const cases = Array.from({ length: CASES }, (_, i) => generate(rand, join(root, String(i))));
-  const results = await mapLimit(cases, PARALLEL, async (c) => Promise.all(c.runs.map(async (run) => ({ run, g: await sshG(c, run) }))));
-  const failures: string[] = [];
-  let agreedErrors = 0;
-  // coverage: per keyword, how many resolutions got a value other than an empty config's (the generator reaches it)
-  const emptyFile = join(root, 'empty');
-  writeFileSync(emptyFile, '');
-  const changed = new Map<string, number>();
-  for (const [i, c] of cases.entries()) {
-    const resolver = new SshConfigResolver({ configFile: c.main, local: currentLocalIdentity(caseEnv(c)) });
-    for (const { run, g } of results[i]!) {
-      let mine: Record<string, string> | undefined;
-      let err: unknown;
-      try {
-        mine = formatLikeSshG(resolver.resolve(run.host, { ...(run.user ? { user: run.user } : {}), ...(run.port ? { port: run.port } : {}) }));
-      } catch (e) { err = e; }
-      const where = `case ${i} (${c.dir}) ${run.user ? `-l ${run.user} ` : ''}${run.port ? `-p ${run.port} ` : ''}${run.host}`;
-      if (err !== undefined && !(err instanceof SshConfigError)) { failures.push(`${where}: rig threw ${String(err)}`); continue; }
-      if (!g.ok && err !== undefined) { agreedErrors++; continue; }
-      if (!g.ok) { failures.push(`${where}: ssh -G refused (${g.stderr.trim().split('\n').pop()}) but rig resolved`); continue; }
-      if (err !== undefined) { failures.push(`${where}: rig refused (${(err as Error).message}) but ssh -G resolved`); continue; }
-      const overrides = { ...(run.user ? { user: run.user } : {}), ...(run.port ? { port: run.port } : {}) };
-      const base = formatLikeSshG(new SshConfigResolver({ configFile: emptyFile, local: currentLocalIdentity(caseEnv(c)) }).resolve(run.host, overrides));
-      for (const [k, v] of Object.entries(mine!)) {
-        if (g.values[k] !== v) failures.push(`${where}: ${k}: ssh -G ${JSON.stringify(g.values[k])}, rig ${JSON.stringify(v)}`);
-        if (base[k] !== v) changed.set(k, (changed.get(k) ?? 0) + 1);
-      }
-      for (const k of ['identityagent', 'proxyjump', 'proxycommand', 'hostkeyalias']) {
-        if (k in g.values && !(k in mine!)) failures.push(`${where}: ${k}: ssh -G ${JSON.stringify(g.values[k])}, rig unset`);
-      }
-    }
-  }
+  const { failures, agreedErrors, changed } = await compareWithSshG(cases, root);
   if (failures.length === 0) rmSync(root, { recursive: true, force: true });
   t.log(`${cases.length} configs, ${cases.length * 2} resolutions, ${agreedErrors} refused by both`);
   t.deepEqual(failures.slice(0, 40), [], `${failures.length} differences (first 40 shown); files kept in ${root}`);
@@ -210,4 +220,36 @@ test(`rig resolves ssh_config like ssh -G (${CASES} generated cases, seed ${SEED
       t.true((changed.get(k) ?? 0) >= 3, `the generator sets ${k} in at least 3 resolutions`);
     }
   }
+});
+
+/** Hand-written hostile cases, one per class of disagreement found in issue 15 (main file + files under HOME). */
+const HANDWRITTEN: ReadonlyArray<{ name: string; main: string; files?: Readonly<Record<string, string>>; hosts: readonly string[] }> = [
+  { name: 'trailing comment and quotes', main: 'Host web1\n  Port 2222 # staging\n  User "deploy"\n  HostName \'10.0.0.7\'\n', hosts: ['web1'] },
+  { name: 'Host patterns are case-sensitive', main: 'Host WEB1\n  User upper\nHost web1\n  User lower\n', hosts: ['web1', 'WEB1', 'Web1'] },
+  { name: 'Include glob, in place, only inside a matching block', main: 'Host web1\n  Include conf.d/*.conf\nHost *\n  Include conf.d/*.conf\n  User fallback\n',
+    files: { '.ssh/conf.d/a.conf': 'Port 2201\nMatch all\n  User froma\n', '.ssh/conf.d/b.conf': 'User fromb\nHostName b.example\n' }, hosts: ['web1', 'db2'] },
+  { name: 'Match host sees HostName, originalhost the alias', main: 'Host web1\n  HostName real.example\nMatch host real.example\n  User byhost\nMatch originalhost web1\n  Port 2022\n', hosts: ['web1', 'WEB1'] },
+  { name: 'Match criteria and negation', main: 'Match !localuser nobody user root\n  Port 2001\nMatch exec "test %n = db2" !host web*\n  User viaexec\nMatch final host *.example\n  User final\nHost *\n  HostName %h.example\n',
+    hosts: ['db2', 'web1'] },
+  { name: 'tokens', main: 'Host *\n  UserKnownHostsFile ~/kh_%h_%n_%p_%r_%u_%% %d/x_%C_%i_%l_%L_%k\n  IdentityAgent ${HOME}/agent_%h\n  HostName %h.Example.COM\n', hosts: ['Web1', 'db2'] },
+  { name: 'duplicate and none IdentityFile, booleans, times', main: 'Host *\n  IdentityFile ~/.ssh/a\n  IdentityFile ~/.ssh/a\n  IdentityFile none\n  IdentitiesOnly true\n  ConnectTimeout 1m30s\n  ServerAliveInterval none\n  ServerAliveInterval 2m\n  BatchMode false\n', hosts: ['web1'] },
+  { name: 'ProxyJump URI and chain; first of ProxyCommand/ProxyJump wins', main: 'Host web1\n  ProxyJump ssh://ops@jump.example:2201,b2\n  ProxyCommand nc %h %p\nHost db2\n  ProxyCommand nc %h %p\n  ProxyJump j1\nHost gw\n  ProxyJump a,u@b:2200,[10.0.0.1]:22\n', hosts: ['web1', 'db2', 'gw'] },
+  { name: 'IdentityAgent SSH_AUTH_SOCK and none', main: 'Host web1\n  IdentityAgent SSH_AUTH_SOCK\nHost db2\n  IdentityAgent none\n', hosts: ['web1', 'db2'] },
+  { name: 'a bad line in a block that does not apply still fails', main: 'Host other\n  Port 0\nHost web1\n  User ok\n', hosts: ['web1'] },
+  { name: 'StrictHostKeyChecking spellings', main: 'Host a\n  StrictHostKeyChecking off\nHost b\n  StrictHostKeyChecking Accept-New\nHost c\n  StrictHostKeyChecking true\n', hosts: ['a', 'b', 'c'] },
+];
+
+test('rig resolves the hand-written hostile configs like ssh -G', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'rig-sshg-hand-'));
+  const cases = HANDWRITTEN.map((h, i): Case => {
+    const dir = join(root, String(i));
+    mkdirSync(join(dir, '.ssh', 'conf.d'), { recursive: true });
+    for (const [f, text] of Object.entries(h.files ?? {})) writeFileSync(join(dir, f), text);
+    writeFileSync(join(dir, 'main'), h.main);
+    return { dir, main: join(dir, 'main'), runs: h.hosts.flatMap((host) => [{ host }, { host, user: 'alice', port: 2200 }]) };
+  });
+  const { failures, changed } = await compareWithSshG(cases, root);
+  t.deepEqual(failures, [], `files kept in ${root}`);
+  if (failures.length === 0) rmSync(root, { recursive: true, force: true });
+  t.true(changed.size >= 10, 'the hand-written cases change most keywords');
 });

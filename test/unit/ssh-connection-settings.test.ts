@@ -30,10 +30,10 @@ test('algorithm lists map to ssh2 with OpenSSH prefixes; names ssh2 lacks are wa
 
 test('ProxyCommand, PubkeyAuthentication no, RevokedHostKeys are refused naming keyword and host; ControlMaster, ForwardAgent, LocalForward warned', (t) => {
   t.throws(() => resolveConnectionSettings(resolve('ProxyCommand nc %h %p\n'), 'web1'), { instanceOf: SshConfigError, message: /ProxyCommand for web1 is not supported/ });
-  t.throws(() => resolveConnectionSettings(resolve('PubkeyAuthentication no\n'), 'web1'), { message: /pubkeyauthentication no for web1/ });
-  t.throws(() => resolveConnectionSettings(resolve('RevokedHostKeys /etc/ssh/krl\n'), 'web1'), { message: /revokedhostkeys .* for web1/ });
+  t.throws(() => resolveConnectionSettings(resolve('PubkeyAuthentication no\n'), 'web1'), { message: /PubkeyAuthentication no for web1/ });
+  t.throws(() => resolveConnectionSettings(resolve('RevokedHostKeys /etc/ssh/krl\n'), 'web1'), { message: /RevokedHostKeys .* for web1/ });
   const s = resolveConnectionSettings(resolve('ControlMaster auto\nForwardAgent yes\nLocalForward 8080 localhost:80\nAddressFamily inet\nBindAddress 10.0.0.1\nSendEnv LANG\n'), 'web1');
-  t.deepEqual(s.warnings.map((w) => w.split(' ')[0]), ['controlmaster', 'forwardagent', 'localforward']);
+  t.deepEqual(s.warnings.map((w) => w.split(' ')[0]), ['ControlMaster', 'ForwardAgent', 'LocalForward']);
   t.true(s.forceIPv4);
   t.is(s.localAddress, '10.0.0.1');
   // ProxyJump first: a later ProxyCommand does not apply (and is not refused)
