@@ -59,11 +59,13 @@ export interface SshHostConfig {
   readonly other: ReadonlyMap<string, string>;
 }
 
-/** Command-line settings: `-l`, `-p`, `-J` (set before the files are read, so they win). */
+/** Command-line settings: `-l`, `-p`, `-J`, `-o` (set before the files are read, so they win). */
 export interface SshResolveOverrides {
   readonly user?: string;
   readonly port?: number;
   readonly jump?: string;
+  /** `-o` arguments in command-line order (`Keyword=value` or `Keyword value`); the first value of a keyword wins. */
+  readonly options?: readonly string[];
 }
 
 export interface SshConfigResolverOptions {
@@ -236,6 +238,20 @@ export class SshConfigResolver {
       o.proxyCommand = 'none';
     }
     const first: Pass = { host: hostArg, originalHost: hostArg, o, active: true, wantFinal: false };
+    for (const option of overrides.options ?? []) {
+      const kw = splitKeyword(option);
+      if (kw && (kw.keyword === 'host' || kw.keyword === 'match' || kw.keyword === 'include')) {
+        throw new SshConfigError(`-o ${option}: ${kw.keyword} is not supported as a command-line option`, { host: hostArg });
+      }
+      const parsed: ParsedLine = kw ? { keyword: kw.keyword, rest: kw.rest, args: kw.rest === '' ? [] : argvSplit(kw.rest) } : null;
+      try {
+        this.#line(parsed, 'command line', 0, first, USERCONF, 0);
+      } catch (e) {
+        if (e instanceof SshConfigError) throw new SshConfigError(`-o ${option}: ${e.message.replace(/^line 0: /, '')}`, { host: hostArg });
+        throw e;
+      }
+      first.active = true;
+    }
     this.#readAll(first, 0);
     let host = hostArg;
     if (o.hostname !== undefined) {

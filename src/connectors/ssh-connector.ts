@@ -15,6 +15,7 @@ import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type Strict
 import { hostKeyRefusal } from './host-key-refusal.ts';
 import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
 import type { ParsedJump } from './proxy-jump.ts';
+import { sshOptionsFromInventory } from './ssh-command-line-options.ts';
 import { SshConfigResolver, type SshHostConfig } from './ssh-config.ts';
 import { resolveConnectionSettings, type ConnectionSettings } from './ssh-connection-settings.ts';
 
@@ -69,12 +70,15 @@ export class SshConnector implements Connector {
    * A host as `ssh [-l user] [-p port] [-J jump] alias` would reach it: its ssh_config settings resolved like `ssh -G`,
    * the inventory's address (when it differs from the alias) in place of HostName.
    */
-  private endpoint(alias: string, o: { address?: string; port?: number; user?: string; jump?: string; identity?: string }): Endpoint {
+  private endpoint(alias: string, o: { address?: string; port?: number; user?: string; jump?: string; identity?: string; options?: readonly string[] }): Endpoint {
     const resolver = this.#resolver();
     let config: SshHostConfig;
     let settings: ConnectionSettings;
     try {
-      config = resolver.resolve(alias, { ...(o.user !== undefined ? { user: o.user } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...(o.jump !== undefined ? { jump: o.jump } : {}) });
+      config = resolver.resolve(alias, {
+        ...(o.user !== undefined ? { user: o.user } : {}), ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.jump !== undefined ? { jump: o.jump } : {}), ...(o.options?.length ? { options: o.options } : {}),
+      });
       settings = resolveConnectionSettings(config, alias);
     } catch (e) {
       if (e instanceof SshConfigError && e.where.host === undefined) {
@@ -179,6 +183,7 @@ export class SshConnector implements Connector {
       const target = this.endpoint(h.name, {
         address: h.address, ...(h.port !== undefined ? { port: h.port } : {}), ...(h.user !== undefined ? { user: h.user } : {}),
         ...(h.proxyJump !== undefined ? { jump: h.proxyJump } : {}), ...(h.identityFile !== undefined ? { identity: h.identityFile } : {}),
+        options: sshOptionsFromInventory(h),
       });
       const sock = target.config.jump ? await this.openRoute(target.config.jump, target, 1) : undefined;
       this.#ssh = await this.open(target, sock);

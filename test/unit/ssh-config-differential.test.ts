@@ -82,10 +82,15 @@ const BAD: readonly string[] = ['Port 0', 'Port 70000', 'Port 2201 extra', 'Iden
   'HostName h%d', 'User "unterminated', 'Port', 'IdentityFile ~nosuchuser/k', 'UserKnownHostsFile %z', 'Match host', 'Match bogus x',
   'Match all host x', 'Match exec %z', 'HostName web%', 'Compression maybe', 'ForwardAgent no extra', 'TCPKeepAlive yes no', 'GatewayPorts 1'];
 
+/** `-o` arguments (the inventory's ansible_ssh_common_args): applied before the files, like ssh's own -o. */
+const COMMAND_LINE_OPTIONS = ['User=cmd', 'Port=2022', 'StrictHostKeyChecking=no', 'IdentityFile ~/.ssh/cmdkey', 'ProxyJump=cj,ck',
+  'ConnectTimeout=7', 'UserKnownHostsFile=/tmp/cmd_kh', 'HostName=cmd.example', 'ServerAliveInterval=3', 'ProxyCommand=nc %h %p',
+  'Port=0', 'Host=x', 'Bogus=1'];
+
 interface Case {
   readonly dir: string;
   readonly main: string;
-  readonly runs: ReadonlyArray<{ host: string; user?: string; port?: number }>;
+  readonly runs: ReadonlyArray<{ host: string; user?: string; port?: number; options?: readonly string[] }>;
 }
 
 function generate(rand: () => number, dir: string): Case {
@@ -137,12 +142,14 @@ function generate(rand: () => number, dir: string): Case {
     host: pick(HOSTS),
     ...(rand() < 0.25 ? { user: pick(['alice', 'bob', 'root']) } : {}),
     ...(rand() < 0.2 ? { port: pick([22, 2200]) } : {}),
+    ...(rand() < 0.15 ? { options: Array.from({ length: 1 + Math.floor(rand() * 2) }, () => pick(COMMAND_LINE_OPTIONS)) } : {}),
   }));
   return { dir, main, runs };
 }
 
 function sshG(c: Case, run: Case['runs'][number]): Promise<{ ok: boolean; values: Record<string, string>; stderr: string }> {
-  const args = ['-G', '-F', c.main, ...(run.user ? ['-l', run.user] : []), ...(run.port ? ['-p', String(run.port)] : []), run.host];
+  const args = ['-G', '-F', c.main, ...(run.user ? ['-l', run.user] : []), ...(run.port ? ['-p', String(run.port)] : []),
+    ...(run.options ?? []).flatMap((o) => ['-o', o]), run.host];
   return new Promise((resolve) => {
     execFile('ssh', args, { env: caseEnv(c), encoding: 'utf8' }, (err, stdout, stderr) => {
       const values: Record<string, string> = {};
@@ -181,11 +188,11 @@ async function compareWithSshG(cases: readonly Case[], root: string): Promise<Co
   for (const [i, c] of cases.entries()) {
     const resolver = new SshConfigResolver({ configFile: c.main, local: currentLocalIdentity(caseEnv(c)) });
     for (const { run, g } of results[i]!) {
-      const overrides = { ...(run.user ? { user: run.user } : {}), ...(run.port ? { port: run.port } : {}) };
+      const overrides = { ...(run.user ? { user: run.user } : {}), ...(run.port ? { port: run.port } : {}), ...(run.options ? { options: run.options } : {}) };
       let mine: Record<string, string> | undefined;
       let err: unknown;
       try { mine = formatLikeSshG(resolver.resolve(run.host, overrides)); } catch (e) { err = e; }
-      const where = `case ${i} (${c.dir}) ${run.user ? `-l ${run.user} ` : ''}${run.port ? `-p ${run.port} ` : ''}${run.host}`;
+      const where = `case ${i} (${c.dir}) ${run.user ? `-l ${run.user} ` : ''}${run.port ? `-p ${run.port} ` : ''}${(run.options ?? []).map((o) => `-o '${o}' `).join('')}${run.host}`;
       if (err !== undefined && !(err instanceof SshConfigError)) { out.failures.push(`${where}: rig threw ${String(err)}`); continue; }
       if (!g.ok && err !== undefined) { out.agreedErrors++; continue; }
       if (!g.ok) { out.failures.push(`${where}: ssh -G refused (${g.stderr.trim().split('\n').pop()}) but rig resolved`); continue; }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConfigError } from '../../src/errors.ts';
 import { parseJumpChain } from '../../src/connectors/proxy-jump.ts';
+import { sshOptionsFromInventory } from '../../src/connectors/ssh-command-line-options.ts';
 import { SshConfigResolver } from '../../src/connectors/ssh-config.ts';
 import { resolveConnectionSettings } from '../../src/connectors/ssh-connection-settings.ts';
 
@@ -59,4 +60,22 @@ test('Match exec runs the command (tokens expanded) only when the criteria befor
   t.deepEqual(ran, ['probe yes Web1 Web1 22'], 'the second exec is skipped: its host criterion failed');
   // the default runs it through $SHELL -c, like OpenSSH
   t.is(resolve('Match exec "exit 3"\n  User no\nMatch exec "test -d /"\n  User shellran\n').user, 'shellran');
+});
+
+test('-o options of the inventory\'s ssh arguments come before ssh_config, common args before extra args', (t) => {
+  const host = { name: 'h', address: 'h', groups: ['all'], vars: {
+    ansible_ssh_common_args: `-o StrictHostKeyChecking=no -oUser=fromargs -o 'ProxyJump=a,b' -C`,
+    ansible_ssh_extra_args: '-o User=fromextra -o "ConnectTimeout 7"',
+  } };
+  const options = sshOptionsFromInventory(host);
+  t.deepEqual(options, ['StrictHostKeyChecking=no', 'User=fromargs', 'ProxyJump=a,b', 'User=fromextra', 'ConnectTimeout 7']);
+  const file = join(mkdtempSync(join(tmpdir(), 'rig-sshopt-')), 'config');
+  writeFileSync(file, 'Host h\n  User fromconfig\n  StrictHostKeyChecking yes\n  ConnectTimeout 3\n');
+  const c = new SshConfigResolver({ configFile: file }).resolve('h', { options });
+  t.is(c.user, 'fromargs');
+  t.is(c.strictHostKeyChecking, 'no');
+  t.is(c.connectTimeout, 7);
+  t.is(c.proxyJump, 'a,b');
+  t.throws(() => new SshConfigResolver({ configFile: file }).resolve('h', { options: ['Host=x'] }), { message: /not supported as a command-line option/ });
+  t.throws(() => sshOptionsFromInventory({ ...host, vars: { ansible_ssh_common_args: '-o "unterminated' } }), { instanceOf: SshConfigError });
 });
