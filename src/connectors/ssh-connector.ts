@@ -74,12 +74,14 @@ export class SshConnector implements Connector {
     const resolver = this.#resolver();
     let config: SshHostConfig;
     let settings: ConnectionSettings;
+    let configured: string[];
     try {
       config = resolver.resolve(alias, {
         ...(o.user !== undefined ? { user: o.user } : {}), ...(o.port !== undefined ? { port: o.port } : {}),
         ...(o.jump !== undefined ? { jump: o.jump } : {}), ...(o.options?.length ? { options: o.options } : {}),
       });
       settings = resolveConnectionSettings(config, alias);
+      configured = config.defaultIdentityFiles ? [] : resolver.expandIdentityFiles(config);
     } catch (e) {
       if (e instanceof SshConfigError && e.where.host === undefined) {
         throw new SshConfigError(`${alias}: ${e.message}`, { ...e.where, host: this.host.name, cause: e, ...(e.hint ? { hint: e.hint } : {}) });
@@ -89,7 +91,7 @@ export class SshConnector implements Connector {
     for (const w of settings.warnings) this.options.onWarning?.(w);
     const identityFiles = [
       ...(o.identity ? [o.identity] : []),
-      ...(config.defaultIdentityFiles ? [] : resolver.expandIdentityFiles(config)),
+      ...configured,
       ...(config.identitiesOnly && !config.defaultIdentityFiles ? [] : DEFAULT_IDENTITIES.filter((f) => existsSync(f))),
     ];
     const address = o.address && o.address !== alias ? o.address : config.hostName;
