@@ -85,6 +85,9 @@ export class RemoteCommandError extends RigError { override readonly code = 'REM
 export class DriftError extends RigError { override readonly code = 'DRIFT'; }
 /** Another run holds the host's lock. */
 export class LockedError extends RigError { override readonly code = 'LOCKED'; }
+
+/** sudo (become) refused: a password is needed or wrong, the user may not sudo, or an unsupported method. */
+export class BecomeError extends RigError { override readonly code = 'BECOME'; }
 /** Journal missing, unreadable, or rollback refused. */
 export class JournalError extends RigError { override readonly code = 'JOURNAL'; }
 /** A saved plan does not match the playbook or the format. */

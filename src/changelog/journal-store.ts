@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync, chmodSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { JournalError } from '../errors.ts';
 import type { Plan } from '../engine/plan-types.ts';
+import type { Change } from '../core/change.ts';
+import { containsSecret, redactDeep } from '../core/secret.ts';
 
 /** Default controller-side state directory (journals, retry file), relative to the working directory. */
 export const DEFAULT_STATE_DIR = '.rig';
@@ -60,16 +62,26 @@ function writeFileDurable(path: string, data: string | Buffer, mode = 0o600): vo
   renameSync(tmp, path);
 }
 
-/** Strip secret contents (and every pre-image) from a plan before it is stored as readable JSON. */
+/**
+ * Strip secret contents (and every pre-image) from a plan before it is stored as readable JSON. A file whose new
+ * content holds a registered secret (a secret-named variable rendered into a template, say) is stored as a secret
+ * file (content dropped, `secret: true`): `rig show` runs in another process, where that secret is not known, and
+ * shows such a file without its content. Every other string is masked (redactDeep).
+ */
 export function redactPlanForStorage(plan: Plan): Plan {
+  const holdsSecret = (c: Change): boolean => c.kind === 'write-file' && (c.secret || containsSecret(Buffer.from(c.content, 'base64').toString('utf8')));
+  // Every string is masked but a file's base64 content (checked above as text; masking base64 could corrupt it).
+  const store = (c: Change): Change => {
+    if (c.kind !== 'write-file') return redactDeep(c);
+    return holdsSecret(c) ? { ...redactDeep({ ...c, content: '' }), secret: true } : { ...redactDeep({ ...c, content: '' }), content: c.content };
+  };
   return {
-    ...plan,
+    ...redactDeep({ ...plan, hosts: [] }),
     hosts: plan.hosts.map((h) => ({
-      ...h,
+      ...redactDeep({ ...h, plays: [] }),
       plays: h.plays.map((p) => ({
-        ...p,
-        steps: p.steps.map(({ preImage: _pre, ...s }) =>
-          s.change.kind === 'write-file' && s.change.secret ? { ...s, change: { ...s.change, content: '' } } : s),
+        ...redactDeep({ ...p, steps: [] }),
+        steps: p.steps.map(({ preImage: _pre, change, ...s }) => ({ ...redactDeep(s), change: store(change) })),
       })),
     })),
   };
@@ -97,7 +109,7 @@ export class RunJournal {
 
   writeMeta(meta: RunMeta): void {
     this.#meta = meta;
-    writeFileDurable(join(this.dir, 'run.json'), JSON.stringify(meta, null, 1));
+    writeFileDurable(join(this.dir, 'run.json'), JSON.stringify(redactDeep(meta), null, 1));
   }
 
   /** Store a pre-image (0600 in a 0700 directory) before the change that overwrites it is sent. */
@@ -109,7 +121,8 @@ export class RunJournal {
 
   append(event: JournalEvent): void {
     const fd = openSync(join(this.dir, 'events.jsonl'), 'a', 0o600);
-    try { writeSync(fd, JSON.stringify(event) + '\n'); fsyncSync(fd); } finally { closeSync(fd); }
+    // No secret is stored in clear: a failed step's output (a validate printing a key) is masked here.
+    try { writeSync(fd, JSON.stringify(redactDeep(event)) + '\n'); fsyncSync(fd); } finally { closeSync(fd); }
   }
 }
 
@@ -137,6 +150,12 @@ export class JournalStore {
       try { out.push(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunMeta); } catch { /* incomplete run dir */ }
     }
     return out;
+  }
+
+  /** Remove a run's controller journal (`rig prune`): its plan, events and pre-images. */
+  removeRun(id: string): void {
+    if (!/^\d{8}T\d{6}Z-[0-9a-f]+$/.test(id)) throw new JournalError(`not a run id: ${JSON.stringify(id)}`);
+    rmSync(join(this.stateDir, 'runs', id), { recursive: true, force: true });
   }
 
   load(id?: string): LoadedRun {

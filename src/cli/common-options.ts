@@ -4,6 +4,8 @@ import { DEFAULT_MAX_HANDSHAKES, HandshakeGate } from '../connectors/handshake-g
 import { SshConfigResolver } from '../connectors/ssh-config.ts';
 import { DEFAULT_STATE_DIR } from '../changelog/journal-store.ts';
 import { UsageError } from '../errors.ts';
+import { secret } from '../core/secret.ts';
+import { promptHidden } from './prompt-hidden.ts';
 import { Session } from '../engine/run-playbook.ts';
 import type { RunEventListener } from '../engine/run-events.ts';
 import { loadInventory } from '../inventory/load-inventory.ts';
@@ -23,6 +25,8 @@ export interface CommonOptions {
   readonly maxHandshakes?: string;
   readonly breakLock?: boolean;
   readonly color?: boolean;
+  /** --ask-become-pass: prompt for the sudo password on the terminal (no echo). */
+  readonly askBecomePass?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -41,6 +45,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--forks <n>', 'hosts handled in parallel', '200')
     .option('--max-handshakes <n>', 'SSH handshakes in flight at once (a host\'s ConnectTimeout counts from the start of its own)', String(DEFAULT_MAX_HANDSHAKES))
     .option('--break-lock', 'clear a stale lock left on a host by a dead run')
+    .option('-K, --ask-become-pass', 'ask for the sudo password on the terminal (sent to sudo -S on stdin, never logged)')
     .addOption(new Option('--no-color', 'disable colors'));
 }
 
@@ -60,7 +65,10 @@ export function parseExtraVars(list: readonly string[] | undefined): Record<stri
 
 export async function loadInventoryOption(opts: CommonOptions): Promise<Inventory> {
   const sources = opts.inventory?.length ? opts.inventory : [process.env['RIG_INVENTORY'] ?? 'inventory'];
-  const inv = await loadInventory(sources);
+  // -e wins over the inventory (connection and become variables too, as in Ansible); -K over both.
+  const extraVars: Record<string, unknown> = parseExtraVars(opts.extraVars);
+  if (opts.askBecomePass) extraVars['ansible_become_password'] = secret(await promptHidden('BECOME password: '));
+  const inv = await loadInventory(sources, extraVars);
   if (!opts.json) for (const w of inv.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   return inv;
 }

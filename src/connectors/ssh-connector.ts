@@ -5,9 +5,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
-import { HostKeyError, SshConfigError, UnreachableError } from '../errors.ts';
+import { BecomeError, HostKeyError, SshConfigError, UnreachableError } from '../errors.ts';
+import { BecomeGate } from './become-gate.ts';
+import { buildBecomeCommand, describeBecomeFailure } from './become-command.ts';
 import type { Host } from '../inventory/types.ts';
-import { quoteArgv } from '../text/shell-quote.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
@@ -206,7 +207,8 @@ export class SshConnector implements Connector {
     await this.connect();
     const conn = this.#ssh!.connection as Client;
     const become = options.become ?? this.host.become;
-    const command = become ? quoteArgv(['sudo', '-n', '-u', options.becomeUser ?? this.host.becomeUser ?? 'root', 'sh', '-s']) : 'sh -s';
+    const sudo = become ? buildBecomeCommand(this.host, options.becomeUser) : undefined;
+    const command = sudo?.command ?? 'sh -s';
     this.stats.roundTrips++;
     const input = Buffer.from(script);
     this.stats.bytesSent += input.length;
@@ -219,8 +221,20 @@ export class SshConnector implements Connector {
         let errText = '';
         let exitCode: number | undefined;
         let signal: string | undefined;
+        // Become: the script goes after sudo has let the wrapper run (BECOME_MARKER on stderr); with a password,
+        // the password is written once, on stdin, when sudo prompts. A second prompt means it was refused.
+        const gate = sudo ? new BecomeGate(sudo.password) : undefined;
+        let becomeFailure: BecomeError | undefined;
         stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d); });
-        stream.stderr.on('data', (d: Buffer) => { errText += d.toString(); this.stats.bytesReceived += d.length; });
+        stream.stderr.on('data', (d: Buffer) => {
+          errText += d.toString();
+          this.stats.bytesReceived += d.length;
+          if (!gate) return;
+          const action = gate.feed(errText);
+          if (action.kind === 'password') stream.write(`${action.password}\n`);
+          else if (action.kind === 'run' && sudo?.password !== undefined) stream.end(input);
+          else if (action.kind === 'refused') { becomeFailure = describeBecomeFailure(this.host, errText, 'wrong-password'); stream.close(); }
+        });
         stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? undefined; signal = sig; });
         const onConnClose = () => { if (exitCode === undefined) reject(lost(this.#lost ?? 'connection closed')); };
         conn.once('close', onConnClose);
@@ -229,10 +243,16 @@ export class SshConnector implements Connector {
         stream.on('close', () => {
           conn.removeListener('close', onConnClose);
           options.signal?.removeEventListener('abort', onAbort);
+          if (gate && !gate.ran) {
+            reject(becomeFailure ?? describeBecomeFailure(this.host, errText, gate.prompted ? (sudo?.password === undefined ? 'no-password' : 'wrong-password') : 'refused'));
+            return;
+          }
           if (exitCode === undefined && signal === undefined && this.#lost) { reject(lost(this.#lost)); return; }
-          resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${errText}\nkilled by signal ${signal}` : errText });
+          const stderr = gate ? gate.strip(errText) : errText;
+          resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${stderr}\nkilled by signal ${signal}` : stderr });
         });
-        stream.end(input);
+        // Without a password sudo -n reads nothing: the script can go at once (no extra wait).
+        if (sudo?.password === undefined) stream.end(input);
       });
     });
   }

@@ -23,6 +23,11 @@ export interface WriteFileChange extends ChangeBase {
   readonly content: string;
   /** Content (and pre-image) are secret: never shown, journal copies 0600. */
   readonly secret: boolean;
+  /**
+   * Check the new content before it replaces the file (Ansible's `validate`): argv run on the host with every `%s`
+   * in its arguments replaced by the path of the written temp file. A failure leaves the file as it was and fails the step.
+   */
+  readonly validate?: readonly string[];
   /** For a new file: the plan shows the diff from this content (e.g. the input a transform started from, base64)
    *  instead of from nothing. Display only; never set on secret changes. */
   readonly diffFrom?: { readonly label: string; readonly content: string };

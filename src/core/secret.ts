@@ -6,6 +6,8 @@
 export const MASK = '********';
 
 const registered = new Set<string>();
+/** `registered`, longest first; rebuilt after a registration (redactText runs on every journaled string). */
+let longestFirst: string[] | undefined;
 
 export class Secret {
   readonly #value: string;
@@ -38,11 +40,33 @@ export function revealText(v: string | Secret): string {
  * PEM private keys are registered as a whole and by each base64 line, so a partial leak is masked too.
  */
 export function registerSecretText(text: string): void {
-  if (text.length < 4) return;
-  registered.add(text);
+  // File content usually ends in a newline that output trims (a command's message, a log line): the secret is its
+  // text without surrounding whitespace, which also masks it where the newline is kept (and keeps that newline).
+  const trimmed = text.trim();
+  if (trimmed.length < 4) return;
+  registered.add(trimmed);
+  longestFirst = undefined;
   if (text.includes('PRIVATE KEY-----')) {
     for (const line of text.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registered.add(line);
   }
+}
+
+/** True when `text` holds a registered secret (or a PEM private key). */
+export function containsSecret(text: string): boolean {
+  return redactText(text) !== text;
+}
+
+/**
+ * Mask every string inside a JSON-like value (objects, arrays), e.g. before it is stringified: masking the JSON text
+ * instead would miss a secret with a newline, quote or backslash (JSON escapes them).
+ */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Secret) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
 }
 
 /** Mask every registered secret and every PEM private key block in `text`. */
@@ -53,7 +77,8 @@ export function redactText(text: string): string {
   );
   if (registered.size === 0) return out;
   // Longest first so that a secret containing another is masked whole.
-  for (const s of [...registered].sort((a, b) => b.length - a.length)) {
+  longestFirst ??= [...registered].sort((a, b) => b.length - a.length);
+  for (const s of longestFirst) {
     if (out.includes(s)) out = out.split(s).join(MASK);
   }
   return out;

@@ -3,6 +3,7 @@ import { DriftError, InterruptedError, isRigError, LockedError, RemoteCommandErr
 import type { RunJournal } from '../changelog/journal-store.ts';
 import { buildApplyScript, HOST_STATE_DIR, type LockSpec } from './apply-script.ts';
 import { ScriptWatchdog } from './step-time-limit.ts';
+import { redactDeep } from '../core/secret.ts';
 import { buildStopScript } from './stop-marker.ts';
 import type { StopSignal } from './stop-signal.ts';
 import { parseFileSignature } from './file-signature.ts';
@@ -27,6 +28,7 @@ export interface ApplyHostOptions {
   readonly journal: RunJournal;
   readonly lock: LockSpec;
   readonly onEvent?: RunEventListener;
+  /** Run the script with sudo (src/engine/become.ts decides). @default false */
   readonly become?: boolean;
   /** On a stop request, the script is told to stop after its current step (src/engine/stop-marker.ts). */
   readonly stop?: StopSignal;
@@ -52,7 +54,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   const script = buildApplyScript({
     runId: o.runId, lock: o.lock,
     steps: o.steps.map((s) => ({ id: s.id, change: s.change })),
-    intentJson: JSON.stringify({ ...intent, steps: o.steps.map((s) => ({ id: s.id, kind: s.change.kind, path: pathOf(s), task: s.change.task })) }),
+    intentJson: JSON.stringify(redactDeep({ ...intent, steps: o.steps.map((s) => ({ id: s.id, kind: s.change.kind, path: pathOf(s), task: s.change.task })) })),
   });
   const done: string[] = [];
   const drift: string[] = [];
@@ -123,7 +125,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   const watchdog = new ScriptWatchdog({
     host, steps: o.steps, onTimeout: (e) => abort.abort(e), ...(o.timeLimitScale ? { scale: o.timeLimitScale } : {}),
   });
-  const become = o.become ? { become: true } : {};
+  const become = { become: o.become === true };
   const unStop = o.stop?.onRequest(() => {
     o.connector.runScript(buildStopScript(o.runId, HOST_STATE_DIR), become).catch(() => undefined);
   });

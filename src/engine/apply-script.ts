@@ -109,6 +109,11 @@ rig_put() {
     [ "$rig_h" = "$7" ] || { rig_err="the content for $2 has sha256 $rig_h, the journal says $7: not installed"; rig_tmp_drop; return 1; }
   fi
   chown -- "$4:$5" $rig_fd && chmod -- "$3" $rig_fd && sync -- $rig_fd || { rig_err="cannot set $3 $4:$5 on the file for $2"; rig_tmp_drop; return 1; }
+  if [ "\${rig_v:-0}" = 1 ]; then
+    rig_v=0
+    rig_validate "$rig_real/$rig_n" >"$rig_t/v" 2>&1 </dev/null 3>&- \
+      || { rig_err="validation of the new $2 failed (the file is unchanged): $(tail -c 4000 "$rig_t/v")"; rig_tmp_drop; return 1; }
+  fi
   mv -Tf -- "./$rig_n" "./$rig_base" 2>"$rig_t/e" || { rig_err="cannot install $2: $(cat "$rig_t/e")"; rig_tmp_drop; return 1; }
   rig_tmp_mark F
   rig_now=$(stat -c '%d:%i' -- "./$rig_base" 2>/dev/null); exec 3>&-
@@ -246,13 +251,23 @@ function heredocBase64(b64: string): string {
   return `<<'RIG_EOF'\n${lines.join('\n')}\nRIG_EOF`;
 }
 
+/**
+ * For a write-file with `validate`: `rig_validate TMP` runs the argv with each `%s` replaced by the temp file's path
+ * (quoted pieces around "$1"), and `rig_v=1` makes rig_write call it before the rename.
+ */
+function validateFunction(validate: readonly string[] | undefined): string {
+  if (!validate || !validate.length) return '';
+  const argv = validate.map((a) => a.split('%s').map((piece) => quoteShell(piece)).join('"$1"')).join(' ');
+  return `rig_validate() { ${argv}; }; rig_v=1\n`;
+}
+
 function stepScript(s: ScriptStep, stateDir: string): string {
   const { id, change: c } = s;
   const q = quoteShell;
   const begin = `printf 'B %s\\n' ${q(id)}; rig_jlog begin ${q(id)}`;
   switch (c.kind) {
     case 'write-file':
-      return `${begin}\nrig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
+      return `${begin}\n${validateFunction(c.validate)}rig_write ${q(id)} ${q(c.path)} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')} ${heredocBase64(c.content)}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'restore-preimage':
       return `${begin}\nrig_restore_pre ${q(id)} ${q(c.path)} ${q(`${stateDir}/runs/${c.fromRun}/pre/${c.fromStep}`)} ${q(c.after.sha256 ?? '')} ${q(c.after.mode ?? '0644')} ${q(c.after.owner ?? 'root')} ${q(c.after.group ?? 'root')}\nrig_done ${q(id)} ${q(c.path)}`;
     case 'set-attributes':
@@ -293,8 +308,14 @@ function stepScript(s: ScriptStep, stateDir: string): string {
 /** Paths whose pre-image must be saved on the host before the first write. */
 function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, string | undefined]> {
   const out: Array<[string, string, string | undefined]> = [];
+  const seen = new Set<string>();
   for (const { id, change: c } of steps) {
-    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') out.push([id, c.path, c.before.sha256]);
+    if ((c.kind === 'write-file' || c.kind === 'remove-path' || c.kind === 'restore-preimage') && c.before.exists && c.before.type === 'file') {
+      // Only the first step on a path can be checked against the file as it is now: a later step's `before` is the
+      // state an earlier step of this script produces (two line edits of one file in a play).
+      out.push([id, c.path, seen.has(c.path) ? undefined : c.before.sha256]);
+    }
+    if ('path' in c) seen.add(c.path);
   }
   return out;
 }

@@ -7,6 +7,8 @@ import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
 import { resolveProps, type Task, type TaskContext } from '../modules/module.ts';
 import { describeTask, flattenTasks, notifyList, type LoadedPlaybook } from '../playbook/load-playbook.ts';
 import type { PlayDefinition } from '../playbook/types.ts';
+import { resolvePlayBecome } from './become.ts';
+import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -52,10 +54,11 @@ export function selectPlays(input: PlanInput): PlayInfo[] {
       throw e;
     }
     const names = hosts.map((h) => h.name).filter((n) => !limited || limited.has(n));
+    const become = resolvePlayBecome(play.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
     return {
       index, name: play.name ?? play.hosts, hosts: play.hosts, hostNames: names,
       batches: computeBatches(names, play.serial), maxFailPercentage: play.maxFailPercentage ?? 0,
-      ...(play.become !== undefined ? { become: play.become } : {}),
+      ...(become !== undefined ? { become } : {}),
     };
   });
 }
@@ -76,7 +79,10 @@ export class HostTasks {
   constructor(readonly host: Host, readonly input: PlanInput, readonly plays: readonly PlayInfo[]) {}
 
   varsFor(play: PlayDefinition): Record<string, unknown> {
-    return { ...this.host.vars, ...(this.input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(this.input.extraVars ?? {}) };
+    const vars = { ...this.host.vars, ...(this.input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(this.input.extraVars ?? {}) };
+    // Values of secret-named variables are masked wherever they are rendered, unless the playbook says public.
+    registerSecretVars(vars, new Set([...(this.input.playbook.playbook.publicVars ?? []), ...(play.publicVars ?? [])]));
+    return vars;
   }
 
   resolve(playIndex: number, key: string, task: Task, path: string, vars: Record<string, unknown>): ResolvedTask {

@@ -29,8 +29,8 @@ export type GatherOutcome =
  * Connect (if needed) and gather every fact in ONE round trip; when `lock` is given, the same script takes the
  * host's lock after reading the facts.
  */
-export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }): Promise<GatherOutcome> {
-  const first = await gatherOnce(connector, requests, lock);
+export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean): Promise<GatherOutcome> {
+  const first = await gatherOnce(connector, requests, lock, become);
   // --break-lock: judge the holder on the controller; break only that holder's lock (one more round trip).
   if (first.ok || !lock?.spec.breakStale || !(first.error instanceof LockedError) || first.heldBy === undefined) return first;
   const holder = parseLockOwner(first.heldBy);
@@ -43,17 +43,17 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
       }),
     };
   }
-  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } });
+  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become);
 }
 
-async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }): Promise<GatherOutcome & { readonly heldBy?: string }> {
+async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean): Promise<GatherOutcome & { readonly heldBy?: string }> {
   const t0 = Date.now();
   const host = connector.host.name;
   try {
     await connector.connect();
     const merged = mergeFactRequests(requests);
     const script = buildGatherScript(merged, lock ? gatherLockScript(lock.runId, lock.spec) : '');
-    const res = await connector.runScript(script);
+    const res = await connector.runScript(script, become === undefined ? {} : { become });
     const stdout = res.stdout.toString();
     let facts: MemoryHostFacts | undefined;
     let parseError: unknown;
@@ -66,7 +66,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
         return {
           ok: false, unreachable: false,
           error: new LockedError(`cannot take the lock in ${HOST_STATE_DIR}/lock as user ${denied[1]}: rig keeps its lock and journal in ${HOST_STATE_DIR}, writable by root only`, {
-            host, hint: 'log in as root, or set ansible_become: true (sudo) for this host',
+            host, hint: 'log in as root, or become root with sudo: ansible_become: true for the host, or become: true on the play',
           }),
         };
       }

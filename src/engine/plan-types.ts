@@ -37,6 +37,8 @@ export interface HostPlan {
   readonly host: string;
   readonly address: string;
   readonly plays: readonly HostPlayPlan[];
+  /** sudo for every round trip on this host, whatever the play says (rollback plans: what the undone run used). */
+  readonly become?: boolean;
   /** Connection failed while gathering. */
   readonly unreachable?: string;
   /** Error code of the connection failure (`UNREACHABLE`, or `HOST_KEY` for a refused host key). */
@@ -54,6 +56,7 @@ export interface PlayInfo {
   /** Batches of host names (serial). */
   readonly batches: readonly (readonly string[])[];
   readonly maxFailPercentage: number;
+  /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
 }
 

@@ -7,7 +7,9 @@ import type { Host } from '../inventory/types.ts';
 import { buildReleaseScript, type LockSpec } from './apply-script.ts';
 import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
 import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.ts';
+import { checkTaskBecome, hostBecomes, playBecomes } from './become.ts';
 import { gatherHostFacts, mapLimit } from './gather-facts.ts';
+import { flattenTasks } from '../playbook/load-playbook.ts';
 import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 import type { StopSignal } from './stop-signal.ts';
@@ -71,7 +73,15 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>['facts'] };
   const gathered = await mapLimit(hosts, session.forks, async (host): Promise<Gathered> => {
     const tasks = new HostTasks(host, input, plays);
-    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined);
+    try {
+      for (const p of plays) if (p.hostNames.includes(host.name)) checkTaskBecome(p, host, [...flattenTasks(input.playbook.playbook.plays[p.index]!.tasks), ...(input.playbook.playbook.plays[p.index]!.handlers ?? [])]);
+    } catch (e) {
+      const error = e as RigError;
+      session.options.onEvent?.({ kind: 'host-failed', host: host.name, error });
+      return { host: host.name, address: host.address, plays: [], error: errorRecord(error) };
+    }
+    // The gather and the lock run as the host's plays will (play- and task-level become included).
+    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host));
     if (!g.ok) {
       if (g.unreachable) {
         session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
@@ -202,7 +212,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
           connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
           lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
           ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
-          ...(play.become ?? host.become ? { become: true } : {}),
+          become: playBecomes(play, host, hostPlans.get(name)),
           ...(o.stop ? { stop: o.stop } : {}),
         });
         if (r.status === 'ok') {
@@ -230,7 +240,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   await mapLimit([...lockedNow], session.forks, async (name) => {
     const host = o.hosts.get(name);
     if (!host) return;
-    try { await session.connector(host).runScript(buildReleaseScript(o.runId)); } catch { /* reported already or unreachable */ }
+    try { await session.connector(host).runScript(buildReleaseScript(o.runId), { become: hostBecomes(plan.plays, host, hostPlans.get(name)) }); } catch { /* reported already or unreachable */ }
   });
   unForce?.();
   const interrupted = stopped();

@@ -3,11 +3,10 @@
  * `_meta.hostvars`), `--graph` (the `@group:` tree) and `--host` (one host's merged vars). Pure functions over an
  * Inventory; the command in src/cli/commands/inventory-command.ts prints them.
  */
+import { isSecretVarName } from '../core/secret-var-name.ts';
 import { PatternError } from '../errors.ts';
 import type { Inventory } from './types.ts';
 
-/** Variable names whose values are masked unless the caller asks to show secrets. */
-const SECRET_VAR = /(pass(word)?|passwd|secret|token|(^|_)key$|vault)/i;
 
 export interface InventoryViewOptions {
   /** Only these hosts (the result of `--limit`); undefined = every host. */
@@ -19,7 +18,7 @@ export interface InventoryViewOptions {
 /** Mask values of secret-looking variable names (top level only, as they appear in inventories). */
 export function maskSecretVars(vars: Readonly<Record<string, unknown>>, show = false): Record<string, unknown> {
   if (show) return { ...vars };
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) && !/_file$/.test(k) && v !== '' && v !== null ? '********' : v]));
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isSecretVarName(k) && v !== '' && v !== null ? '********' : v]));
 }
 
 /** Sort object keys recursively, as Python's `json.dumps(sort_keys=True)` does. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isSecret, secret, type Secret } from '../core/secret.ts';
 import { PatternError } from '../errors.ts';
 import type { RawInventory } from './raw-inventory.ts';
 import type { Group, Host, Inventory } from './types.ts';
@@ -16,6 +17,12 @@ function depths(raw: RawInventory): Map<string, number> {
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
 const bool = (v: unknown): boolean | undefined => (v === undefined ? undefined : v === true || /^(true|yes|1|on)$/i.test(String(v)));
 
+/** A password variable as a Secret (registered for masking); an empty or absent value is no password. */
+function toSecret(v: unknown): Secret | undefined {
+  if (isSecret(v)) return v;
+  return v === undefined || v === null || v === '' ? undefined : secret(String(v));
+}
+
 /** Extract `-o ProxyJump=X` / `-J X` from ansible_ssh_common_args / ansible_ssh_extra_args. */
 export function proxyJumpFromArgs(args: string | undefined): string | undefined {
   if (!args) return undefined;
@@ -24,7 +31,7 @@ export function proxyJumpFromArgs(args: string | undefined): string | undefined 
 }
 
 /** Merge variables with Ansible's precedence and build the queryable inventory. */
-export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>): Inventory {
+export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>, extraVars: Readonly<Record<string, unknown>> = {}): Inventory {
   // Every group that is nobody's child hangs under all; hosts in no real group are ungrouped.
   const childOf = new Set<string>();
   for (const g of raw.groups.values()) for (const c of g.children) childOf.add(c);
@@ -72,18 +79,24 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     for (const g of ordered) vars = { ...vars, ...(groupVarFiles.get(g) ?? {}) };
     for (const g of direct) vars = { ...vars, ...raw.groups.get(g)!.hosts.get(name) };
     vars = { ...vars, ...(hostVarFiles.get(name) ?? {}) };
+    // -e extra vars win over everything, as in Ansible (connection and become variables included).
+    vars = { ...vars, ...extraVars };
     const port = str(vars['rig_port'] ?? vars['ansible_port'] ?? vars['ansible_ssh_port']);
     const proxyJump = str(vars['rig_proxy_jump']) ?? proxyJumpFromArgs(str(vars['ansible_ssh_common_args'])) ?? proxyJumpFromArgs(str(vars['ansible_ssh_extra_args']));
     const user = str(vars['rig_user'] ?? vars['ansible_user'] ?? vars['ansible_ssh_user']);
     const identityFile = str(vars['rig_identity_file'] ?? vars['ansible_ssh_private_key_file'] ?? vars['ansible_private_key_file']);
     const become = bool(vars['rig_become'] ?? vars['ansible_become']);
     const becomeUser = str(vars['ansible_become_user']);
+    const becomeMethod = str(vars['ansible_become_method']);
+    const becomeFlags = str(vars['ansible_become_flags']);
+    const becomePassword = toSecret(vars['ansible_become_password'] ?? vars['ansible_become_pass']);
     const address = str(vars['rig_host'] ?? vars['ansible_host'] ?? vars['ansible_ssh_host']) ?? name;
     const local = str(vars['ansible_connection']) === 'local';
     return {
       name, address, groups: ordered, vars,
       ...(port ? { port: Number(port) } : {}), ...(user ? { user } : {}), ...(identityFile ? { identityFile } : {}),
       ...(proxyJump ? { proxyJump } : {}), ...(become !== undefined ? { become } : {}), ...(becomeUser ? { becomeUser } : {}),
+      ...(becomeMethod ? { becomeMethod } : {}), ...(becomeFlags ? { becomeFlags } : {}), ...(becomePassword ? { becomePassword } : {}),
       ...(local ? { local } : {}),
     };
   });

@@ -1,3 +1,5 @@
+import type { Secret } from '../core/secret.ts';
+
 /** A resolved host: connection details and merged variables (all → parent group → child group → host). */
 export interface Host {
   /** Inventory name (what patterns and `--limit` match). */
@@ -16,6 +18,12 @@ export interface Host {
   readonly become?: boolean;
   /** sudo target user (`ansible_become_user`). @default 'root' */
   readonly becomeUser?: string;
+  /** `ansible_become_method`: only `sudo` is supported (anything else is a BECOME error when used). @default 'sudo' */
+  readonly becomeMethod?: string;
+  /** `ansible_become_flags`: extra sudo flags without arguments (-H, -E, -i, -k). */
+  readonly becomeFlags?: string;
+  /** `ansible_become_password` / `ansible_become_pass` (or -e, or --ask-become-pass): sent to `sudo -S` on stdin. */
+  readonly becomePassword?: Secret;
   /** `ansible_connection=local` or host named localhost without address: run locally. */
   readonly local?: boolean;
   /** Groups this host belongs to (including `all`, parents). */

@@ -31,6 +31,8 @@ export interface FileWriteOptions {
   readonly ctx: TaskContext;
   /** No-op reason when nothing differs. */
   readonly noop?: string;
+  /** Validation command for the new content (see WriteFileChange.validate and checkValidateProp). */
+  readonly validate?: readonly string[] | undefined;
   /** For a new file, show the plan's diff from this content instead of from nothing (see WriteFileChange). */
   readonly diffFrom?: { readonly label: string; readonly content: Buffer } | undefined;
 }
@@ -56,6 +58,7 @@ export function planFileWrite(o: FileWriteOptions): PlanResult {
   const change: Change = {
     kind: 'write-file', path, before: fact.exists ? before : { exists: false }, after, content: content.toString('base64'),
     secret: o.secret === true, task: ctx.taskPath, reason: fact.exists ? 'content differs' : 'file absent',
+    ...(o.validate ? { validate: o.validate } : {}),
     ...(!fact.exists && o.diffFrom && o.secret !== true ? { diffFrom: { label: o.diffFrom.label, content: o.diffFrom.content.toString('base64') } } : {}),
   };
   return { changes: [change] };
@@ -72,4 +75,18 @@ export function checkFileAttrs(p: { path?: unknown; mode?: unknown; owner?: unkn
     if (p[k] !== undefined && (typeof p[k] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(p[k] as string))) problems.push(`${k}: must be a user or group name`);
   }
   return problems;
+}
+
+/**
+ * Problems with a `validate` prop shared by the file-writing modules: a non-empty argv (no shell) where at least one
+ * argument holds `%s`, the temp file's path — e.g. `['/usr/sbin/visudo', '-cf', '%s']`, `['nginx', '-t', '-c', '%s']`.
+ */
+export function checkValidateProp(validate: unknown): string[] {
+  if (validate === undefined) return [];
+  if (!Array.isArray(validate) || !validate.length || validate.some((a) => typeof a !== 'string') || validate[0] === '') {
+    return ['validate: must be a non-empty array of strings (argv, no shell), e.g. ["/usr/sbin/visudo", "-cf", "%s"]'];
+  }
+  if (!validate.some((a: string) => a.includes('%s'))) return ['validate: must contain %s (replaced by the path of the new content) in one of its arguments'];
+  if (validate.some((a: string) => a.includes('\0'))) return ['validate: arguments must not contain NUL'];
+  return [];
 }

@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { isSecret, registerSecretText } from '../core/secret.ts';
 import { TemplateError, ValidationError } from '../errors.ts';
-import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.ts';
+import { checkFileAttrs, checkUnknownProps, checkValidateProp, planFileWrite } from './file-write.ts';
 import { defineModule, type TaskContext } from './module.ts';
 
 export interface TemplateProps {
@@ -18,6 +18,8 @@ export interface TemplateProps {
   readonly group?: string;
   /** @default false (true when a Secret value is rendered) */
   readonly secret?: boolean;
+  /** Check the new content before it replaces the file: argv, `%s` = the new content's path (Ansible's validate). */
+  readonly validate?: readonly string[];
 }
 
 const cache = new Map<string, { mtimeMs: number; fn: Handlebars.TemplateDelegate }>();
@@ -66,7 +68,7 @@ export function renderTemplate(file: string, data: Record<string, unknown>): { t
 export const template = defineModule<TemplateProps>({
   name: 'template',
   validate: (p) => {
-    const problems = [...checkUnknownProps(p, ['src', 'path', 'vars', 'mode', 'owner', 'group', 'secret']), ...checkFileAttrs(p)];
+    const problems = [...checkUnknownProps(p, ['src', 'path', 'vars', 'mode', 'owner', 'group', 'secret', 'validate']), ...checkFileAttrs(p), ...checkValidateProp(p.validate)];
     if (typeof p.src !== 'string' || !p.src) problems.push('src: required (a file in templates/)');
     return problems;
   },
@@ -80,6 +82,6 @@ export const template = defineModule<TemplateProps>({
       if (e instanceof Error && /Parse error|Expecting/.test(e.message) && !(e instanceof TemplateError)) throw new TemplateError(`template syntax error in ${file}: ${e.message.split('\n').slice(0, 4).join('\n    ')}`, { file, hint: 'fix the template syntax' });
       throw e;
     }
-    return planFileWrite({ path: p.path, fact: facts.file(p.path), content: Buffer.from(rendered.text), mode: p.mode, owner: p.owner, group: p.group, secret: p.secret === true || rendered.secret, ctx });
+    return planFileWrite({ path: p.path, fact: facts.file(p.path), content: Buffer.from(rendered.text), mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, secret: p.secret === true || rendered.secret, ctx });
   },
 });

@@ -85,6 +85,11 @@ export function validatePlaybook(pb: Playbook, file: string): void {
       problems.push(...validateTask(h, `${where}.handlers[${hi}] "${h.name ?? h.module.name}"`));
     });
     if (!Array.isArray(play.tasks)) { problems.push(`${where}.tasks: must be a list of tasks`); return; }
+    // One script per host and play: a task cannot drop the sudo that the play or another task asks for.
+    const all = [...flattenTasks(play.tasks), ...(play.handlers ?? [])].filter((t) => t && typeof t === 'object');
+    if ((play.become === true || all.some((t) => t.become === true)) && all.some((t) => t.become === false)) {
+      problems.push(`${where}: a task sets become: false but the play runs with sudo (play become, or another task's become: true); rig runs a play's tasks on a host in one script — move it to its own play`);
+    }
     flattenTasks(play.tasks).forEach((t, ti) => {
       if (!t || typeof t !== 'object' || !t.module) { problems.push(`${where}.tasks[${ti}]: not a task (did you call the module factory?)`); return; }
       const label = `${where}.tasks[${ti}] "${t.name ?? defaultTaskName(t)}"`;

@@ -16,6 +16,11 @@ export interface PlayDefinition {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** Run tasks with sudo. @default host's ansible_become */
   readonly become?: boolean;
+  /**
+   * Variables whose names look secret (password, token, secret, key, … — the rule `rig inventory` masks by) but whose
+   * values may be shown in this play's diffs and errors. @default [] (every such value is masked)
+   */
+  readonly publicVars?: readonly string[];
   readonly tasks: TaskList;
   /** Handlers: tasks with a `name`, run once per host at the end of the play (or at flushHandlers) if notified. */
   readonly handlers?: readonly Task[];
@@ -25,6 +30,8 @@ export interface PlaybookDefinition {
   readonly name: string;
   /** Playbook-wide variables (below play vars). */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** Secret-looking variable names whose values may be shown, in every play (see PlayDefinition.publicVars). @default [] */
+  readonly publicVars?: readonly string[];
   readonly plays: readonly PlayDefinition[];
 }
 

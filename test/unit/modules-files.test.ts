@@ -127,3 +127,18 @@ test('wait: a URL or a command, with timeout and interval, planned as a wait ste
   t.true((c['argv'] as string[]).includes('https://127.0.0.1:6443/version'));
   t.true(wait.module.validate({} as never).length > 0, 'url or argv is required');
 });
+
+test('line: bytes kept, owner/group/mode like the other writers, create only when a line is written, validate carried', (t) => {
+  const path = '/etc/app.conf';
+  const latin = (s: string): FileFact => ({ ...present(''), content: Buffer.from(s, 'latin1'), size: s.length } as FileFact);
+  const edited = changeOf(plan(line, { path, regexp: '^b=', line: 'b=2', validate: ['check', '%s'] }, { [path]: latin('a=\xe9\r\nb=1\nc=\xff') }))!;
+  t.is(bytesOf(edited).toString('latin1'), 'a=\xe9\r\nb=2\nc=\xff');
+  t.deepEqual(edited['validate'], ['check', '%s']);
+  const chown = changeOf(plan(line, { path, line: 'b=1', owner: 'daemon', group: 'bin', mode: '0600' }, { [path]: latin('b=1\n') }))!;
+  t.like(chown, { kind: 'set-attributes', after: { owner: 'daemon', group: 'bin', mode: '0600' } });
+  t.true('noop' in plan(line, { path, regexp: '^x=(\\d)', line: 'x=\\1', backrefs: true, create: true }, { [path]: absent }));
+  t.like(changeOf(plan(line, { path, line: 'x=1', create: true, owner: 'daemon' }, { [path]: absent })), { kind: 'write-file', after: { owner: 'daemon' } });
+  t.throws(() => plan(line, { path, line: 'x=1' }, { [path]: absent }), { message: /does not exist/ });
+  t.regex(line.module.validate({ path, line: 'x', regexp: '(?<n>x)' }).join(), /rig does not support named groups/);
+  t.regex(line.module.validate({ path, line: 'x', searchString: 'x', backrefs: true }).join(), /backrefs: cannot be used with searchString/);
+});

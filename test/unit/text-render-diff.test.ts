@@ -44,3 +44,15 @@ test('renderDiff: colors only when asked', (t) => {
   t.true(colored.includes('\x1b[32m+b'));
   t.true(colored.includes('\x1b[36m@@'));
 });
+
+test('renderDiff: a Latin-1 file with one changed line is a readable one-line diff, its other bytes shown as \\xHH', (t) => {
+  const before = Buffer.from('caf\xe9 = 1\r\nname = old\nlast = \xff', 'latin1');
+  const after = Buffer.from('caf\xe9 = 1\r\nname = new\nlast = \xff', 'latin1');
+  const out = renderDiff({ path: '/etc/app.conf', before, after });
+  t.false(out.includes('Binary'));
+  t.false(out.includes('\ufffd'));
+  t.regex(out, /^\(bytes that are not UTF-8 are shown as \\xHH\)\n\(carriage returns are shown as \\r\)\n--- a\/etc\/app.conf\n\+\+\+ b\/etc\/app.conf\n/);
+  t.true(out.includes(' caf\\xe9 = 1\\r\n-name = old\n+name = new\n last = \\xff\n'));
+  // Mostly undecodable bytes stay "binary".
+  t.regex(renderDiff({ path: '/x', before: Buffer.from(Array.from({ length: 64 }, (_, i) => 0x80 + i)), after: Buffer.from('x') }), /^Binary files differ/);
+});

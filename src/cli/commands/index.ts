@@ -3,6 +3,7 @@ import type { StopSignal } from '../../engine/stop-signal.ts';
 import { register as registerRun } from './run-commands.ts';
 import { register as registerJournal } from './journal-commands.ts';
 import { register as registerInventory } from './inventory-command.ts';
+import { register as registerPrune } from './prune-command.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
 export type SetExitCode = (code: number) => void;
@@ -16,4 +17,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode, sto
   registerRun(program, setExitCode, stop);
   registerJournal(program, setExitCode, stop);
   registerInventory(program, setExitCode);
+  registerPrune(program, setExitCode);
 }

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { invertRunForHost, rollbackFactRequests } from '../../changelog/invert-run.ts';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
 import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
-import { redactText } from '../../core/secret.ts';
+import { redactDeep, redactText } from '../../core/secret.ts';
 import { JournalError } from '../../errors.ts';
 import { lockOwner } from '../../engine/run-playbook.ts';
 import { gatherHostFacts, mapLimit } from '../../engine/gather-facts.ts';
+import { hostBecomes } from '../../engine/become.ts';
 import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from '../../engine/plan-types.ts';
 import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
@@ -64,15 +65,17 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const conflicts: string[] = [];
         await mapLimit(names, session.forks, async (name) => {
           const host = inventory.getHost(name);
-          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock);
+          // As the undone run did (its plays' and tasks' become): the gather, the lock, the restores.
+          const become = hostBecomes(run.plan.plays, host, run.plan.hosts.find((h) => h.host === name));
+          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock, become);
           if (!g.ok) {
-            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], unreachable: g.error.message } : { host: name, address: host.address, plays: [], error: errorRecord(g.error) });
+            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], become, unreachable: g.error.message } : { host: name, address: host.address, plays: [], become, error: errorRecord(g.error) });
             return;
           }
           if (lock) locked.add(name);
           const inv = invertRunForHost(run, name, host.address, g.facts, opts.force === true);
           for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
-          hostPlans.push(inv.plan);
+          hostPlans.push({ ...inv.plan, become });
         });
         await reporter.flush();
         hostPlans.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
@@ -82,20 +85,20 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           hosts: hostPlans,
         };
         if (conflicts.length) {
-          await releaseLocks(session, inventory, locked, runId);
+          await releaseLocks(session, inventory, locked, runId, plan);
           throw new JournalError(`rollback refused: ${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since run ${run.meta.id}:\n  ${conflicts.join('\n  ')}`, {
             hint: 'inspect them; re-run with --force to overwrite them with the state before the run',
           });
         }
         if (opts.check) {
           const code = plan.hosts.some((h) => h.error || h.unreachable) ? 1 : plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
-          if (opts.json) out(redactText(JSON.stringify({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }, null, 2)));
+          if (opts.json) out(JSON.stringify(redactDeep({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }), null, 2));
           else out(renderPlan(plan, { color }));
           setExitCode(code);
           return;
         }
         if (stop.requested) {
-          await releaseLocks(session, inventory, locked, runId);
+          await releaseLocks(session, inventory, locked, runId, plan);
           out('interrupted before anything was restored: nothing changed, locks released');
           setExitCode(INTERRUPTED_EXIT_CODE);
           return;
@@ -107,11 +110,11 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         const stats = collectStats(session);
         if (opts.json) {
-          out(redactText(JSON.stringify({
+          out(JSON.stringify(redactDeep({
             command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
             hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
             ...(opts.stats ? { stats } : {}),
-          }, null, 2)));
+          }), null, 2));
         } else {
           out(renderRecap(result, color));
           out(result.interrupted ? renderInterrupted(plan, result, `rig rollback ${run.meta.id} (again)`)
@@ -152,7 +155,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {
       const run = new JournalStore(opts.stateDir).load(runArg);
       if (opts.json) {
-        out(redactText(JSON.stringify({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }, null, 2)));
+        out(JSON.stringify(redactDeep({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }), null, 2));
         return;
       }
       const color = opts.color !== false && process.stdout.isTTY === true;

@@ -3,10 +3,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
-import { redactText } from '../../core/secret.ts';
+import { redactDeep } from '../../core/secret.ts';
 import { PlanFileError, UsageError } from '../../errors.ts';
 import { buildReleaseScript } from '../../engine/apply-script.ts';
 import { mapLimit } from '../../engine/gather-facts.ts';
+import { hostBecomes } from '../../engine/become.ts';
 import { countChanges, PLAN_FORMAT, type Plan } from '../../engine/plan-types.ts';
 import { applyRun, planRun, type ApplyRunResult, type Session } from '../../engine/run-playbook.ts';
 import type { Inventory } from '../../inventory/types.ts';
@@ -68,7 +69,7 @@ function writeRetry(stateDir: string, result: ApplyRunResult): void {
 function finishOutput(opts: CommonOptions, session: Session, t0: number, json: Record<string, unknown>, human: string[]): void {
   const stats = collectStats(session);
   if (opts.json) {
-    out(redactText(JSON.stringify({ ...json, ...(opts.stats ? { stats } : {}) }, null, 2)));
+    out(JSON.stringify(redactDeep({ ...json, ...(opts.stats ? { stats } : {}) }), null, 2));
     return;
   }
   for (const h of human) out(h);
@@ -128,7 +129,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           await reporter.flush();
           plan = r.plan; runId = r.runId; locked = r.locked;
           if (stop.requested) {
-            await releaseLocks(session, inventory, locked, runId);
+            await releaseLocks(session, inventory, locked, runId, r.plan);
             const msg = 'interrupted before anything was applied: nothing changed, locks released';
             finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: msg }, [msg]);
             setExitCode(INTERRUPTED_EXIT_CODE);
@@ -137,7 +138,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           const broken = plan.hosts.filter((h) => h.error);
           if (broken.length) {
             // Bad input: change nothing anywhere.
-            await releaseLocks(session, inventory, locked, runId);
+            await releaseLocks(session, inventory, locked, runId, r.plan);
             if (!opts.json) out(renderPlan(plan, { color }));
             const msg = `nothing applied: planning failed on ${broken.map((h) => h.host).join(', ')}`;
             finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: 1, error: msg, plan: planToJson(plan, false) }, [msg]);
@@ -164,9 +165,12 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     });
 }
 
-export async function releaseLocks(session: Session, inventory: Inventory, locked: ReadonlySet<string>, runId: string): Promise<void> {
+/** Release the locks this run took, as the user that took them (the host's become in `plan`). */
+export async function releaseLocks(session: Session, inventory: Inventory, locked: ReadonlySet<string>, runId: string, plan: Plan): Promise<void> {
   await mapLimit([...locked], session.forks, async (name) => {
-    try { await session.connector(inventory.getHost(name)).runScript(buildReleaseScript(runId)); } catch { /* unreachable */ }
+    const host = inventory.getHost(name);
+    const become = hostBecomes(plan.plays, host, plan.hosts.find((h) => h.host === name));
+    try { await session.connector(host).runScript(buildReleaseScript(runId), { become }); } catch { /* unreachable */ }
   });
 }
 
