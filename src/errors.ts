@@ -77,6 +77,8 @@ export class PkiError extends RigError { override readonly code = 'PKI'; }
 export class UnreachableError extends RigError { override readonly code = 'UNREACHABLE'; }
 /** Host key unknown or changed. */
 export class HostKeyError extends RigError { override readonly code = 'HOST_KEY'; }
+/** An OpenSSH client config (ssh_config) that OpenSSH itself would refuse, or a setting rig cannot honour. */
+export class SshConfigError extends RigError { override readonly code = 'SSH_CONFIG'; }
 /** A command on a host failed. */
 export class RemoteCommandError extends RigError { override readonly code = 'REMOTE_COMMAND'; }
 /** The host's state differs from the plan's `before` state. */

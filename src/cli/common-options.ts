@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createConnector } from '../connectors/create-connector.ts';
 import { DEFAULT_MAX_HANDSHAKES, HandshakeGate } from '../connectors/handshake-gate.ts';
+import { SshConfigResolver } from '../connectors/ssh-config.ts';
 import { DEFAULT_STATE_DIR } from '../changelog/journal-store.ts';
 import { UsageError } from '../errors.ts';
 import { secret } from '../core/secret.ts';
@@ -78,12 +79,15 @@ export function createSession(opts: CommonOptions, onEvent?: RunEventListener): 
   const maxHandshakes = Number(opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES);
   if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1) throw new UsageError(`--max-handshakes ${opts.maxHandshakes}: expected a positive integer`);
   const handshakeGate = new HandshakeGate(maxHandshakes);
+  const sshConfigResolver = new SshConfigResolver(opts.sshConfig ? { configFile: opts.sshConfig } : {});
+  const warned = new Set<string>();
+  const onWarning = (w: string) => { if (!opts.json && !warned.has(w)) { warned.add(w); process.stderr.write(`[WARNING]: ssh_config: ${w}\n`); } };
   return new Session({
     forks,
     createConnector: (host) => createConnector(host, {
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
       ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
-      handshakeGate,
+      handshakeGate, sshConfigResolver, onWarning,
     }),
     ...(onEvent ? { onEvent } : {}),
   });

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
-import { BecomeError, HostKeyError, UnreachableError } from '../errors.ts';
+import { BecomeError, HostKeyError, SshConfigError, UnreachableError } from '../errors.ts';
 import { BecomeGate } from './become-gate.ts';
 import { buildBecomeCommand, describeBecomeFailure } from './become-command.ts';
 import type { Host } from '../inventory/types.ts';
@@ -15,7 +15,10 @@ import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-pol
 import { decideHostKey, orderHostKeyAlgorithms, type HostKeyContext, type StrictHostKeyChecking } from './host-key-decision.ts';
 import { hostKeyRefusal } from './host-key-refusal.ts';
 import { appendKnownHostsText, knownHostsName, lowercaseAscii } from './known-hosts.ts';
-import { readSshConfigFile, resolveSshConfig, type SshHostConfig } from './ssh-config.ts';
+import type { ParsedJump } from './proxy-jump.ts';
+import { sshOptionsFromInventory } from './ssh-command-line-options.ts';
+import { SshConfigResolver, type SshHostConfig } from './ssh-config.ts';
+import { resolveConnectionSettings, type ConnectionSettings } from './ssh-connection-settings.ts';
 
 export interface SshConnectorOptions {
   /** OpenSSH client config. @default ~/.ssh/config */
@@ -26,7 +29,14 @@ export interface SshConnectorOptions {
   readonly knownHostsFiles?: readonly string[];
   /** Shared by the connectors of a run: how many handshakes may be in flight at once. @default no limit */
   readonly handshakeGate?: HandshakeGate;
+  /** Shared by the connectors of a run (reads each config file once). @default one reading sshConfigPath */
+  readonly sshConfigResolver?: SshConfigResolver;
+  /** Settings in ssh_config that rig does not act on (each message names the keyword and the host). */
+  readonly onWarning?: (message: string) => void;
 }
+
+/** Jump hosts deeper than this are refused (OpenSSH would recurse until something breaks). */
+const MAX_JUMP_DEPTH = 10;
 
 interface Endpoint {
   readonly alias: string;
@@ -35,6 +45,7 @@ interface Endpoint {
   readonly user: string;
   readonly config: SshHostConfig;
   readonly identityFiles: readonly string[];
+  readonly settings: ConnectionSettings;
 }
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
@@ -46,36 +57,57 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(
 export class SshConnector implements Connector {
   readonly stats: ConnectorStats = { roundTrips: 0, bytesSent: 0, bytesReceived: 0, connectMs: 0 };
   #ssh?: NodeSSH;
-  #jump?: NodeSSH;
+  readonly #jumps: NodeSSH[] = [];
   #connecting?: Promise<void>;
   #lost?: string;
 
   constructor(readonly host: Host, private readonly options: SshConnectorOptions = {}) {}
 
-  private endpoint(alias: string, address: string | undefined, port: number | undefined, user: string | undefined, identity: string | undefined): Endpoint {
-    const { text, baseDir } = readSshConfigFile(this.options.sshConfigPath);
-    const config = resolveSshConfig(text, alias, baseDir);
+  #resolver(): SshConfigResolver {
+    return this.options.sshConfigResolver ?? new SshConfigResolver(this.options.sshConfigPath !== undefined ? { configFile: this.options.sshConfigPath } : {});
+  }
+
+  /**
+   * A host as `ssh [-l user] [-p port] [-J jump] alias` would reach it: its ssh_config settings resolved like `ssh -G`,
+   * the inventory's address (when it differs from the alias) in place of HostName.
+   */
+  private endpoint(alias: string, o: { address?: string; port?: number; user?: string; jump?: string; identity?: string; options?: readonly string[] }): Endpoint {
+    const resolver = this.#resolver();
+    let config: SshHostConfig;
+    let settings: ConnectionSettings;
+    let configured: string[];
+    try {
+      config = resolver.resolve(alias, {
+        ...(o.user !== undefined ? { user: o.user } : {}), ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.jump !== undefined ? { jump: o.jump } : {}), ...(o.options?.length ? { options: o.options } : {}),
+      });
+      settings = resolveConnectionSettings(config, alias);
+      configured = config.defaultIdentityFiles ? [] : resolver.expandIdentityFiles(config);
+    } catch (e) {
+      if (e instanceof SshConfigError && e.where.host === undefined) {
+        throw new SshConfigError(`${alias}: ${e.message}`, { ...e.where, host: this.host.name, cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+      }
+      throw e;
+    }
+    for (const w of settings.warnings) this.options.onWarning?.(w);
     const identityFiles = [
-      ...(identity ? [identity] : []),
-      ...config.identityFiles,
-      ...(config.identitiesOnly ? [] : DEFAULT_IDENTITIES.filter((f) => existsSync(f))),
+      ...(o.identity ? [o.identity] : []),
+      ...configured,
+      ...(config.identitiesOnly && !config.defaultIdentityFiles ? [] : DEFAULT_IDENTITIES.filter((f) => existsSync(f))),
     ];
+    const address = o.address && o.address !== alias ? o.address : config.hostName;
     return {
-      alias, address: address && address !== alias ? address : config.hostName ?? alias,
-      port: port ?? config.port ?? 22, user: user ?? config.user ?? process.env['USER'] ?? 'root', config, identityFiles,
+      alias, address, port: config.port, user: config.user, config, identityFiles: [...new Set(identityFiles)], settings,
     };
   }
 
   /** The known_hosts setup for `ep`, as OpenSSH would have it (HostName, port, HostKeyAlias, CheckHostIP…). */
   private hostKeyContext(ep: Endpoint, address: string | undefined): HostKeyContext {
     const c = ep.config;
-    const strictFromConfig = c.strictHostKeyChecking === 'off' ? 'no' : c.strictHostKeyChecking;
-    const strict: StrictHostKeyChecking = this.options.acceptNewHostKeys === true && strictFromConfig !== 'no' ? 'accept-new' : strictFromConfig ?? 'ask';
-    const none = (files: readonly string[]) => (files.length === 1 && files[0]!.toLowerCase() === 'none' ? [] : [...files]);
-    const userFiles = this.options.knownHostsFiles?.length ? [...this.options.knownHostsFiles]
-      : c.userKnownHostsFiles.length ? none(c.userKnownHostsFiles) : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
-    const globalFiles = this.options.knownHostsFiles?.length ? []
-      : c.globalKnownHostsFiles?.length ? none(c.globalKnownHostsFiles) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+    const strict: StrictHostKeyChecking = this.options.acceptNewHostKeys === true && c.strictHostKeyChecking !== 'no' ? 'accept-new' : c.strictHostKeyChecking;
+    // resolved like ssh -G: OpenSSH's defaults filled in (`~` from the password database), `none` = no file
+    const userFiles = this.options.knownHostsFiles?.length ? [...this.options.knownHostsFiles] : [...c.userKnownHostsFiles];
+    const globalFiles = this.options.knownHostsFiles?.length ? [] : [...c.globalKnownHostsFiles];
     return {
       hostname: isIP(ep.address) ? ep.address : lowercaseAscii(ep.address), port: ep.port,
       ...(address !== undefined ? { address } : {}),
@@ -89,15 +121,19 @@ export class SshConnector implements Connector {
     for (const f of ep.identityFiles) {
       try { keys.push(readFileSync(f, 'utf8')); } catch { /* missing identity: tried and reported below if auth fails */ }
     }
-    const agent = ep.config.identityAgent && ep.config.identityAgent.toLowerCase() !== 'none' ? ep.config.identityAgent : process.env['SSH_AUTH_SOCK'];
+    const ia = ep.config.identityAgent;
+    const agent = ia === undefined || ia === 'SSH_AUTH_SOCK' ? process.env['SSH_AUTH_SOCK'] : ia === 'none' ? undefined
+      : ia.startsWith('$') ? process.env[ia.slice(1)] : ia;
     const timeout = (ep.config.connectTimeout ?? 10) * 1000;
+    const { warnings: _warnings, ...settings } = ep.settings;
     return {
-      host: hk.address ?? ep.address, port: ep.port, username: ep.user, readyTimeout: timeout,
+      host: hk.address ?? ep.address, port: ep.port, username: ep.user, readyTimeout: timeout, ...settings,
       ...(keys[0] ? { privateKey: keys[0] } : {}),
       ...(agent && !ep.config.identitiesOnly ? { agent } : {}),
       ...keepaliveConnectOptions(resolveKeepalivePolicy(this.host, ep.config)),
-      // the key types known_hosts has for this host first, as OpenSSH proposes them: the server then offers that key
-      algorithms: { serverHostKey: orderHostKeyAlgorithms(hk) as never },
+      // the key types known_hosts has for this host first, as OpenSSH proposes them (unless HostKeyAlgorithms is set):
+      // the server then offers that key
+      algorithms: { ...settings.algorithms, ...(ep.config.other.has('hostkeyalgorithms') ? {} : { serverHostKey: orderHostKeyAlgorithms(hk) as never }) },
       hostVerifier: (key: Buffer): boolean => {
         const d = decideHostKey(hk, key);
         if ((d.verdict === 'accept' || d.verdict === 'refuse-ip-changed') && d.append) appendKnownHostsText(d.append.file, d.append.text);
@@ -117,7 +153,15 @@ export class SshConnector implements Connector {
       const address = sock ? undefined : isIP(ep.address) || ep.config.checkHostIp !== true ? ep.address : (await lookup(ep.address)).address;
       const hk = this.hostKeyContext(ep, address);
       const handshake = () => ssh.connect({ ...this.connectConfig(ep, hk, (e) => { refused = e; }), ...(sock ? { sock } : {}) } as never);
-      await (this.options.handshakeGate ? this.options.handshakeGate.run(handshake) : handshake());
+      // ConnectionAttempts: retry a direct connection that fails before the handshake (not a refused key or login)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await (this.options.handshakeGate ? this.options.handshakeGate.run(handshake) : handshake());
+          break;
+        } catch (e) {
+          if (refused || sock || attempt >= ep.config.connectionAttempts || !/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|Timed out/i.test((e as Error).message)) throw e;
+        }
+      }
     } catch (e) {
       if (refused) throw refused;
       const msg = (e as Error).message;
@@ -139,19 +183,12 @@ export class SshConnector implements Connector {
           host: h.name, hint: 'fix the path in the inventory, or remove the variable to use ~/.ssh/config and ssh-agent',
         });
       }
-      const target = this.endpoint(h.name, h.address, h.port, h.user, h.identityFile);
-      const jumpSpec = h.proxyJump ?? target.config.proxyJump;
-      let sock: ClientChannel | undefined;
-      if (jumpSpec) {
-        const first = jumpSpec.split(',')[0]!.trim();
-        const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(first);
-        const jump = this.endpoint(m?.[2]?.replace(/^\[|\]$/g, '') ?? first, undefined, m?.[3] ? Number(m[3]) : undefined, m?.[1], undefined);
-        this.#jump = await this.open(jump);
-        const jc = this.#jump.connection as Client;
-        sock = await new Promise<ClientChannel>((resolve, reject) => {
-          jc.forwardOut('127.0.0.1', 0, target.address, target.port, (err, stream) => (err ? reject(new UnreachableError(`jump host ${jump.alias} cannot reach ${target.address}:${target.port}: ${err.message}`, { host: h.name })) : resolve(stream)));
-        });
-      }
+      const target = this.endpoint(h.name, {
+        address: h.address, ...(h.port !== undefined ? { port: h.port } : {}), ...(h.user !== undefined ? { user: h.user } : {}),
+        ...(h.proxyJump !== undefined ? { jump: h.proxyJump } : {}), ...(h.identityFile !== undefined ? { identity: h.identityFile } : {}),
+        options: sshOptionsFromInventory(h),
+      });
+      const sock = target.config.jump ? await this.openRoute(target.config.jump, target, 1) : undefined;
       this.#ssh = await this.open(target, sock);
       const conn = this.#ssh.connection as Client;
       conn.on('close', () => { this.#lost ??= 'connection closed'; });
@@ -220,8 +257,34 @@ export class SshConnector implements Connector {
     });
   }
 
+  /**
+   * A channel to `dest` through a ProxyJump value, the way OpenSSH builds it: the last hop is reached as
+   * `ssh -l user -p port -J <the hops before it> hop` (so its own ssh_config settings apply, and its own ProxyJump
+   * only when it is the first hop), then `-W dest`. Each hop's host key is checked like the target's, and each
+   * handshake takes its own turn at the handshake gate (no slot is held while waiting for another).
+   */
+  private async openRoute(jump: ParsedJump, dest: Endpoint, depth: number): Promise<ClientChannel> {
+    const last = jump.last!;
+    if (depth > MAX_JUMP_DEPTH) {
+      throw new UnreachableError(`${this.host.name}: more than ${MAX_JUMP_DEPTH} jump hosts (a ProxyJump loop in ssh_config?)`, { host: this.host.name, hint: 'check the ProxyJump settings of the jump hosts' });
+    }
+    const hop = this.endpoint(last.host, {
+      ...(last.user !== undefined ? { user: last.user } : {}), ...(last.port !== undefined ? { port: last.port } : {}),
+      ...(jump.extra !== undefined ? { jump: jump.extra } : {}),
+    });
+    const sock = hop.config.jump ? await this.openRoute(hop.config.jump, hop, depth + 1) : undefined;
+    const conn = await this.open(hop, sock);
+    this.#jumps.push(conn);
+    const jc = conn.connection as Client;
+    return new Promise<ClientChannel>((resolve, reject) => {
+      jc.forwardOut('127.0.0.1', 0, dest.address, dest.port, (err, stream) => (err
+        ? reject(new UnreachableError(`jump host ${hop.alias} cannot reach ${dest.alias} (${dest.address}:${dest.port}): ${err.message}`, { host: this.host.name }))
+        : resolve(stream)));
+    });
+  }
+
   async close(): Promise<void> {
     this.#ssh?.dispose();
-    this.#jump?.dispose();
+    for (const j of this.#jumps.reverse()) j.dispose();
   }
 }

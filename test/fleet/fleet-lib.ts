@@ -194,7 +194,7 @@ async function teardown(id: number, dir: string): Promise<void> {
   while (pids.some(isLive) && Date.now() < deadline) await sleep(50);
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined)
-    .filter((n) => n === `rigbr${id}` || new RegExp(`^rv${id}h\\d+$`).test(n));
+    .filter((n) => n === `rigbr${id}` || new RegExp(`^rv${id}h\\d+$`).test(n) || n === isolatedBridgeName(id) || new RegExp(`^rx${id}h\\d+$`).test(n));
   const batch = [...netns.map((n) => `netns del ${n}`), ...links.map((l) => `link del ${l}`)];
   if (batch.length) {
     const r = await run('ip', ['-force', '-batch', '-'], batch.join('\n') + '\n');
@@ -423,4 +423,55 @@ export async function execInHost(fleet: Fleet, hostName: string, argv: string[],
   if (argv.length === 0) throw new FleetError('execInHost needs a command', { host: h.name, hint: "Pass argv, e.g. ['hostname']." });
   const r = await $({ quiet: true, nothrow: true, env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8' }, ...(input === undefined ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input }) })`nsenter -t ${h.initPid} -m -u -i -n -p -r -w -- ${argv}`;
   return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? -1 };
+}
+
+/** The isolated bridge of fleet `id` (no address on the controller: the controller cannot reach hosts on it). */
+function isolatedBridgeName(id: number): string {
+  return `rigbi${id}`;
+}
+
+export interface IsolatedNetworkOptions {
+  /** Hosts that get a second interface (eth1) on the isolated bridge and keep eth0 on the controller's bridge. */
+  readonly dualHomed?: readonly string[];
+  /** Hosts moved to the isolated bridge only: their eth0 (the controller's bridge) is removed. */
+  readonly isolated?: readonly string[];
+}
+
+export interface IsolatedNetwork {
+  /** `rigbi<id>`: a bridge with no address in the controller's namespace, and no forwarding to it. */
+  readonly bridge: string;
+  /** `10.214.<id>.0/24`. */
+  readonly subnet: string;
+  /** Each dual-homed or isolated host's address on the isolated bridge (`10.214.<id>.<10+i>`). */
+  readonly addresses: ReadonlyMap<string, string>;
+}
+
+/**
+ * Put some hosts of a running fleet on a second, isolated bridge (a bastion topology): dual-homed hosts reach both
+ * networks, isolated hosts only the isolated one, and the controller only the first. `downFleet` removes it all.
+ */
+export async function attachIsolatedNetwork(fleet: Fleet, options: IsolatedNetworkOptions): Promise<IsolatedNetwork> {
+  const bridge = isolatedBridgeName(fleet.id);
+  const base = `10.214.${fleet.id}`;
+  const dual = options.dualHomed ?? [];
+  const isolated = options.isolated ?? [];
+  const members = [...dual, ...isolated].map((n) => ({ host: findHost(fleet, n), index: fleet.hosts.findIndex((h) => h.name === n) + 1 }));
+  const batch = [`link add ${bridge} type bridge`, `link set ${bridge} up`];
+  for (const { host, index } of members) {
+    batch.push(`link add rx${fleet.id}h${index} type veth peer name eth1 netns ${host.netns}`, `link set rx${fleet.id}h${index} master ${bridge} up`);
+    if (isolated.includes(host.name)) batch.push(`link del rv${fleet.id}h${index}`);
+  }
+  await runOrThrow(`creating isolated bridge ${bridge}`, 'ip', ['-batch', '-'], batch.join('\n') + '\n');
+  const addresses = new Map<string, string>();
+  for (const { host, index } of members) {
+    const ip = `${base}.${10 + index}`;
+    await runOrThrow(`addressing eth1 of ${host.name}`, 'ip', ['-n', host.netns, '-batch', '-'], `addr add ${ip}/24 dev eth1\nlink set eth1 up\n`);
+    addresses.set(host.name, ip);
+  }
+  // sshd listens on every address: check that each member answers on its new one (from inside its own namespace)
+  for (const { host } of members) {
+    const ip = addresses.get(host.name)!;
+    await runOrThrow(`probing sshd of ${host.name} on ${ip}`, 'ip', ['netns', 'exec', host.netns, 'bash', '-c', `exec 3<>/dev/tcp/${ip}/22`]);
+  }
+  return { bridge, subnet: `${base}.0/24`, addresses };
 }

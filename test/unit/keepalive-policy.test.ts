@@ -1,9 +1,19 @@
 import test from 'ava';
 import { DEFAULT_SERVER_ALIVE_COUNT_MAX, DEFAULT_SERVER_ALIVE_INTERVAL, keepaliveConnectOptions, resolveKeepalivePolicy } from '../../src/connectors/keepalive-policy.ts';
-import { resolveSshConfig } from '../../src/connectors/ssh-config.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SshConfigResolver } from '../../src/connectors/ssh-config.ts';
 import type { Host } from '../../src/inventory/types.ts';
 import { ScriptWatchdog, scriptTimeLimitSeconds, stepTimeLimitSeconds, WAIT_SLACK_SECONDS } from '../../src/engine/step-time-limit.ts';
 import type { Change } from '../../src/core/change.ts';
+
+/** Resolve `host` from ssh_config text (written to a temp file, read like `ssh -F file`). */
+function resolveSshConfig(text: string, host: string) {
+  const file = join(mkdtempSync(join(tmpdir(), 'rig-ka-')), 'ssh_config');
+  writeFileSync(file, text);
+  return new SshConfigResolver({ configFile: file }).resolve(host);
+}
 
 const host = (vars: Record<string, unknown> = {}): Host => ({ name: 'h', address: 'h', groups: ['all'], vars });
 
