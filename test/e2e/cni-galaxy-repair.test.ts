@@ -1,0 +1,173 @@
+/**
+ * Issue 17 end to end on the fleet, with the real CNI plugins (Debian's containernetworking-plugins: bridge,
+ * host-local) and a stand-in Galaxy plugin (test/fleet/standins/galaxy-sdn.mjs) driven by `kubelet-sandbox`, which
+ * creates pod sandboxes the way kubelet's CNI code does (test/fleet/cni-standins.ts).
+ * - worker1, worker2: as after an Istio CNI install and uninstall — 00-galaxy.conflist with cniVersion 0.3.1 around the
+ *   Galaxy entry (worker1's entry keeps its pre-Istio 0.2.0; worker2's has none and still holds Istio's entry); the
+ *   plugin supports 0.1.0/0.2.0, so a new pod fails with the version error. worker3's plugin supports 0.3.1: left
+ *   alone. master1 has no CNI config: skipped with its reason.
+ * - `rig plan` shows the new conf and the removal per node; `rig apply` repairs; a new sandbox gets an IP from the real
+ *   bridge plugin; `rig plan` exits 0; `rig rollback` puts the conflists back byte for byte and pods fail again.
+ * - The guard (cni_mode=check) on a healthy fleet with a proposed 0.3.1 chained conflist fails exactly the nodes whose
+ *   plugin would refuse it (CNI_WOULD_BREAK, in the text and in --json) and changes nothing, with `rig apply` too.
+ */
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
+import { createPodSandbox, installCniStandins } from '../fleet/cni-standins.ts';
+import { runRig } from '../helpers/run-rig.ts';
+
+const FLEET_ID = 53;
+const DIR = '/etc/cni/net.d';
+const CONF = `${DIR}/00-galaxy.conf`;
+const CONFLIST = `${DIR}/00-galaxy.conflist`;
+const WORKERS = ['worker1', 'worker2', 'worker3'] as const;
+const BROKEN = ['worker1', 'worker2'] as const;
+const VERSION_ERROR = 'plugin galaxy-sdn does not support config version "0.3.1"';
+let fleet: Fleet;
+let work: string;
+
+const galaxyEntry = (n: number, withVersion: boolean): Record<string, unknown> => ({
+  ...(withVersion ? { cniVersion: '0.2.0', name: 'galaxy-sdn' } : {}),
+  type: 'galaxy-sdn', bridge: 'cni0', isGateway: false, ipMasq: false,
+  ipam: { type: 'host-local', subnet: `10.244.${n}.0/24`, dataDir: '/var/lib/cni/networks' },
+});
+/** What Istio CNI's chained mode left after its uninstall (worker2: the uninstall did not even remove its entry). */
+const LEFT_BY_ISTIO: Record<string, string> = {
+  worker1: `${JSON.stringify({ cniVersion: '0.3.1', name: 'k8s-pod-network', plugins: [galaxyEntry(1, true)] }, null, 2)}\n`,
+  worker2: `{"cniVersion":"0.3.1","name":"k8s-pod-network","plugins":[${JSON.stringify(galaxyEntry(2, false))},{"type":"istio-cni","log_level":"info","kubernetes":{"kubeconfig":"/etc/cni/net.d/ZZZ-istio-cni-kubeconfig"}}]}`,
+  worker3: `${JSON.stringify({ cniVersion: '0.3.1', name: 'k8s-pod-network', plugins: [galaxyEntry(3, true)] }, null, 2)}\n`,
+};
+
+test.before(async () => {
+  fleet = await upFleet({ size: 4, id: FLEET_ID, seed: 'none' });
+  work = mkdtempSync(join(tmpdir(), 'rig-cni-'));
+  for (const w of WORKERS) {
+    await installCniStandins(fleet, w, w === 'worker3' ? { supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1'] } : {});
+    await write(w, CONFLIST, LEFT_BY_ISTIO[w]!);
+  }
+});
+test.after.always(async () => { await downFleet({ id: FLEET_ID }); });
+
+async function write(host: string, path: string, content: string): Promise<void> {
+  const r = await execInHost(fleet, host, ['sh', '-c', 'cat > "$1"', 'sh', path], content);
+  if (r.exitCode !== 0) throw new Error(`${host}: writing ${path}: ${r.stderr}`);
+}
+/** The file's content, or undefined when it is absent. */
+async function read(host: string, path: string): Promise<string | undefined> {
+  const r = await execInHost(fleet, host, ['sh', '-c', '[ -e "$1" ] || exit 3; cat "$1"', 'sh', path]);
+  return r.exitCode === 3 ? undefined : r.stdout;
+}
+const listing = async (host: string): Promise<string> => (await execInHost(fleet, host, ['sh', '-c', `ls -la --time-style=+ ${DIR} 2>&1; sha256sum ${DIR}/* 2>&1`])).stdout;
+
+const common = (...extra: string[]): string[] => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', join(work, 'state'), ...extra];
+const playbook = 'playbooks/cni-galaxy-repair.ts';
+let sandboxes = 0;
+const sandbox = (host: string) => createPodSandbox(fleet, host, `pod${++sandboxes}`);
+
+test.serial('repair: plan shows the conf and removal per node, apply makes pods start, rollback breaks them again', async (t) => {
+  for (const w of BROKEN) {
+    const s = await sandbox(w);
+    t.false(s.ok, s.text);
+    t.true(s.text.includes(VERSION_ERROR), s.text);
+  }
+  const healthy = await sandbox('worker3');
+  t.true(healthy.ok, healthy.text);
+
+  const before = new Map<string, string>();
+  for (const h of ['master1', ...WORKERS]) before.set(h, await listing(h));
+
+  const plan = await runRig(['plan', '-v', ...common(), playbook]);
+  t.is(plan.code, 2, plan.stdout + plan.stderr);
+  t.regex(plan.stdout, /Plan: 4 changes on 2 of 4 hosts/);
+  for (const w of BROKEN) {
+    const section = hostSection(plan.stdout, w);
+    t.regex(section, /plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1: plugins\[0\] as a \.conf with cniVersion 0\.2\.0/);
+    t.regex(section, /create \/etc\/cni\/net\.d\/00-galaxy\.conf[^]*\+\s+"cniVersion": "0\.2\.0",\n\s+\+\s+"name": "/);
+    t.regex(section, /remove \/etc\/cni\/net\.d\/00-galaxy\.conflist/);
+  }
+  t.regex(hostSection(plan.stdout, 'worker2'), /Istio's entry dropped/);
+  t.regex(hostSection(plan.stdout, 'worker3'), /no changes[^]*= .*plugin galaxy-sdn supports cniVersion 0\.3\.1 of \/etc\/cni\/net\.d\/00-galaxy\.conflist: left alone/);
+  t.regex(hostSection(plan.stdout, 'master1'), /no changes[^]*neither \/etc\/cni\/net\.d\/00-galaxy\.conf nor \/etc\/cni\/net\.d\/00-galaxy\.conflist: not a node with this CNI config, skipped/);
+  for (const h of ['master1', ...WORKERS]) t.is(await listing(h), before.get(h) ?? "(not listed)", `${h}: plan changed nothing`);
+
+  const apply = await runRig(['apply', ...common(), playbook], { timeoutMs: 180_000 });
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  for (const [w, name] of [['worker1', 'galaxy-sdn'], ['worker2', 'k8s-pod-network']] as const) {
+    const conf = await read(w, CONF);
+    const entry = (JSON.parse(LEFT_BY_ISTIO[w]!) as { plugins: Array<Record<string, unknown>> }).plugins[0]!;
+    const { cniVersion: _v, name: _n, ...rest } = entry;
+    t.deepEqual(JSON.parse(conf ?? 'null'), { cniVersion: '0.2.0', name, ...rest }, `${w}: the conf is plugins[0] at 0.2.0`);
+    t.is(await read(w, CONFLIST), undefined, `${w}: conflist removed`);
+    const s = await sandbox(w);
+    t.true(s.ok, s.text);
+    t.regex(s.text, new RegExp(`ready \\(00-galaxy\\.conf\\): ip 10\\.244\\.${w.slice(-1)}\\.\\d+/24`), s.text);
+    const inNs = (await execInHost(fleet, w, ['ip', '-n', `pod${sandboxes}`, '-4', 'addr', 'show', 'eth0'])).stdout;
+    t.regex(inNs, new RegExp(`inet 10\\.244\\.${w.slice(-1)}\\.\\d+/24`), 'the address is on the pod namespace\'s eth0 (real bridge plugin)');
+  }
+  t.is(await read('worker3', CONFLIST), LEFT_BY_ISTIO['worker3'], 'worker3 untouched');
+  t.is(await read('worker3', CONF), undefined);
+
+  const converged = await runRig(['plan', ...common(), playbook]);
+  t.is(converged.code, 0, converged.stdout + converged.stderr);
+
+  const back = await runRig(['rollback', ...common()], { timeoutMs: 180_000 });
+  t.is(back.code, 0, back.stdout + back.stderr);
+  for (const w of BROKEN) {
+    t.is(await read(w, CONFLIST), LEFT_BY_ISTIO[w], `${w}: conflist restored byte for byte`);
+    t.is(await read(w, CONF), undefined, `${w}: conf removed`);
+    const s = await sandbox(w);
+    t.false(s.ok, s.text);
+    t.true(s.text.includes(VERSION_ERROR), s.text);
+  }
+});
+
+/** Healthy nodes: each worker has its 00-galaxy.conf at 0.2.0 and no conflist; worker3's plugin also does 0.3.1. */
+async function makeHealthy(): Promise<void> {
+  for (const [i, w] of WORKERS.entries()) {
+    await execInHost(fleet, w, ['rm', '-f', CONFLIST]);
+    await write(w, CONF, `${JSON.stringify({ ...galaxyEntry(i + 1, true), name: 'galaxy-sdn' }, null, 2)}\n`);
+  }
+}
+
+test.serial('guard: a proposed 0.3.1 chained conflist fails exactly the nodes whose plugin would refuse it, changing nothing', async (t) => {
+  await makeHealthy();
+  for (const w of WORKERS) t.true((await sandbox(w)).ok, `${w} healthy`);
+  const before = new Map<string, string>();
+  for (const h of ['master1', ...WORKERS]) before.set(h, await listing(h));
+  const check = ['-e', 'cni_mode=check', '-e', 'cni_proposed_conflist_file=test/fixtures/cni/istio-chained-0.3.1.conflist'];
+
+  const plan = await runRig(['plan', '-v', ...common(...check), playbook]);
+  t.is(plan.code, 1, plan.stdout + plan.stderr);
+  t.regex(plan.stdout, /Plan: 0 changes on 0 of 4 hosts, 2 failed/);
+  for (const w of BROKEN) {
+    t.regex(hostSection(plan.stdout, w), /FAILED \[CNI_WOULD_BREAK\][^\n]*pods would stop being created on this node with [^\n]*istio-chained-0\.3\.1\.conflist: plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1/);
+  }
+  t.regex(hostSection(plan.stdout, 'worker3'), /no changes[^]*galaxy-sdn supports cniVersion 0\.3\.1: pods keep being created/);
+  t.regex(hostSection(plan.stdout, 'master1'), /no changes[^]*not a node with this CNI config, skipped/);
+
+  const json = await runRig(['plan', '--json', ...common(...check), playbook]);
+  t.is(json.code, 1, json.stderr);
+  const hosts = (JSON.parse(json.stdout) as { plan: { hosts: Array<{ host: string; error?: { code: string; message: string } }> } }).plan.hosts;
+  t.deepEqual(hosts.filter((h) => h.error).map((h) => [h.host, h.error!.code]).sort(), [['worker1', 'CNI_WOULD_BREAK'], ['worker2', 'CNI_WOULD_BREAK']]);
+  for (const h of hosts.filter((x) => x.error)) t.true(h.error!.message.includes('does not support config version "0.3.1"'), h.error!.message);
+
+  // Without a proposal: what Istio CNI's chained mode would make of each node's conf. Same verdict.
+  const derived = await runRig(['plan', ...common('-e', 'cni_mode=check'), playbook]);
+  t.is(derived.code, 1, derived.stdout + derived.stderr);
+  t.regex(derived.stdout, /Plan: 0 changes on 0 of 4 hosts, 2 failed/);
+  for (const w of BROKEN) t.regex(hostSection(derived.stdout, w), /CNI_WOULD_BREAK[^\n]*Istio CNI's chained mode \(cniVersion 0\.3\.1\): plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1/);
+
+  const apply = await runRig(['apply', ...common(...check), playbook], { timeoutMs: 180_000 });
+  t.is(apply.code, 1, apply.stdout + apply.stderr);
+  for (const h of ['master1', ...WORKERS]) t.is(await listing(h), before.get(h) ?? "(not listed)", `${h}: the guard changed nothing`);
+  for (const w of WORKERS) t.true((await sandbox(w)).ok, `${w} still healthy`);
+});
+
+/** The plan text of one host (from its `── host` line to the next). */
+function hostSection(text: string, host: string): string {
+  const m = new RegExp(`── ${host} \\([^]*?(?=\\n── |\\nPlan: )`).exec(text);
+  return m ? m[0] : `(no section for ${host})`;
+}
