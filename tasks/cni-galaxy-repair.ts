@@ -9,11 +9,12 @@
  *   cni_proposed_conflist (JSON text) or cni_proposed_conflist_file (a file on the controller, relative to the
  *   project root): the config the guard checks; without either, what Istio CNI's chained mode would write
  *   cni_istio_version 0.3.1 (the version Istio's chained mode writes)
+ *   masters (repair mode): cni_delete_stuck_pods true · cni_kubectl kubectl · cni_kubeconfig /root/.kube/config
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CniError, ValidationError } from '../src/errors.ts';
-import { cniGuard, cniRepair } from '../src/modules/index.ts';
+import { cniGuard, cniRepair, cniStuckPods } from '../src/modules/index.ts';
 import type { CniPathProps } from '../src/modules/cni-config-paths.ts';
 import type { Task, TaskContext, WhenContext } from '../src/modules/module.ts';
 
@@ -79,4 +80,14 @@ export function cniRepairTasks(options: { readonly when?: (ctx: WhenContext) => 
 /** The playbook's node tasks: the guard in check mode, the repair otherwise. */
 export function cniNodeTasks(): Task[] {
   return [...cniGuardTasks({ when: inMode('check') }), ...cniRepairTasks({ when: inMode('repair') })];
+}
+
+/** Masters, last: delete the pods stuck in ContainerCreating with the CNI error (guarded: kubectl and a kubeconfig). */
+export function cniStuckPodTasks(): Task[] {
+  return [
+    cniStuckPods((ctx) => ({ kubeconfig: str(ctx.vars['cni_kubeconfig']) ?? '/root/.kube/config', ...(str(ctx.vars['cni_kubectl']) ? { kubectl: str(ctx.vars['cni_kubectl'])! } : {}) }), {
+      name: 'delete the pods stuck in ContainerCreating with the CNI error',
+      when: (ctx) => readCniMode(ctx) === 'repair' && String(ctx.vars['cni_delete_stuck_pods'] ?? 'true') !== 'false',
+    }),
+  ];
 }

@@ -41,6 +41,35 @@ const LEFT_BY_ISTIO: Record<string, string> = {
   worker3: `${JSON.stringify({ cniVersion: '0.3.1', name: 'k8s-pod-network', plugins: [galaxyEntry(3, true)] }, null, 2)}\n`,
 };
 
+/** A stand-in kubectl on master1: the "cluster" is /var/lib/kubectl-stub/{pods,events}.json; every call is logged;
+ *  `delete pod -n NS NAME` removes the pod. */
+const KUBECTL_STUB = `#!/usr/bin/env node
+const fs = require('node:fs');
+const d = '/var/lib/kubectl-stub';
+const a = process.argv.slice(2);
+fs.appendFileSync(d + '/calls.log', a.join(' ') + '\\n');
+const i = a[0] === '--kubeconfig' ? 2 : 0;
+if (!fs.existsSync(a[1])) { process.stderr.write('no kubeconfig\\n'); process.exit(1); }
+if (a[i] === 'get') { process.stdout.write(fs.readFileSync(d + '/' + a[i + 1] + '.json')); process.exit(0); }
+if (a[i] === 'delete' && a[i + 1] === 'pod') {
+  const pods = JSON.parse(fs.readFileSync(d + '/pods.json', 'utf8'));
+  pods.items = pods.items.filter((p) => !(p.metadata.namespace === a[i + 3] && p.metadata.name === a[i + 4]));
+  fs.writeFileSync(d + '/pods.json', JSON.stringify(pods));
+  process.exit(0);
+}
+process.exit(2);
+`;
+const pod = (ns: string, name: string, phase: string, waiting?: string) => ({
+  metadata: { namespace: ns, name }, status: { phase, containerStatuses: [{ name: 'c', state: waiting ? { waiting: { reason: waiting } } : { running: {} } }] },
+});
+const event = (ns: string, name: string, message: string) => ({ involvedObject: { kind: 'Pod', namespace: ns, name }, reason: 'FailedCreatePodSandBox', message });
+const PODS = { items: [pod('default', 'web-1', 'Pending', 'ContainerCreating'), pod('kube-system', 'dns-2', 'Pending', 'ContainerCreating'), pod('default', 'ok-3', 'Running'), pod('default', 'pull-4', 'Pending', 'ContainerCreating')] };
+const EVENTS = { items: [
+  event('default', 'web-1', `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to set up sandbox container network: ${VERSION_ERROR}`),
+  event('kube-system', 'dns-2', `Failed to create pod sandbox: ${VERSION_ERROR}`),
+  event('default', 'pull-4', 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to pull image "pause:3.9"'),
+] };
+
 test.before(async () => {
   fleet = await upFleet({ size: 4, id: FLEET_ID, seed: 'none' });
   work = mkdtempSync(join(tmpdir(), 'rig-cni-'));
@@ -48,6 +77,12 @@ test.before(async () => {
     await installCniStandins(fleet, w, w === 'worker3' ? { supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1'] } : {});
     await write(w, CONFLIST, LEFT_BY_ISTIO[w]!);
   }
+  await execInHost(fleet, 'master1', ['mkdir', '-p', '/var/lib/kubectl-stub', '/root/.kube']);
+  await write('master1', '/usr/local/bin/kubectl-stub', KUBECTL_STUB);
+  await execInHost(fleet, 'master1', ['chmod', '755', '/usr/local/bin/kubectl-stub']);
+  await write('master1', '/root/.kube/config', 'apiVersion: v1\nkind: Config\n');
+  await write('master1', '/var/lib/kubectl-stub/pods.json', JSON.stringify(PODS));
+  await write('master1', '/var/lib/kubectl-stub/events.json', JSON.stringify(EVENTS));
 });
 test.after.always(async () => { await downFleet({ id: FLEET_ID }); });
 
@@ -62,7 +97,7 @@ async function read(host: string, path: string): Promise<string | undefined> {
 }
 const listing = async (host: string): Promise<string> => (await execInHost(fleet, host, ['sh', '-c', `ls -la --time-style=+ ${DIR} 2>&1; sha256sum ${DIR}/* 2>&1`])).stdout;
 
-const common = (...extra: string[]): string[] => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', join(work, 'state'), ...extra];
+const common = (...extra: string[]): string[] => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', join(work, 'state'), '-e', 'cni_kubectl=/usr/local/bin/kubectl-stub', ...extra];
 const playbook = 'playbooks/cni-galaxy-repair.ts';
 let sandboxes = 0;
 const sandbox = (host: string) => createPodSandbox(fleet, host, `pod${++sandboxes}`);
@@ -81,7 +116,7 @@ test.serial('repair: plan shows the conf and removal per node, apply makes pods 
 
   const plan = await runRig(['plan', '-v', ...common(), playbook]);
   t.is(plan.code, 2, plan.stdout + plan.stderr);
-  t.regex(plan.stdout, /Plan: 4 changes on 2 of 4 hosts/);
+  t.regex(plan.stdout, /Plan: 6 changes on 3 of 4 hosts/);
   for (const w of BROKEN) {
     const section = hostSection(plan.stdout, w);
     t.regex(section, /plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1: plugins\[0\] as a \.conf with cniVersion 0\.2\.0/);
@@ -90,7 +125,12 @@ test.serial('repair: plan shows the conf and removal per node, apply makes pods 
   }
   t.regex(hostSection(plan.stdout, 'worker2'), /Istio's entry dropped/);
   t.regex(hostSection(plan.stdout, 'worker3'), /no changes[^]*= .*plugin galaxy-sdn supports cniVersion 0\.3\.1 of \/etc\/cni\/net\.d\/00-galaxy\.conflist: left alone/);
-  t.regex(hostSection(plan.stdout, 'master1'), /no changes[^]*neither \/etc\/cni\/net\.d\/00-galaxy\.conf nor \/etc\/cni\/net\.d\/00-galaxy\.conflist: not a node with this CNI config, skipped/);
+  const master = hostSection(plan.stdout, 'master1');
+  t.regex(master, /run \/usr\/local\/bin\/kubectl-stub --kubeconfig \/root\/\.kube\/config delete pod -n default web-1 --wait=false/);
+  t.regex(master, /kube-system\/dns-2 stuck in ContainerCreating: Failed to create pod sandbox: plugin galaxy-sdn does not support/);
+  t.false(master.includes('pull-4'), 'a pod stuck for another reason is left alone');
+  t.false(master.includes('ok-3'));
+  t.regex(hostSection(plan.stdout, 'master1'), /neither \/etc\/cni\/net\.d\/00-galaxy\.conf nor \/etc\/cni\/net\.d\/00-galaxy\.conflist: not a node with this CNI config, skipped/);
   for (const h of ['master1', ...WORKERS]) t.is(await listing(h), before.get(h) ?? "(not listed)", `${h}: plan changed nothing`);
 
   const apply = await runRig(['apply', ...common(), playbook], { timeoutMs: 180_000 });
@@ -109,6 +149,9 @@ test.serial('repair: plan shows the conf and removal per node, apply makes pods 
   }
   t.is(await read('worker3', CONFLIST), LEFT_BY_ISTIO['worker3'], 'worker3 untouched');
   t.is(await read('worker3', CONF), undefined);
+  const calls = (await read('master1', '/var/lib/kubectl-stub/calls.log')) ?? '';
+  t.deepEqual(calls.split('\n').filter((l) => l.includes('delete')).sort(), [
+    '--kubeconfig /root/.kube/config delete pod -n default web-1 --wait=false', '--kubeconfig /root/.kube/config delete pod -n kube-system dns-2 --wait=false']);
 
   const converged = await runRig(['plan', ...common(), playbook]);
   t.is(converged.code, 0, converged.stdout + converged.stderr);
@@ -164,6 +207,37 @@ test.serial('guard: a proposed 0.3.1 chained conflist fails exactly the nodes wh
   t.is(apply.code, 1, apply.stdout + apply.stderr);
   for (const h of ['master1', ...WORKERS]) t.is(await listing(h), before.get(h) ?? "(not listed)", `${h}: the guard changed nothing`);
   for (const w of WORKERS) t.true((await sandbox(w)).ok, `${w} still healthy`);
+});
+
+test.serial('a malformed conflist or a plugin that does not answer VERSION fails that host with a clear message, untouched', async (t) => {
+  // State after the guard test: every worker healthy with its conf. worker1 gets a truncated conflist, worker2's
+  // plugin is replaced by one that crashes, worker3 gets the broken conflist and is repaired as usual.
+  await write('worker1', CONFLIST, LEFT_BY_ISTIO['worker1']!.slice(0, 60));
+  await execInHost(fleet, 'worker1', ['rm', '-f', CONF]);
+  await write('worker2', CONFLIST, LEFT_BY_ISTIO['worker2']!);
+  await execInHost(fleet, 'worker2', ['rm', '-f', CONF]);
+  await execInHost(fleet, 'worker2', ['sh', '-c', 'mv /opt/cni/bin/galaxy-sdn /opt/cni/bin/galaxy-sdn.real && printf "#!/bin/sh\\necho panic: galaxy daemon socket missing >&2\\nexit 2\\n" > /opt/cni/bin/galaxy-sdn && chmod 755 /opt/cni/bin/galaxy-sdn']);
+  await execInHost(fleet, 'worker3', ['sh', '-c', 'echo \'["0.1.0","0.2.0"]\' > /etc/galaxy-sdn/supported-versions']);
+  await write('worker3', CONFLIST, LEFT_BY_ISTIO['worker3']!);
+  await execInHost(fleet, 'worker3', ['rm', '-f', CONF]);
+  const before = new Map<string, string>();
+  for (const w of WORKERS) before.set(w, await listing(w));
+
+  // rig applies nothing when planning fails on a host: every node stays as it was, the two say why.
+  const apply = await runRig(['apply', ...common('-e', 'cni_delete_stuck_pods=false'), playbook], { timeoutMs: 180_000 });
+  t.is(apply.code, 1, apply.stdout + apply.stderr);
+  const out = apply.stdout + apply.stderr;
+  t.regex(hostSection(out, 'worker1'), /FAILED \[CNI\][^\n]*\/etc\/cni\/net\.d\/00-galaxy\.conflist is not valid JSON/);
+  t.regex(hostSection(out, 'worker2'), /FAILED \[CNI\][^\n]*plugin \/opt\/cni\/bin\/galaxy-sdn does not answer CNI_COMMAND=VERSION: exit 2: panic: galaxy daemon socket missing/);
+  t.regex(out, /nothing applied: planning failed on worker1, worker2/);
+  for (const w of WORKERS) t.is(await listing(w), before.get(w) ?? '(not listed)', `${w}: untouched`);
+
+  // The operator repairs the rest with --limit; the two stay untouched.
+  const rest = await runRig(['apply', ...common('-e', 'cni_delete_stuck_pods=false', '--limit', 'worker3'), playbook], { timeoutMs: 180_000 });
+  t.is(rest.code, 0, rest.stdout + rest.stderr);
+  t.is(JSON.parse((await read('worker3', CONF)) ?? 'null').cniVersion, '0.2.0', 'worker3 repaired');
+  t.is(await read('worker3', CONFLIST), undefined);
+  for (const w of BROKEN) t.is(await listing(w), before.get(w) ?? '(not listed)', `${w}: still untouched`);
 });
 
 /** The plan text of one host (from its `── host` line to the next). */

@@ -17,6 +17,8 @@ import type { FileFact } from '../../src/facts/fact-request.ts';
 import { DEBIAN_SYSV_OS, MemoryHostFacts } from '../../src/facts/host-facts.ts';
 import { cniGuard } from '../../src/modules/cni-guard.ts';
 import { cniRepair } from '../../src/modules/cni-repair.ts';
+import { cniStuckPods } from '../../src/modules/cni-stuck-pods.ts';
+import * as stuck from '../../src/cni/stuck-pods.ts';
 import type { TaskContext } from '../../src/modules/module.ts';
 
 const CONF = '/etc/cni/net.d/00-galaxy.conf';
@@ -196,4 +198,33 @@ test('cniGuard module: a node that would break fails with CNI_WOULD_BREAK; a saf
   t.deepEqual(cniGuard.module.plan({ proposed }, host(['0.2.0', '0.3.1']), ctx), { noop: 'istio.conflist: galaxy-sdn supports cniVersion 0.3.1: pods keep being created' });
   const bad = { text: '{"cniVersion":"0.3.1"', source: 'bad.conflist' };
   t.throws(() => cniGuard.module.facts({ proposed: bad }, ctx), { message: /bad\.conflist is not valid JSON/ });
+});
+
+test('stuck pods: ContainerCreating with a FailedCreatePodSandBox CNI event, nothing else', (t) => {
+  const pod = (ns: string, name: string, phase: string, waiting?: string) => ({ metadata: { namespace: ns, name }, status: { phase, containerStatuses: [{ state: waiting ? { waiting: { reason: waiting } } : { running: {} } }] } });
+  const ev = (ns: string, name: string, message: string, reason = 'FailedCreatePodSandBox', kind = 'Pod') => ({ involvedObject: { kind, namespace: ns, name }, reason, message });
+  const pods = JSON.stringify({ items: [pod('a', 'x', 'Pending', 'ContainerCreating'), pod('a', 'y', 'Running'), pod('b', 'z', 'Pending', 'ContainerCreating'), pod('b', 'w', 'Pending', 'ImagePullBackOff'), pod('c', 'v', 'Pending', 'ContainerCreating')] });
+  const events = JSON.stringify({ items: [
+    ev('a', 'x', 'plugin galaxy-sdn does not support config version "0.3.1"'), ev('a', 'x', 'again: does not support config version'),
+    ev('a', 'y', 'does not support config version'), ev('b', 'z', 'networkPlugin cni failed to set up pod'), ev('b', 'w', 'does not support config version'),
+    ev('c', 'v', 'failed to pull image'), ev('c', 'v', 'does not support config version', 'BackOff'), ev('c', 'v', 'does not support config version', 'FailedCreatePodSandBox', 'Node'),
+  ] });
+  const { selectStuckPods } = stuck;
+  t.deepEqual(selectStuckPods(pods, events).map((p) => `${p.namespace}/${p.name}`), ['a/x', 'b/z']);
+  t.throws(() => selectStuckPods('nope', events), { message: /kubectl get pods -o json printed no JSON/ });
+  t.throws(() => selectStuckPods(pods, '{}'), { message: /kubectl get events -o json: no "items" list/ });
+});
+
+test('cniStuckPods module: skipped with its reason without a kubeconfig or kubectl; a kubectl failure fails the host', (t) => {
+  const p = { kubeconfig: '/root/.kube/config', kubectl: 'kubectl' };
+  const keys = cniStuckPods.module.facts(p, ctx).filter((f) => f.kind === 'command').map((f) => (f as { key: string }).key);
+  const facts = (kubeconfig: boolean, code: number, stdout = '{"items":[]}') => new MemoryHostFacts({
+    os: DEBIAN_SYSV_OS, files: { [p.kubeconfig]: kubeconfig ? { exists: true, type: 'file' } : { exists: false } },
+    commands: Object.fromEntries(keys.map((k) => [k, { exitCode: code, stdout, stderr: code ? 'connection refused' : '' }])),
+  });
+  t.deepEqual(cniStuckPods.module.plan(p, facts(false, 0), ctx), { noop: 'no kubeconfig /root/.kube/config on this host: stuck pods not looked for' });
+  t.deepEqual(cniStuckPods.module.plan(p, facts(true, 127), ctx), { noop: 'kubectl is not on this host: stuck pods not looked for' });
+  t.deepEqual(cniStuckPods.module.plan(p, facts(true, 0), ctx), { noop: 'no pod is stuck in ContainerCreating with the CNI error' });
+  t.throws(() => cniStuckPods.module.plan(p, facts(true, 1), ctx), { message: /kubectl get pods failed \(exit 1\): connection refused/ });
+  t.deepEqual(cniStuckPods.module.validate({ kubeconfig: 'x', kubectl: '-x' }), ['kubeconfig: an absolute path', 'kubectl: a command name or path']);
 });
