@@ -147,6 +147,12 @@ test.serial('repair: plan shows the conf and removal per node, apply makes pods 
     const inNs = (await execInHost(fleet, w, ['ip', '-n', `pod${sandboxes}`, '-4', 'addr', 'show', 'eth0'])).stdout;
     t.regex(inNs, new RegExp(`inet 10\\.244\\.${w.slice(-1)}\\.\\d+/24`), 'the address is on the pod namespace\'s eth0 (real bridge plugin)');
   }
+  // kubelet-sandbox picks the config as libcni does: the first .conf/.conflist/.json by name that loads.
+  await write('worker1', `${DIR}/00-aaa.json`, '{ not json');
+  await write('worker1', `${DIR}/99-later.conflist`, LEFT_BY_ISTIO['worker1']!);
+  const picked = await sandbox('worker1');
+  t.true(picked.ok && picked.text.includes('(00-galaxy.conf)'), picked.text);
+  await execInHost(fleet, 'worker1', ['rm', '-f', `${DIR}/00-aaa.json`, `${DIR}/99-later.conflist`]);
   t.is(await read('worker3', CONFLIST), LEFT_BY_ISTIO['worker3'], 'worker3 untouched');
   t.is(await read('worker3', CONF), undefined);
   const calls = (await read('master1', '/var/lib/kubectl-stub/calls.log')) ?? '';
