@@ -209,6 +209,10 @@ test.serial('guard: a proposed 0.3.1 chained conflist fails exactly the nodes wh
   t.regex(derived.stdout, /Plan: 0 changes on 0 of 4 hosts, 2 failed/);
   for (const w of BROKEN) t.regex(hostSection(derived.stdout, w), /CNI_WOULD_BREAK[^\n]*Istio CNI's chained mode \(cniVersion 0\.3\.1\): plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1/);
 
+  const bad = await runRig(['plan', ...common('-e', 'cni_mode=check', '-e', 'cni_proposed_conflist={"cniVersion":"0.3.1"'), playbook]);
+  t.is(bad.code, 1, bad.stdout + bad.stderr);
+  t.regex(bad.stdout + bad.stderr, /\[CNI\][^\n]*variable cni_proposed_conflist is not valid JSON/);
+
   const apply = await runRig(['apply', ...common(...check), playbook], { timeoutMs: 180_000 });
   t.is(apply.code, 1, apply.stdout + apply.stderr);
   for (const h of ['master1', ...WORKERS]) t.is(await listing(h), before.get(h) ?? "(not listed)", `${h}: the guard changed nothing`);
