@@ -110,3 +110,7 @@ export class CapabilityError extends RigError { override readonly code = 'CAPABI
 
 /** The Kong manifest transform: invalid YAML, no Kong workload or two of them, a result the Kubernetes schema refuses. */
 export class ManifestError extends RigError { override readonly code = 'MANIFEST'; }
+/** A node's CNI config or plugin cannot be understood (malformed conflist, a plugin that does not answer VERSION). */
+export class CniError extends RigError { override readonly code = 'CNI'; }
+/** The CNI guard: the proposed CNI config would stop pods from being created on this node. */
+export class CniGuardError extends RigError { override readonly code = 'CNI_WOULD_BREAK'; }

@@ -17,3 +17,6 @@ export { kubeconfig, type KubeconfigProps } from './kubeconfig.ts';
 export { capability, type CapabilityProps } from './capability.ts';
 export { kubectlApply, type KubectlApplyProps } from './kubectl-apply.ts';
 export { flushHandlers } from './flush-handlers.ts';
+export { cniRepair, type CniRepairProps } from './cni-repair.ts';
+export { cniGuard, type CniGuardProps } from './cni-guard.ts';
+export { cniStuckPods, type CniStuckPodsProps } from './cni-stuck-pods.ts';

@@ -1,0 +1,65 @@
+import type { Change } from '../core/change.ts';
+import { planGalaxyRepair } from '../cni/galaxy-repair.ts';
+import { isCniVersion, parseVersionFact, versionFactArgv, versionFactKey } from '../cni/plugin-versions.ts';
+import { CniError } from '../errors.ts';
+import type { FileFact, HostFacts } from '../facts/fact-request.ts';
+import { getFileContent } from '../facts/file-content.ts';
+import { resolveCniPaths, validateCniPaths, type CniPathProps } from './cni-config-paths.ts';
+import { checkUnknownProps } from './file-write.ts';
+import { planTextWrite } from './flags.ts';
+import { defineModule, type PlanResult, type TaskContext } from './module.ts';
+
+export interface CniRepairProps extends CniPathProps {
+  /** The conf's cniVersion before Istio, when known and the conflist's plugin entry does not keep it. */
+  readonly originalVersion?: string;
+}
+
+/** The text of a gathered config file (a regular UTF-8 file), or a CniError naming it. */
+export function readCniConfigFact(fact: FileFact, path: string): string | undefined {
+  if (!fact.exists) return undefined;
+  if (fact.type !== 'file') throw new CniError(`${path} is a ${fact.type}, not a regular file`, { file: path, hint: 'look at the node by hand; nothing was changed' });
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(getFileContent(fact, path)); } catch (e) {
+    if (e instanceof TypeError) throw new CniError(`${path} is not UTF-8 text`, { file: path, cause: e });
+    throw e;
+  }
+}
+
+/**
+ * `cniRepair({ dir, confName, conflistName, binDir })`: the Galaxy repair of one node (src/cni/galaxy-repair.ts). The
+ * first plugin's VERSION answer is gathered with the files; plans a write of the conf and the removal of the conflist,
+ * or a noop with the reason (plugin supports the version, no conflist, neither file).
+ */
+export const cniRepair = defineModule<CniRepairProps>({
+  name: 'cni-repair',
+  validate: (p) => {
+    const problems = [...checkUnknownProps(p, ['dir', 'confName', 'conflistName', 'binDir', 'originalVersion']), ...validateCniPaths(p)];
+    if (p.originalVersion !== undefined && !isCniVersion(p.originalVersion)) problems.push('originalVersion: a CNI version like "0.2.0"');
+    return problems;
+  },
+  facts: (p) => {
+    const c = resolveCniPaths(p);
+    return [
+      { kind: 'file', path: c.conflistPath, content: true },
+      { kind: 'file', path: c.confPath, content: true },
+      { kind: 'command', key: versionFactKey(c.binDir, [c.conflistPath]), argv: versionFactArgv(c.binDir, [c.conflistPath]) },
+    ];
+  },
+  plan(p: CniRepairProps, facts: HostFacts, ctx: TaskContext): PlanResult {
+    const c = resolveCniPaths(p);
+    const listFact = facts.file(c.conflistPath);
+    const confFact = facts.file(c.confPath);
+    const conflist = readCniConfigFact(listFact, c.conflistPath);
+    const decision = planGalaxyRepair({
+      conflistPath: c.conflistPath, confPath: c.confPath, binDir: c.binDir, ...(conflist !== undefined ? { conflist } : {}), confExists: confFact.exists,
+      answers: parseVersionFact(facts.command(versionFactKey(c.binDir, [c.conflistPath])).stdout), ...(p.originalVersion ? { originalVersion: p.originalVersion } : {}),
+    });
+    if (decision.action === 'none') return { noop: decision.reason };
+    const write = planTextWrite({
+      path: c.confPath, fact: confFact, text: decision.conf, reason: decision.reason, noop: 'conf already as wanted',
+      mode: listFact.mode, owner: listFact.owner, group: listFact.group, ctx,
+    });
+    const { content: _c, ...before } = listFact;
+    const remove: Change = { kind: 'remove-path', path: c.conflistPath, before, secret: false, task: ctx.taskPath, reason: `the chained config Istio CNI left; replaced by ${c.confPath}` };
+    return { changes: [...('changes' in write ? write.changes : []), remove] };
+  },
+});
