@@ -10,6 +10,7 @@ PACKAGES=(
   ansible ansible-mitogen hyperfine                        # the benchmark against Ansible (plain and mitogen)
   logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
   git ca-certificates                                      # `npm ci` and clones
+  containernetworking-plugins                              # real CNI plugins (bridge, host-local) under /usr/lib/cni: issue 17's pod sandboxes
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -10,10 +10,11 @@ export function promptHidden(prompt: string, input: NodeJS.ReadStream = process.
       hint: 'run rig on a terminal, or give ansible_become_password in the inventory or with -e',
     }));
   }
+  // Echo off before the prompt shows: whatever is typed once the prompt is visible is never echoed.
+  input.setRawMode(true);
   output.write(prompt);
   return new Promise((resolve, reject) => {
     let text = '';
-    input.setRawMode(true);
     input.resume();
     const done = (fn: () => void): void => {
       input.removeListener('data', onData);
