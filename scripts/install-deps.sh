@@ -10,6 +10,7 @@ PACKAGES=(
   ansible ansible-mitogen hyperfine                        # the benchmark against Ansible (plain and mitogen)
   logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
   git ca-certificates                                      # `npm ci` and clones
+  runc busybox-static                                      # exec-as: real OCI containers on fleet workers
 )
 
 if [[ $(id -u) -ne 0 ]]; then

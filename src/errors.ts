@@ -108,3 +108,6 @@ export class CapabilityError extends RigError { override readonly code = 'CAPABI
 
 /** The Kong manifest transform: invalid YAML, no Kong workload or two of them, a result the Kubernetes schema refuses. */
 export class ManifestError extends RigError { override readonly code = 'MANIFEST'; }
+
+/** A user or group task that cannot be planned: a name or id taken, a group that does not exist, a malformed entry. */
+export class AccountError extends RigError { override readonly code = 'ACCOUNT'; }

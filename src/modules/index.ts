@@ -17,3 +17,5 @@ export { kubeconfig, type KubeconfigProps } from './kubeconfig.ts';
 export { capability, type CapabilityProps } from './capability.ts';
 export { kubectlApply, type KubectlApplyProps } from './kubectl-apply.ts';
 export { flushHandlers } from './flush-handlers.ts';
+export { user, type UserProps } from './user.ts';
+export { group, type GroupProps } from './group.ts';
