@@ -85,10 +85,10 @@ export function readExecAsVars(ctx: TaskContext): ExecAsVars {
   return { operators, group: groupName as string, sshdOptions };
 }
 
-/** The policy the helper reads: operator → rules (JSON, one object per rule). */
+/** The policy the helper reads: operator → rules (JSON, one object per rule); an operator without rules is not in it. */
 export function renderExecAsPolicy(vars: ExecAsVars): string {
   const operators: Record<string, ExecAsRule[]> = {};
-  for (const o of vars.operators) operators[o.name] = o.allow.map((r) => ({ namespace: r.namespace, pod: r.pod, container: r.container, user: r.user }));
+  for (const o of vars.operators) if (o.allow.length) operators[o.name] = o.allow.map((r) => ({ namespace: r.namespace, pod: r.pod, container: r.container, user: r.user }));
   return `${JSON.stringify({ version: 1, operators }, null, 2)}\n`;
 }
 
