@@ -136,6 +136,7 @@ test.serial('exec-as: policy user only, no node shell, refusals logged; broken d
     t.notRegex(r.stdout, /uid=/, `alice ${args.join(' ')} ran nothing`);
     t.regex(r.stderr, /exec-as: refused: /);
   }
+  t.regex((await sshAs('alice', ['/bin/sh', '-c', 'id'])).stderr, /'\/bin\/sh' is not \[NAMESPACE\/\]POD\[:CONTAINER\]: exec-as runs commands only inside containers/);
   const fwd = await sshAs('alice', ['web-7f9c', 'true'], ['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22']);
   t.not(fwd.code, 0, 'port forwarding is refused');
 
@@ -159,14 +160,14 @@ test.serial('exec-as: policy user only, no node shell, refusals logged; broken d
   const [mode, ...lines] = log.stdout.trim().split('\n');
   t.is(mode, 'root 600');
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.is(entries.length, 18, lines.join('\n'));
+  t.is(entries.length, 19, lines.join('\n'));
   t.true(entries.every((e) => typeof e['from'] === 'string' && (e['from'] as string).startsWith(`10.213.${FLEET_ID}.1 `)));
   t.deepEqual(entries.filter((e) => e['decision'] === 'allowed').map((e) => [e['operator'], e['container'], e['user'], e['uid']]),
     Array(3).fill(['alice', 'shop/web-7f9c:web', 'app', 1000]));
   t.is(entries.filter((e) => e['operator'] === 'bob' && e['decision'] === 'refused').length, 2);
   t.truthy(entries.find((e) => e['request'] === '--user root web-7f9c id' && e['decision'] === 'refused'));
   const syslog = (await sh('worker1', 'cat /var/log/test-syslog')).stdout.trim().split('\n').filter((m) => / exec-as: \{/.test(m));
-  t.is(syslog.length, 18, 'every attempt also went to syslog');
+  t.is(syslog.length, 19, 'every attempt also went to syslog');
   t.true(syslog.every((m) => m.startsWith('<85>')), 'facility authpriv, severity notice');
   t.regex(syslog.join('\n'), /"operator": "bob".*"decision": "refused"|"decision": "refused".*"operator": "bob"/);
 
