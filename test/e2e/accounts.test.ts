@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,7 +40,10 @@ useradd -m -s /bin/sh erin
 mkdir -p /home/erin/.ssh && printf '%s' "$1" > /home/erin/.ssh/authorized_keys && chown -R erin:erin /home/erin/.ssh`, 'sh', erinKey]);
   if (setup.exitCode !== 0) throw new Error(setup.stderr);
 });
-test.after.always(async () => { if (fleet) await downFleet({ id: FLEET_ID }); });
+test.after.always(async () => {
+  if (fleet) await downFleet({ id: FLEET_ID });
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 test.serial('user/group: create, change, remove; plan 0; rollback byte for byte; drifted rollback refused', async (t) => {
   const before = await sh(SNAPSHOT);

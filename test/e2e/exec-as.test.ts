@@ -11,7 +11,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,7 @@ test.after.always(async () => {
     await sh('worker1', `for p in ${PODS.join(' ')}; do for id in $(runc list -q); do runc delete -f "$id"; done; done 2>/dev/null; true`).catch(() => undefined);
     await downFleet({ id: FLEET_ID });
   }
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test.serial('exec-as: policy user only, no node shell, refusals logged; broken drop-in caught; plan 0; rollback byte for byte', async (t) => {
