@@ -11,6 +11,7 @@ PACKAGES=(
   logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
   git ca-certificates                                      # `npm ci` and clones
   containernetworking-plugins                              # real CNI plugins (bridge, host-local) under /usr/lib/cni: issue 17's pod sandboxes
+  runc busybox-static                                      # exec-as: real OCI containers on fleet workers
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -114,3 +114,6 @@ export class ManifestError extends RigError { override readonly code = 'MANIFEST
 export class CniError extends RigError { override readonly code = 'CNI'; }
 /** The CNI guard: the proposed CNI config would stop pods from being created on this node. */
 export class CniGuardError extends RigError { override readonly code = 'CNI_WOULD_BREAK'; }
+
+/** A user or group task that cannot be planned: a name or id taken, a group that does not exist, a malformed entry. */
+export class AccountError extends RigError { override readonly code = 'ACCOUNT'; }

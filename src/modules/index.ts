@@ -20,3 +20,5 @@ export { flushHandlers } from './flush-handlers.ts';
 export { cniRepair, type CniRepairProps } from './cni-repair.ts';
 export { cniGuard, type CniGuardProps } from './cni-guard.ts';
 export { cniStuckPods, type CniStuckPodsProps } from './cni-stuck-pods.ts';
+export { user, type UserProps } from './user.ts';
+export { group, type GroupProps } from './group.ts';
