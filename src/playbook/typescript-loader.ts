@@ -1,0 +1,27 @@
+/**
+ * The TypeScript loader for users' playbooks. From source (tsx already runs rig) there is nothing to do. When rig runs
+ * prebuilt (dist/, see scripts/build-cli.mjs) tsx is registered on the first playbook load only — `rig --version`
+ * never pays for it — together with the hook that points a playbook's imports of rig's sources at the built modules,
+ * so the playbook and the CLI share one instance of every rig module. tsx caches each compiled file by content hash
+ * (in the OS temp directory), so a second run compiles nothing.
+ */
+import { register as registerModuleHooks } from 'node:module';
+
+let prepared = false;
+
+/** The directory URL above dist/ when this code runs from a build, else undefined. */
+export function findBuiltRoot(moduleUrl: string): string | undefined {
+  if (moduleUrl.endsWith('.ts')) return undefined;
+  const at = moduleUrl.lastIndexOf('/dist/');
+  return at < 0 ? undefined : moduleUrl.slice(0, at + 1);
+}
+
+export async function prepareTypeScriptLoader(): Promise<void> {
+  if (prepared) return;
+  prepared = true;
+  const rootUrl = findBuiltRoot(import.meta.url);
+  if (rootUrl === undefined) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  registerModuleHooks(new URL('dist/src-redirect-hook.mjs', rootUrl), { data: { rootUrl } });
+}
