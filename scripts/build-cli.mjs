@@ -3,14 +3,15 @@
 // module state lives in shared chunks, so each src module exists exactly once). bin/rig.js loads dist/rig.mjs when it
 // is not older than src/, and a users' playbook that imports '../src/x.ts' is redirected to dist/src/x.js by
 // dist/src-redirect-hook.mjs — the playbook and the CLI share ONE instance of every rig module (the secret redactor,
-// the module registry). npm packages stay external (node_modules is shared by both).
+// the module registry).
 import { build } from 'esbuild';
-import { readdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 function listSources(dir) {
   const out = [];
@@ -33,7 +34,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // npm packages stay external (one instance shared with playbooks), except `diff`: stateless, and its 30 small ESM
+  // files cost more to load at startup than one bundled copy
+  external: Object.keys(pkg.dependencies).filter((name) => name !== 'diff'),
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
