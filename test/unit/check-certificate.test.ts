@@ -4,7 +4,7 @@
  * wrong CA, SAN mismatch DNS/IP, wildcard, subject, usage, key) and on seeded random certificate/spec pairs.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCertificate, parseSubjectAltNames } from '../../src/pki/check-certificate.ts';
@@ -28,7 +28,7 @@ function same(t: import('ava').ExecutionContext, certPem: string | undefined, ke
   return native;
 }
 
-test('hand-picked cases: native and forge agree, and say what is wrong', (t) => {
+test.serial('hand-picked cases: native and forge agree, and say what is wrong', (t) => {
   const pair = issueCertificate(ca, base);
   t.true(same(t, pair.certPem, pair.keyPem, { ca, spec: base }).ok);
   t.deepEqual(same(t, undefined, pair.keyPem, { ca, spec: base }), { ok: false, reason: 'file absent' });
@@ -90,7 +90,7 @@ const IPS = ['10.0.0.1', '10.0.0.2', '192.168.1.1', '::1', 'fd00::1', 'fe80::1:2
 const ORGS = ['system:nodes', 'system:masters', 'o,with,commas', 'O+plus', 'ünï'];
 const CNS = ['system:node:w1', 'admin', 'cn with, comma', 'cn=equals', 'ünïcode'];
 
-test('random certificates and specs (seeded): native and forge agree on every pair', (t) => {
+test.serial('random certificates and specs (seeded): native and forge agree on every pair', (t) => {
   const seed = Number(process.env['RIG_TEST_SEED'] ?? 21);
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -113,4 +113,13 @@ test('random certificates and specs (seeded): native and forge agree on every pa
 test('parseSubjectAltNames: plain and JSON-quoted entries', (t) => {
   t.deepEqual(parseSubjectAltNames('DNS:a, DNS:"x,y", IP Address:10.0.0.1, DNS:"q\\"d"'), [['DNS', 'a'], ['DNS', 'x,y'], ['IP Address', '10.0.0.1'], ['DNS', 'q"d']]);
   t.deepEqual(parseSubjectAltNames(undefined), []);
+});
+
+test.serial('loadOrCreateCa: a second load is the cached CA; a key made readable by others since is refused', (t) => {
+  const dir = join(work, 'ca');
+  t.is(loadOrCreateCa(dir), loadOrCreateCa(dir));
+  chmodSync(join(dir, 'ca.key'), 0o644);
+  try {
+    t.throws(() => loadOrCreateCa(dir), { message: /looser than 0600/ });
+  } finally { chmodSync(join(dir, 'ca.key'), 0o600); }
 });
