@@ -8,6 +8,7 @@
 import { register as registerModuleHooks } from 'node:module';
 
 let prepared = false;
+const PRELOADED = ['dist/src/modules/index.js', 'dist/src/playbook/types.js', 'dist/src/core/secret.js'];
 
 /** The directory URL above dist/ when this code runs from a build, else undefined. */
 export function findBuiltRoot(moduleUrl: string): string | undefined {
@@ -21,6 +22,9 @@ export async function prepareTypeScriptLoader(): Promise<void> {
   prepared = true;
   const rootUrl = findBuiltRoot(import.meta.url);
   if (rootUrl === undefined) return;
+  // Once hooks are registered every import crosses to the hooks thread: load what nearly every playbook imports
+  // (the module factories and definePlaybook) before, so only the playbook's own files pay for the hooks.
+  await Promise.all(PRELOADED.map((m) => import(new URL(m, rootUrl).href)));
   const { register } = await import('tsx/esm/api');
   register();
   registerModuleHooks(new URL('dist/src-redirect-hook.mjs', rootUrl), { data: { rootUrl } });
