@@ -130,6 +130,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
   program.command('log')
     .description('list recorded runs (newest last)')
     .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory)')
     .option('--json', 'machine-readable output')
     .action((opts: { stateDir: string; json?: boolean }) => {
       const store = new JournalStore(opts.stateDir);
@@ -150,6 +151,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .description("print a run's changes as diffs (secrets masked) and what happened on each host")
     .argument('[run]', 'run id or prefix (default: the last run)')
     .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory)')
     .option('--json', 'machine-readable output')
     .option('--no-color', 'disable colors')
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {

@@ -52,7 +52,7 @@ async function preparePlanInput(playbookFile: string, opts: CommonOptions): Prom
   return {
     inventory,
     input: {
-      inventory, playbook, projectRoot: process.cwd(), extraVars: parseExtraVars(opts.extraVars),
+      inventory, playbook, projectRoot: opts.projectRoot ?? process.cwd(), extraVars: parseExtraVars(opts.extraVars),
       ...(opts.limit ? { limit: opts.limit } : {}),
     },
   };
