@@ -35,7 +35,7 @@ echo "== rig plan: what secure-cluster would change (exit 2 = changes pending)"
 "${RIG[@]}" plan playbooks/secure-cluster.ts; echo "exit $?"
 echo
 echo "== rig apply: CA + certificates, basic auth, flag edits, rolling restarts, TLS waits"
-"${RIG[@]}" apply playbooks/secure-cluster.ts || { echo "demo: apply failed" >&2; exit 1; }
+"${RIG[@]}" apply -y playbooks/secure-cluster.ts || { echo "demo: apply failed" >&2; exit 1; }
 echo
 echo "== a worker's kubelet now talks TLS to the master:"
 sleep 3
@@ -45,7 +45,7 @@ echo "== rig plan again: converged (exit 0)"
 "${RIG[@]}" plan playbooks/secure-cluster.ts | tail -n 1; echo "exit ${PIPESTATUS[0]}"
 echo
 echo "== rig rollback: every file back byte for byte, services restarted"
-"${RIG[@]}" rollback | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
+"${RIG[@]}" rollback -y | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
 sleep 3
 ssh -F .fleet/ssh_config worker1 'tail -n 1 /var/log/kubelet.log'
 "${RIG[@]}" log

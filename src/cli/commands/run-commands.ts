@@ -20,9 +20,10 @@ import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { askConfirmation, describeConfirmation, wantsConfirmation } from '../confirm-apply.ts';
 
 export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -104,7 +105,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .description('plan, then apply and journal the changes (or apply a saved plan exactly); exit 1 if any host failed')
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
-    .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller'))
+    .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)'))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
@@ -147,6 +149,10 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           }
         }
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+          setExitCode(1);
+          return;
+        }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
         const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
         await reporter.flush();
@@ -163,6 +169,20 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         await session.close();
       }
     });
+}
+
+/**
+ * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). On any answer
+ * but `yes`: the locks are released, "not applied" is printed, false is returned (exit 1), nothing changed.
+ */
+export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>): Promise<boolean> {
+  const question = describeConfirmation(plan);
+  if (!question || !wantsConfirmation(opts)) return true;
+  const yes = await askConfirmation(question, process.stdin, opts.json ? process.stderr : process.stdout);
+  if (yes && !stop.requested) return true;
+  await release();
+  process.stderr.write('not applied: nothing changed, locks released\n');
+  return false;
 }
 
 /** Release the locks this run took, as the user that took them (the host's become in `plan`). */
