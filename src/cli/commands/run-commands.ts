@@ -21,8 +21,25 @@ import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { askConfirmation, describeConfirmation, wantsConfirmation } from '../confirm-apply.ts';
+import { parseTagList, renderTaskList, selectTasks, type TagSelection } from '../../playbook/select-tags.ts';
 
-export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
+export interface PlanCommandOptions extends CommonOptions {
+  readonly out?: string; readonly verbose?: boolean;
+  /** --tags / --skip-tags (repeatable, comma-separated), --list-tasks (plan). */
+  readonly tags?: string[]; readonly skipTags?: string[]; readonly listTasks?: boolean;
+}
+
+const collectList = (v: string, prev: string[] = []): string[] => [...prev, v];
+function addTagOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable; `always` tasks too, `never` tasks only by name)', collectList)
+    .option('--skip-tags <tags>', 'leave out tasks with these tags (comma-separated, repeatable)', collectList);
+}
+const tagSelection = (opts: PlanCommandOptions): TagSelection => {
+  const tags = parseTagList(opts.tags);
+  const skipTags = parseTagList(opts.skipTags);
+  return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
+};
 interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
@@ -47,9 +64,9 @@ function savePlan(plan: Plan, file: string): void {
   chmodSync(file, 0o600);
 }
 
-async function preparePlanInput(playbookFile: string, opts: CommonOptions): Promise<{ inventory: Inventory; input: Parameters<typeof planRun>[0] }> {
+async function preparePlanInput(playbookFile: string, opts: PlanCommandOptions): Promise<{ inventory: Inventory; input: Parameters<typeof planRun>[0] }> {
   const inventory = await loadInventoryOption(opts);
-  const playbook = await loadPlaybook(playbookFile);
+  const playbook = selectTasks(await loadPlaybook(playbookFile), tagSelection(opts));
   return {
     inventory,
     input: {
@@ -78,12 +95,14 @@ function finishOutput(opts: CommonOptions, session: Session, t0: number, json: R
 }
 
 export function register(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
-  addRunOptions(program.command('plan')
+  addTagOptions(addRunOptions(program.command('plan')
     .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error)')
     .argument('<playbook>', 'playbook file (playbooks/*.ts)')
     .option('-o, --out <file>', 'save the plan (JSON, 0600: it holds file contents) for `rig apply FILE`')
-    .option('-v, --verbose', 'show unchanged and skipped tasks too'))
+    .option('-v, --verbose', 'show unchanged and skipped tasks too')
+    .option('--list-tasks', 'list the plays and the tasks --tags/--skip-tags select, with their tags; contact no host')))
     .action(async (playbookFile: string, opts: PlanCommandOptions) => {
+      if (opts.listTasks) { out(renderTaskList(await loadPlaybook(playbookFile), tagSelection(opts))); return; }
       const t0 = Date.now();
       const { input } = await preparePlanInput(playbookFile, opts);
       const reporter = reporterFor(opts);
@@ -101,12 +120,12 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       }
     });
 
-  addRunOptions(program.command('apply')
+  addTagOptions(addRunOptions(program.command('apply')
     .description('plan, then apply and journal the changes (or apply a saved plan exactly); exit 1 if any host failed')
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
     .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
-    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)'))
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
