@@ -7,6 +7,8 @@
  * - rollback on a TTY answered with anything but `yes` → not rolled back; without a TTY it never prompts (runs to
  *   the end with stdin closed) and every file is back;
  * - `-y` skips the prompt on a TTY.
+ * Tags on the same fleet: --tags/--skip-tags select by Ansible's rules (always, never), a saved plan made with
+ * --tags records them and `apply PLAN` applies exactly its tasks.
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -121,4 +123,31 @@ test.serial('-y on a terminal applies without asking', async (t) => {
   t.notRegex(end, /yes\/no/);
   t.regex(end, /EXIT=0/, end);
   t.notRegex(await hostState(), /absent/);
+});
+
+const TAGS = join(PROJECT_ROOT, 'test/fixtures/playbooks/tags.ts');
+const planned = (out: string) => [...out.matchAll(/\/etc\/rig-tags\.([a-d])/g)].map((m) => m[1]).filter((x, i, a) => a.indexOf(x) === i).sort().join('');
+const onHost = async () => (await execInHost(fleet, fleet.hosts[0]!.name, ['sh', '-c', 'ls /etc | grep "^rig-tags\\." | sed "s/rig-tags.//" | tr -d "\\n"'])).stdout;
+
+test.serial('tags: --tags, --skip-tags, always and never; a saved plan made with --tags is applied verbatim', async (t) => {
+  const run = (...args: string[]) => runRig(args, { cwd: project, env: { RIG_PROJECT_FILE: '' } });
+  const all = await run('plan', TAGS);
+  t.is(all.code, 2, all.stderr);
+  t.is(planned(all.stdout), 'abd', 'never is left out by default');
+  t.is(planned((await run('plan', '--tags', 'a', TAGS)).stdout), 'ab', 'always comes along');
+  t.is(planned((await run('plan', '--tags', 'c', TAGS)).stdout), 'bc', 'never by name');
+  t.is(planned((await run('plan', '--skip-tags', 'always,a', TAGS)).stdout), 'd');
+  t.is(planned((await run('plan', '-t', 'files', '--skip-tags', 'a', TAGS)).stdout), 'bcd', 'the play tag selects every task, never included');
+  const list = await run('plan', '--list-tasks', '--tags', 'a', TAGS);
+  t.is(list.code, 0);
+  t.regex(list.stdout, /rig-tags\.a\tTAGS: \[files, a\]\n +file \/etc\/rig-tags\.b\tTAGS: \[files, always\]\n*$/);
+  const saved = join(project, 'tags-plan.json');
+  const p = await run('plan', '--tags', 'a', '--out', saved, TAGS);
+  t.is(p.code, 2, p.stderr);
+  t.deepEqual(JSON.parse(execFileSync('cat', [saved], { encoding: 'utf8' })).tags, { tags: ['a'] });
+  t.is(await onHost(), '');
+  const a = await run('apply', saved);
+  t.is(a.code, 0, a.stdout + a.stderr);
+  t.is(await onHost(), 'ab', 'exactly the saved plan\'s tasks');
+  t.is(planned((await run('plan', TAGS)).stdout), 'd');
 });

@@ -108,7 +108,9 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
       try {
-        const { plan } = await planRun(input, session);
+        const planned = (await planRun(input, session)).plan;
+        const selection = tagSelection(opts);
+        const plan: Plan = selection.tags || selection.skipTags ? { ...planned, tags: selection } : planned;
         await reporter.flush();
         if (opts.out) savePlan(plan, opts.out);
         const code = planExit(plan);
