@@ -63,6 +63,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   try { tmux('kill-server'); } catch { /* not started */ }
+  rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
   await downFleet({ id: FLEET_ID });
   if (project) rmSync(project, { recursive: true, force: true });
 });
