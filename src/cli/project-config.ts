@@ -58,7 +58,7 @@ export function parseProjectConfig(text: string, file: string): ProjectConfig {
   const lineOf = (n: { range?: [number, number, number] | null } | null | undefined): number | undefined =>
     n?.range ? lineCounter.linePos(n.range[0]).line : undefined;
   const fail = (message: string, line?: number, hint?: string): never => {
-    throw new ProjectConfigError(message, { file, ...(line ? { line } : {}), hint: hint ?? `see \`rig config --help\`; keys: ${Object.keys(PROJECT_SCHEMA).join(', ')}` });
+    throw new ProjectConfigError(message, { file, ...(line ? { line } : {}), hint: hint ?? `\`rig config\` lists the keys: ${Object.keys(PROJECT_SCHEMA).join(', ')}` });
   };
   const firstError = doc.errors[0];
   if (firstError) fail(`not valid YAML: ${firstError.message.split('\n')[0]}`, firstError.linePos?.[0].line);
