@@ -4,6 +4,7 @@
  * Inventory; the command in src/cli/commands/inventory-command.ts prints them.
  */
 import { PatternError } from '../errors.ts';
+import { compareCodePoints, formatPythonJson, UnsafeText } from './python-json.ts';
 import type { Inventory } from './types.ts';
 
 /** Variable names whose values are masked unless the caller asks to show secrets. */
@@ -22,18 +23,18 @@ export function maskSecretVars(vars: Readonly<Record<string, unknown>>, show = f
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) && !/_file$/.test(k) && v !== '' && v !== null ? '********' : v]));
 }
 
-/** Sort object keys recursively, as Python's `json.dumps(sort_keys=True)` does. */
+/** Sort object keys recursively by code point, as Python's `json.dumps(sort_keys=True)` does. */
 export function sortKeysDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeysDeep);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeysDeep((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object' && !(v instanceof UnsafeText)) {
+    return Object.fromEntries(Object.keys(v).sort(compareCodePoints).map((k) => [k, sortKeysDeep((v as Record<string, unknown>)[k])]));
   }
   return v;
 }
 
-/** Ansible's JSON text: keys sorted, 4-space indent, non-ASCII kept. */
+/** Ansible's JSON text: keys sorted, 4-space indent, non-ASCII kept, Python's ints, floats, NaN and Infinity. */
 export function formatAnsibleJson(v: unknown): string {
-  return JSON.stringify(sortKeysDeep(v), null, 4);
+  return formatPythonJson(v);
 }
 
 /** `ansible-inventory --list`: groups with `hosts`/`children` (empty ones left out), `_meta.hostvars` (hosts with vars). */
@@ -106,6 +107,7 @@ function pythonRepr(v: unknown, nested = false): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (v === null || v === undefined) return 'None';
+  if (v instanceof UnsafeText) return pythonRepr(v.text, nested);
   if (typeof v === 'string') return nested ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : v;
   if (Array.isArray(v)) return `[${v.map((x) => pythonRepr(x, true)).join(', ')}]`;
   if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pythonRepr(k, true)}: ${pythonRepr(x, true)}`).join(', ')}}`;
