@@ -6,7 +6,7 @@
  * big integers stay exact (BigInt), merge keys `<<` merge, duplicate keys keep the last value, `!unsafe` marks text,
  * and an unknown tag is an error as in Ansible.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { InventoryError } from '../errors.ts';
 import { parsePythonJson, pythonFloatRepr, pythonInt, setKey, UnsafeText, wrapUnsafe } from './python-json.ts';
 
@@ -218,6 +218,17 @@ export function loadAnsibleYaml(text: string, file: string): unknown {
     const pos = lc.linePos(err.pos[0]);
     throw new InventoryError(`invalid YAML: ${err.message.split('\n')[0]}`, { file, line: pos.line, hint: 'fix the YAML syntax at that line' });
   }
+  // PyYAML's composer refuses an anchor defined twice in one document (the yaml package lets the later one win)
+  const anchors = new Set<string>();
+  visit(doc, (_key, node) => {
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    if (!anchor) return;
+    if (anchors.has(anchor)) {
+      const range = (node as { range?: [number, number, number] }).range;
+      throw new InventoryError(`invalid YAML: found duplicate anchor &${anchor}`, { file, ...(range ? { line: lc.linePos(range[0]).line } : {}), hint: 'give each anchor its own name' });
+    }
+    anchors.add(anchor);
+  });
   return construct(doc, doc.contents as Node | null, lc, file);
 }
 

@@ -6,7 +6,7 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostPattern } from './host-pattern.ts';
 import { evalPythonLiteral } from './python-literal.ts';
-import { setKey } from './python-json.ts';
+import { setKey, UnusableValue } from './python-json.ts';
 import { addChildGroup, addHost, createRawInventory, ensureGroup, setGroupVar, type RawInventory } from './raw-inventory.ts';
 
 const SHLEX_SPACE = ' \t\r\n';
@@ -58,10 +58,13 @@ export function pyStrip(s: string): string {
   return s.slice(a, b);
 }
 
-/** Ansible passes INI values through Python's `ast.literal_eval`; what does not evaluate stays a string. */
-export function parseIniValue(raw: string): unknown {
+/**
+ * Ansible passes INI values through Python's `ast.literal_eval`; what does not evaluate stays a string. A literal
+ * Ansible cannot print (a set, a complex number) becomes an UnusableValue, refused if it reaches a host's variables.
+ */
+export function parseIniValue(raw: string, at?: string): unknown {
   const r = evalPythonLiteral(raw);
-  if (r?.problem) throw new Error(`${raw} is ${r.problem}, which Ansible cannot use as a variable value`);
+  if (r?.problem) return new UnusableValue(raw, r.problem, at);
   return r ? r.value : raw;
 }
 
@@ -116,7 +119,7 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
       for (const w of rest) {
         const eq = w.indexOf('=');
         if (eq < 0) fail(`expected key=value host variable, found "${w}"`, 'host variables are written name=value after the host name');
-        try { setKey(vars, w.slice(0, eq), parseIniValue(w.slice(eq + 1))); } catch (e) { return fail((e as Error).message, 'quote the value to keep it as text'); }
+        setKey(vars, w.slice(0, eq), parseIniValue(w.slice(eq + 1), `${file}:${line}`));
       }
       if (!names.length && spec.includes('[')) into.warnings.push(`${file}:${line}: host range ${spec} stands for no host`);
       for (const n of names) {
@@ -126,9 +129,7 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
     } else if (state === 'vars') {
       const eq = t.indexOf('=');
       if (eq < 0) fail(`expected key=value in [${group}:vars], found "${t}"`, 'group variables are written name=value');
-      let value: unknown;
-      try { value = parseIniValue(pyStrip(t.slice(eq + 1))); } catch (e) { return fail((e as Error).message, 'quote the value to keep it as text'); }
-      setGroupVar(into, group, pyStrip(t.slice(0, eq)), value, { file, line });
+      setGroupVar(into, group, pyStrip(t.slice(0, eq)), parseIniValue(pyStrip(t.slice(eq + 1)), `${file}:${line}`), { file, line });
     } else {
       const gm = GROUP_NAME.exec(t);
       if (!gm) fail(`expected a group name in [${group}:children], found "${t}"`, 'list one child group per line');

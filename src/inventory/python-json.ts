@@ -12,6 +12,14 @@ export class UnsafeText {
   toJSON(): string { return this.text; }
 }
 
+/**
+ * A value Python evaluates but Ansible cannot print (a set, a complex number, bytes in a list): Ansible fails only
+ * when the value reaches a host's merged variables, so rig keeps it until then and refuses it there, naming the place.
+ */
+export class UnusableValue {
+  constructor(readonly text: string, readonly problem: string, readonly at?: string) {}
+}
+
 /** An integer as Python holds it: a number when exact, a BigInt beyond 2^53. */
 export function pythonInt(digits: string | bigint): number | bigint {
   const b = typeof digits === 'bigint' ? digits : BigInt(digits);

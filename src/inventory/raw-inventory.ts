@@ -1,6 +1,6 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostnameRange } from './host-pattern.ts';
-import { formatPythonJson, setKey } from './python-json.ts';
+import { formatPythonJson, setKey, UnsafeText } from './python-json.ts';
 
 /**
  * Inventory as read from its sources, before variables are merged — the same model as Ansible's InventoryData:
@@ -65,6 +65,7 @@ export function addChildGroup(inv: RawInventory, parent: string, child: string, 
 
 /** Python's `int(value)` for `ansible_group_priority`. */
 function priorityOf(value: unknown): number {
+  if (value instanceof UnsafeText) return priorityOf(value.text);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
   if (typeof value === 'bigint') return Number(value);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PatternError } from '../errors.ts';
-import { compareCodePoints } from './python-json.ts';
+import { InventoryError, PatternError } from '../errors.ts';
+import { compareCodePoints, UnusableValue } from './python-json.ts';
 import type { RawInventory } from './raw-inventory.ts';
 import type { Group, Host, Inventory } from './types.ts';
 
@@ -76,6 +76,13 @@ export function resolveInventory(raw: RawInventory, source: string, files: VarsF
     for (const g of ordered) vars = { ...vars, ...inlineVars(g) };
     for (const g of ordered) vars = { ...vars, ...files.group(g) };
     vars = { ...vars, ...raw.hosts.get(name)!, ...files.host(name) };
+    for (const [k, v] of Object.entries(vars)) {
+      if (!(v instanceof UnusableValue)) continue;
+      const [file, line] = (v.at ?? source).split(/:(?=\d+$)/);
+      throw new InventoryError(`variable ${k} of host ${name} is ${v.problem} (${v.text}), which Ansible cannot use either`, {
+        file: file!, ...(line ? { line: Number(line) } : {}), hint: 'quote the value to keep it as text',
+      });
+    }
     const port = str(vars['rig_port'] ?? vars['ansible_port'] ?? vars['ansible_ssh_port']);
     const proxyJump = str(vars['rig_proxy_jump']) ?? proxyJumpFromArgs(str(vars['ansible_ssh_common_args'])) ?? proxyJumpFromArgs(str(vars['ansible_ssh_extra_args']));
     const user = str(vars['rig_user'] ?? vars['ansible_user'] ?? vars['ansible_ssh_user']);
