@@ -8,7 +8,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { InventoryError } from '../errors.ts';
-import { parsePythonJson, pythonFloatRepr, pythonInt, setKey, UnsafeText, wrapUnsafe } from './python-json.ts';
+import { parsePythonJson, pythonFloatRepr, pythonInt, rememberKeyOrder, setKey, UnsafeText, UnusableValue, VaultText, wrapUnsafe } from './python-json.ts';
 
 const T = 'tag:yaml.org,2002:';
 
@@ -150,12 +150,17 @@ function construct(doc: Document, node: Node | null | undefined, lc: LineCounter
     throw new InventoryError(`YAML: ${(e as Error).message}`, { file, ...(line ? { line } : {}), hint: 'Ansible refuses this value too; quote it to keep it as text' });
   };
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return construct(doc, node.resolve(doc) as Node | undefined, lc, file);
+  if (isAlias(node)) {
+    const target = node.resolve(doc) as Node | undefined;
+    if (!target) return at(node, new Error(`found undefined alias *${node.source}`));
+    return construct(doc, target, lc, file);
+  }
   const tag = node.tag === '!' ? `${T}str` : node.tag?.startsWith('!!') ? T + node.tag.slice(2) : node.tag;
-  if (tag === '!vault' || tag === '!vault-encrypted') return at(node, new Error('found !vault but no vault password provided'));
   if (isScalar(node)) {
     const value = node.value === null || node.value === undefined ? '' : String(node.value);
     if (tag === '!unsafe') return new UnsafeText(value);
+    if (tag === '!vault' || tag === '!vault-encrypted') return new VaultText(value);
+    if (tag === `${T}binary`) return new UnusableValue(value, 'binary data (!!binary)', `${file}:${node.range ? lc.linePos(node.range[0]).line : ''}`);
     try {
       if (tag) return constructScalarTag(tag, value);
       if (node.type !== 'PLAIN') return value;
@@ -191,6 +196,7 @@ function construct(doc: Document, node: Node | null | undefined, lc: LineCounter
       own.push([key, pair.value, kNode]);
     }
     for (const [k, v] of merged) setKey(obj, k as string, v);
+    const order = merged.map(([k]) => k as string);
     const nonString = new Set<string>();
     for (const [k, vNode, kNode] of own) {
       let text: string;
@@ -198,7 +204,9 @@ function construct(doc: Document, node: Node | null | undefined, lc: LineCounter
       if ((typeof k !== 'string' && !(k instanceof UnsafeText)) || isTimestampNode(kNode)) nonString.add(text);
       else nonString.delete(text);
       setKey(obj, text, construct(doc, vNode as Node, lc, file));
+      order.push(text);
     }
+    rememberKeyOrder(obj, order);
     if (nonString.size) Object.defineProperty(obj, NON_STRING_KEY, { value: nonString, enumerable: false });
     out = obj;
   } else return null;

@@ -6,7 +6,7 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostPattern } from './host-pattern.ts';
 import { loadAnsibleData, NON_STRING_KEY } from './load-ansible-yaml.ts';
-import { UnsafeText } from './python-json.ts';
+import { orderedEntries, UnsafeText } from './python-json.ts';
 import { addChildGroup, addHost, createRawInventory, ensureGroup, setGroupVar, type RawInventory } from './raw-inventory.ts';
 
 export { loadAnsibleData as parseYamlText } from './load-ansible-yaml.ts';
@@ -36,20 +36,20 @@ export function parseYamlInventory(text: string, file: string, into: RawInventor
     for (const section of ['vars', 'children', 'hosts']) {
       if (!(section in body)) continue;
       const v = body[section];
-      if (typeof v === 'string' || v instanceof UnsafeText) body[section] = { [String(v)]: null };
+      if (typeof v === 'string' || v instanceof UnsafeText) body[section] = { [String(v)]: null }; // no order to keep: one key
       else if (v !== null && !isObj(v)) fail(`invalid "${section}" entry for group "${name}": it must be a mapping, not a ${typeName(v)}`, section === 'hosts' ? 'write `hosts: { w1: {}, w2: {} }`' : `write \`${section}:\` as a mapping`);
     }
-    for (const [key, value] of Object.entries(body)) {
+    for (const [key, value] of orderedEntries(body)) {
       if (value === null) continue;
       if (!isObj(value)) {
         into.warnings.push(`${file}: skipping key (${key}) in group (${name}) as it is not a mapping, it is a ${typeName(value)}`);
         continue;
       }
       if (key === 'vars') {
-        for (const [k, v] of Object.entries(value)) setGroupVar(into, name, k, v, { file });
+        for (const [k, v] of orderedEntries(value)) setGroupVar(into, name, k, v, { file });
       } else if (key === 'children') {
         const odd = nonStringKeys(value);
-        for (const [c, cb] of Object.entries(value)) {
+        for (const [c, cb] of orderedEntries(value)) {
           const child = walk(c, cb, !odd.has(c));
           // as Ansible's add_child: a known group becomes a child; a known host joins the group; anything else fails
           if (into.groups.has(child)) addChildGroup(into, name, child, { file });
@@ -58,7 +58,7 @@ export function parseYamlInventory(text: string, file: string, into: RawInventor
         }
       } else if (key === 'hosts') {
         const odd = nonStringKeys(value);
-        for (const [h, vars] of Object.entries(value)) {
+        for (const [h, vars] of orderedEntries(value)) {
           if (odd.has(h)) fail(`host pattern ${h} must be a string: enclose integers, floats, booleans and null in quotation marks`, `write "${h}":`);
           let names: string[]; let port: number | undefined;
           try { ({ names, port } = expandHostPattern(h)); } catch (e) { return fail(`bad host range in ${h}: ${(e as Error).message}`, 'ranges are [start:end] or [start:end:step], e.g. node[01:20]'); }
@@ -77,6 +77,6 @@ export function parseYamlInventory(text: string, file: string, into: RawInventor
     return name;
   };
   const odd = nonStringKeys(data);
-  for (const [name, body] of Object.entries(data)) walk(name, body, !odd.has(name));
+  for (const [name, body] of orderedEntries(data)) walk(name, body, !odd.has(name));
   return into;
 }

@@ -20,6 +20,30 @@ export class UnusableValue {
   constructor(readonly text: string, readonly problem: string, readonly at?: string) {}
 }
 
+/** A `!vault` value: rig keeps the ciphertext and prints it as Ansible does, `{"__ansible_vault": ...}`. */
+export class VaultText {
+  constructor(readonly text: string) {}
+  toString(): string { return this.text; }
+  toJSON(): string { return this.text; }
+}
+
+const KEY_ORDER = Symbol('key order');
+
+/**
+ * The entries of a mapping in file order. A JavaScript object lists integer-like keys ("1", "10") first; mappings
+ * read from YAML and JSON remember their real order, which decides the order of groups and hosts.
+ */
+export function orderedEntries(obj: Readonly<Record<string, unknown>>): Array<[string, unknown]> {
+  const order = (obj as { [KEY_ORDER]?: string[] })[KEY_ORDER];
+  return order ? order.map((k) => [k, obj[k]]) : Object.entries(obj);
+}
+
+/** Remember the order in which keys were first set (see orderedEntries). */
+export function rememberKeyOrder(obj: Record<string, unknown>, keys: readonly string[]): void {
+  const seen = [...new Set(keys)];
+  Object.defineProperty(obj, KEY_ORDER, { value: seen, enumerable: false, configurable: true });
+}
+
 /** An integer as Python holds it: a number when exact, a BigInt beyond 2^53. */
 export function pythonInt(digits: string | bigint): number | bigint {
   const b = typeof digits === 'bigint' ? digits : BigInt(digits);
@@ -62,6 +86,8 @@ export function parsePythonJson(text: string): { readonly value: unknown } | und
     if (ch === '{') {
       i++;
       const obj: Record<string, unknown> = {};
+      const keys: string[] = [];
+      rememberKeyOrder(obj, keys);
       ws();
       if (text[i] === '}') { i++; return obj; }
       for (;;) {
@@ -70,6 +96,8 @@ export function parsePythonJson(text: string): { readonly value: unknown } | und
         const k = str();
         ws();
         if (text[i++] !== ':') return fail();
+        keys.push(k);
+        rememberKeyOrder(obj, keys);
         setKey(obj, k, value());
         ws();
         const sep = text[i++];
@@ -165,6 +193,7 @@ export function formatPythonJson(v: unknown, indent = ''): string {
   if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e16 && !Object.is(v, -0) ? String(v) : pythonFloatRepr(v);
   if (typeof v === 'string') return JSON.stringify(v);
   if (v instanceof UnsafeText) return formatPythonJson({ __ansible_unsafe: v.text }, indent);
+  if (v instanceof VaultText) return formatPythonJson({ __ansible_vault: v.text }, indent);
   if (v instanceof Date) return JSON.stringify(v.toISOString());
   if (Array.isArray(v)) return v.length ? `[\n${v.map((x) => `${inner}${formatPythonJson(x, inner)}`).join(',\n')}\n${indent}]` : '[]';
   if (typeof v === 'object') {

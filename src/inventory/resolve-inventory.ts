@@ -32,6 +32,14 @@ export interface VarsFiles {
 
 const NO_VARS_FILES: VarsFiles = { group: () => ({}), host: () => ({}) };
 
+/** A value nested anywhere in `v` that Ansible could not print (see UnusableValue). */
+function findUnusable(v: unknown): UnusableValue | undefined {
+  if (v instanceof UnusableValue) return v;
+  if (Array.isArray(v)) { for (const x of v) { const u = findUnusable(x); if (u) return u; } return undefined; }
+  if (v && typeof v === 'object') { for (const x of Object.values(v)) { const u = findUnusable(x); if (u) return u; } }
+  return undefined;
+}
+
 /** Merge variables with Ansible's precedence and build the queryable inventory. */
 export function resolveInventory(raw: RawInventory, source: string, files: VarsFiles = NO_VARS_FILES): Inventory {
   // As Ansible's reconcile_inventory: every group with no parent hangs under all (in order of creation); hosts in no
@@ -76,8 +84,9 @@ export function resolveInventory(raw: RawInventory, source: string, files: VarsF
     for (const g of ordered) vars = { ...vars, ...inlineVars(g) };
     for (const g of ordered) vars = { ...vars, ...files.group(g) };
     vars = { ...vars, ...raw.hosts.get(name)!, ...files.host(name) };
-    for (const [k, v] of Object.entries(vars)) {
-      if (!(v instanceof UnusableValue)) continue;
+    for (const [k, top] of Object.entries(vars)) {
+      const v = findUnusable(top);
+      if (!v) continue;
       const [file, line] = (v.at ?? source).split(/:(?=\d+$)/);
       throw new InventoryError(`variable ${k} of host ${name} is ${v.problem} (${v.text}), which Ansible cannot use either`, {
         file: file!, ...(line ? { line: Number(line) } : {}), hint: 'quote the value to keep it as text',

@@ -58,20 +58,21 @@ class Gen {
 
 const HOSTS = ['web1', 'web2', 'db-1.example.com', 'node01', 'h_1', '10.0.0.5', 'wörker', 'localhost', 'a.b-c', 'ünï', 'Web1', 'x9'];
 const HOST_SPECS = [
-  ...HOSTS, 'web1:2222', 'node01:22', '10.0.0.5:2200', 'db-1.example.com:0',
-  'node[1:3]', 'node[01:03]', 'r[a:c]', 'x[1:6:2]', 'node[3:1]', 'n[01:3]', 'n[:2]', 'z[1:2]-[a:b]', 'bad[a:3]', 'q[1:2]:2022',
-  '2001:db8:0:0:0:0:0:1', '2001:db8::1', '[2001:db8::2]:2222', 'fe80::1', '[10.0.0.7]:23', 'host:name', 'weird:', 'a[1:2',
-  'dash-', '-lead', 'sp%ce', '---', 'ünï:2022', 'h.', '.h',
+  ...HOSTS, 'web1:2222', 'node01:22', '10.0.0.5:2200', 'db-1.example.com:0', 'node[1:3]', 'node[01:03]', 'r[a:c]', 'x[1:6:2]',
+  'n[:2]', 'z[1:2]-[a:b]', 'q[1:2]:2022', '2001:db8:0:0:0:0:0:1', '2001:db8::1', '[2001:db8::2]:2222', 'fe80::1',
+  '[10.0.0.7]:23', 'ünï:2022', 'r[A:c]', 'FE80::A',
 ];
+const HOSTILE_HOST_SPECS = ['node[3:1]', 'n[01:3]', 'bad[a:3]', 'host:name', 'weird:', 'a[1:2', 'dash-', '-lead', 'sp%ce', '---', 'h.', '.h', 'x[1:4:0]', '[h]:22', 'a:b:c:22'];
 const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd'];
 const VAR_NAMES = ['v1', 'v2', 'role', 'ansible_port', 'ansible_host', 'ansible_user', 'x_password', 'nested', 'Role', 'v-dash'];
 const INI_VALUES = [
   '1', '0x1f', '007', '0', 'True', 'false', 'yes', 'None', "'quoted str'", '"dq \\" in"', "[1, 'a']", "{'k': 1, 'l': [None]}",
   '1_000', '3.0', '2.5', '1e3', '-5', '+7', 'a=b', '$HOME', '12345678901234567890123', '"caf\\u00e9"', "'it''s'",
-  'x#y', 'ça', "u'x'", "b'y'", '(1, 2)', '()', '{1, 2}', '-0x10', '0o17', '0b101', '1j', "'a' 'b'", '"unterminated',
-  "r'\\n'", '[', '"a b"', 'a\\ b', '""', "''", '1.5e-7', '1e16', '.5', '5.', '[1,', 'True False', "{'a': 1,}", '{"k": "v"}',
-  '-', '~', 'null', "'\\x41'", '"\\N{DASH}"', '0_0', '1__0', '09', '[[]]', '{True: 1}', '10000000000000000.0',
+  'x#y', 'ça', "u'x'", "b'y'", '(1, 2)', '()', '-0x10', '0o17', '0b101', "r'\\n'", '"a b"', '""', "''", '1.5e-7', '1e16',
+  '.5', '5.', "{'a': 1,}", '{"k": "v"}', '-', '~', 'null', "'\\x41'", '0_0', '09', '[[]]', '{True: 1}', '10000000000000000.0',
+  '-0', '-0.0', "{1: 'x', 'y': 2}", '1e400', '0xffffffffffffffffff', "'''tri'''", '"{{ v }}"',
 ];
+const HOSTILE_INI_VALUES = ['"unterminated', '[', '[1,', 'True False', '1j', '{1, 2}', "[b'x']", '"\\N{DASH}"', '1__0', 'a\\ b', "'a' 'b'", "{[1]: 2}"];
 const YAML_VALUES = [
   'yes', 'no', 'on', 'Off', 'y', 'n', 'True', 'TRUE', 'tRue', 'null', '~', '', '1e3', '1.0e+3', '1.0e3', '08', '0o17', '0x1f',
   '0b101', '017', '1_000', '1:20', '-1:30', '.inf', '-.inf', '.NaN', '.5', '3.', '2024-01-01', '2001-12-14t21:59:43.10-05:00',
@@ -79,33 +80,46 @@ const YAML_VALUES = [
   '+12', '!!float 3', '!!str 08', '!!int "42"', '!!bool "yes"', "!unsafe '{{ x }}'", '!unsafe 5', '"quoted yes"', "'single'",
   '[1, 2, yes]', '{a: 1, b: [x]}', "'{{ lookup }}'", 'café', '"tab\\there"', '"\\u00e9"', '0.1', '1.5e-7', '10000000000000000.0',
   '-0.0', '0x_1F', '1__2', '6.8523015e+5', '685.230_15e+03', '190:20:30.15', '!!null x', '!!float "1e3"', '!!str', '=',
-  '"multi\\nline"', '>-\n      folded\n      text', '|\n      literal\n      text', '&anc 5', '1e400', '- - 1', 'a: b: c', '!foo x',
+  '"multi\\nline"', '>-\n      folded\n      text', '|\n      literal\n      text', '1e400', '[a, {b: c}]', '"\\x41"', '!!binary aGk=',
+  '<<', '0.', '+.inf', '2001-12-14 21:59:43.1234567', '2001-13-14', '1_2:3', '0b', '- 1\n      - 2',
 ];
+const HOSTILE_YAML_VALUES = ['=', '- - 1', 'a: b: c', '!foo x', '!!null x', '!!float "1e3"', '&anc 5', '*nosuch', '!vault x', '"open', '[1, 2'];
 
 interface Case { readonly id: number; readonly kind: string; readonly files: Record<string, string>; readonly source: string }
 
+const HOSTILE = 0.04;
+const iniValue = (g: Gen): string => (g.chance(HOSTILE) ? g.pick(HOSTILE_INI_VALUES) : g.pick(INI_VALUES));
+const hostSpec = (g: Gen): string => (g.chance(HOSTILE) ? g.pick(HOSTILE_HOST_SPECS) : g.pick(HOST_SPECS));
+const hostSpecs = (g: Gen, max: number): string[] => Array.from({ length: g.int(max + 1) }, () => hostSpec(g));
+
+/** An INI host-line value: quoted (as people do) when it holds spaces, most of the time. */
+function iniWord(g: Gen, v: string): string {
+  if (!/\s/.test(v) || g.chance(0.1)) return v;
+  return v.includes("'") ? `"${v.replace(/["\\]/g, '\\$&')}"` : `'${v}'`;
+}
+
 function iniHostLine(g: Gen, spec: string): string {
-  const vars = g.some(VAR_NAMES, 3).map((k) => `${k}${g.chance(0.1) ? ' ' : ''}=${g.pick(INI_VALUES)}`);
+  const vars = g.some(VAR_NAMES, 3).map((k) => `${k}${g.chance(0.05) ? ' ' : ''}=${iniWord(g, iniValue(g))}`);
   const comment = g.chance(0.1) ? `  ${g.pick(['# note', '; not a comment', '#x=1'])}` : '';
   return [spec, ...vars].join(g.chance(0.1) ? '\t' : ' ') + comment;
 }
 
 function genIni(g: Gen): string {
   const lines: string[] = [];
-  if (g.chance(0.3)) for (const h of g.some(HOST_SPECS, 2)) lines.push(iniHostLine(g, h));
+  if (g.chance(0.3)) for (const h of hostSpecs(g, 2)) lines.push(iniHostLine(g, h));
   const groups = g.some(GROUPS, 4);
   if (g.chance(0.15)) groups.push(g.pick(['all', 'ungrouped']));
   for (const grp of groups) {
     const kind = g.pick(['hosts', 'hosts', 'hosts', 'vars', 'children']);
     lines.push(kind === 'hosts' ? `[${grp}]${g.chance(0.1) ? ' # section' : ''}` : `[${grp}:${kind}]`);
-    if (kind === 'hosts') for (const h of g.some(HOST_SPECS, 3)) lines.push(iniHostLine(g, h));
+    if (kind === 'hosts') for (const h of hostSpecs(g, 3)) lines.push(iniHostLine(g, h));
     else if (kind === 'vars') {
       for (const k of g.some([...VAR_NAMES, 'ansible_group_priority'], 3)) {
-        const v = k === 'ansible_group_priority' ? g.pick(['1', '5', '10', '-2', 'x', '"3"']) : g.pick(INI_VALUES);
+        const v = k === 'ansible_group_priority' ? g.pick(['1', '5', '10', '-2', '3', '"3"', '2.7', 'x']) : iniValue(g);
         lines.push(`${k}${g.chance(0.3) ? ' = ' : '='}${v}`);
       }
     } else for (const c of g.some(GROUPS, 2)) lines.push(`${c}${g.chance(0.1) ? ' # child' : ''}`);
-    if (g.chance(0.05)) lines.push(g.pick(['[bad group]', 'just words here', '[x:unknown]', '[g]extra', '  ', '; comment', '# c']));
+    if (g.chance(0.2)) lines.push(g.chance(0.2) ? g.pick(['[bad group]', 'just words here', '[x:unknown]', '[g]extra']) : g.pick(['  ', '; comment', '# c', '\t# indented']));
     if (g.chance(0.2)) lines.push('');
   }
   // a host listed again in another section, sometimes with more (or conflicting) vars
@@ -118,7 +132,7 @@ function genIni(g: Gen): string {
 }
 
 function yamlValue(g: Gen, indent: string): string {
-  const v = g.pick(YAML_VALUES);
+  const v = g.chance(HOSTILE) ? g.pick(HOSTILE_YAML_VALUES) : g.pick(YAML_VALUES);
   return v.replace(/\n {6}/g, `\n${indent}  `);
 }
 
@@ -127,14 +141,14 @@ function yamlVars(g: Gen, indent: string, names = VAR_NAMES): string[] {
 }
 
 function genYamlGroup(g: Gen, name: string, indent: string, depth: number): string[] {
-  const out = [`${indent}${name}:${g.chance(0.08) ? ` ${g.pick(['', '~', '[]', 'x', '{}'])}` : ''}`];
+  const out = [`${indent}${name}:${g.chance(0.06) ? ` ${g.pick(['', '~', '[]', 'x', '{}'])}` : ''}`];
   if (out[0]!.endsWith(':') === false) return out;
   const i2 = `${indent}  `; const i3 = `${i2}  `; const i4 = `${i3}  `;
   for (const section of g.some(['hosts', 'hosts', 'vars', 'children', 'other'], 3)) {
     if (section === 'hosts') {
-      if (g.chance(0.05)) { out.push(`${i2}hosts: ${g.pick(['[a, b]', 'solo', '~', '5'])}`); continue; }
+      if (g.chance(0.04)) { out.push(`${i2}hosts: ${g.pick(['[a, b]', 'solo', '~', '5'])}`); continue; }
       out.push(`${i2}hosts:`);
-      for (const h of g.some([...HOST_SPECS, '1', 'yes', '"quoted host"', 'spaced host', 'null', '2024-01-01'], 3)) {
+      for (const h of [...hostSpecs(g, 3), ...(g.chance(0.1) ? [g.pick(['1', 'yes', '"quoted host"', 'spaced host', 'null', '2024-01-01', '"1"', '!unsafe uh'])] : [])]) {
         const key = /[:#[\]{},&*!|>'"%@`]|^-|^\s|\s$/.test(h) && !h.startsWith('"') ? `"${h}"` : h;
         if (g.chance(0.3)) { out.push(`${i3}${key}:${g.chance(0.1) ? ` ${g.pick(['', '5', '0', '""', '[x]'])}` : ''}`); continue; }
         out.push(`${i3}${key}:`, ...yamlVars(g, i4));
@@ -148,7 +162,7 @@ function genYamlGroup(g: Gen, name: string, indent: string, depth: number): stri
         if (depth < 2 && g.chance(0.6)) out.push(...genYamlGroup(g, c, i3, depth + 1));
         else out.push(`${i3}${c}:`);
       }
-    } else out.push(`${i2}${g.pick(['other', 'host', 'var'])}: ${g.pick(['{}', '[1]', 'x', '{a: 1}'])}`);
+    } else if (g.chance(0.3)) out.push(`${i2}${g.pick(['other', 'host', 'var'])}: ${g.pick(['{}', '[1]', 'x', '{a: 1}'])}`);
   }
   return out;
 }
@@ -158,8 +172,8 @@ function genYaml(g: Gen): string {
   if (g.chance(0.05)) lines.push(g.pick(['---', '# comment', '%YAML 1.1\n---']));
   lines.push(...genYamlGroup(g, 'all', '', 0));
   for (const grp of g.some(GROUPS, 2)) lines.push(...genYamlGroup(g, grp, '', 1));
-  if (g.chance(0.05)) lines.push(g.pick(['plugin: yaml', '- a', 'ungrouped:', '1: {}', 'all:', '"x": {hosts: {h9: {v1: 2}}}']));
-  if (g.chance(0.03)) lines.push('\tbad: tab');
+  if (g.chance(0.05)) lines.push(g.pick(['plugin: yaml', '- a', 'ungrouped:', '1: {}', 'all:', '"x": {hosts: {h9: {v1: 2}}}', 'base: &b {vars: {v1: 1}}', 'merged: {<<: *b, hosts: {m1: }}']));
+  if (g.chance(0.02)) lines.push('\tbad: tab');
   return `${lines.join('\n')}\n`;
 }
 
@@ -375,10 +389,17 @@ test(`rig inventory --list equals ansible-inventory --list on ${CASES} generated
     const expectedCount = new Map<Expected, number>();
     const failures: string[] = [];
     let accepted = 0;
+    const refusals = new Map<string, number>();
     for (const [n, c] of cases.entries()) {
       const rig = await runRigList(join(root, String(c.id), c.source));
       const ans = answers[n]!;
       if (ans.code === 0) accepted++;
+      else {
+        const flat = ans.stderr.replace(/\s+/g, ' ');
+        const why = [...flat.matchAll(/with (ini|yaml) plugin: (.*?)(?= \[WARNING\]| ERROR!|$)/g)].map((m) => `${m[1]}: ${m[2]}`).join(' / ') || flat;
+        const key = why.replace(/\/tmp\/\S+/g, 'PATH').replace(/\d+/g, 'N').slice(0, 150);
+        refusals.set(key, (refusals.get(key) ?? 0) + 1);
+      }
       const d = compareCase(rig, ans);
       for (const e of d.expected) expectedCount.set(e, (expectedCount.get(e) ?? 0) + 1);
       if (d.unexpected.length) {
@@ -387,6 +408,7 @@ test(`rig inventory --list equals ansible-inventory --list on ${CASES} generated
       }
     }
     t.log(`${cases.length} cases, ${accepted} accepted by Ansible; deliberate differences: ${[...expectedCount].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`);
+    t.log(`Ansible's most frequent refusals: ${[...refusals].sort((x, y) => y[1] - x[1]).slice(0, 12).map(([k, v]) => `${v}× ${k}`).join('\n')}`);
     t.true(accepted > cases.length / 3, 'the generator should mostly produce inventories Ansible accepts');
     if (process.env['RIG_DIFF_REPORT']) writeFileSync(process.env['RIG_DIFF_REPORT'], failures.join('\n\n'));
     if (failures.length) t.fail(`${failures.length} of ${cases.length} cases differ from ansible-inventory:\n\n${failures.slice(0, SHOW).join('\n\n')}`);
