@@ -60,9 +60,9 @@ const HOSTS = ['web1', 'web2', 'db-1.example.com', 'node01', 'h_1', '10.0.0.5', 
 const HOST_SPECS = [
   ...HOSTS, 'web1:2222', 'node01:22', '10.0.0.5:2200', 'db-1.example.com:0', 'node[1:3]', 'node[01:03]', 'r[a:c]', 'x[1:6:2]',
   'n[:2]', 'z[1:2]-[a:b]', 'q[1:2]:2022', '2001:db8:0:0:0:0:0:1', '2001:db8::1', '[2001:db8::2]:2222', 'fe80::1',
-  '[10.0.0.7]:23', 'ünï:2022', 'r[A:c]', 'FE80::A',
+  '[10.0.0.7]:23', 'ünï:2022', 'r[a:C]', 'FE80::A',
 ];
-const HOSTILE_HOST_SPECS = ['node[3:1]', 'n[01:3]', 'bad[a:3]', 'host:name', 'weird:', 'a[1:2', 'dash-', '-lead', 'sp%ce', '---', 'h.', '.h', 'x[1:4:0]', '[h]:22', 'a:b:c:22'];
+const HOSTILE_HOST_SPECS = ['node[3:1]', 'n[01:3]', 'bad[a:3]', 'host:name', 'weird:', 'a[1:2', 'dash-', '-lead', 'sp%ce', '---', 'h.', '.h', 'x[1:4:0]', '[h]:22', 'a:b:c:22', 'r[A:c]'];
 const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd'];
 const VAR_NAMES = ['v1', 'v2', 'role', 'ansible_port', 'ansible_host', 'ansible_user', 'x_password', 'nested', 'Role', 'v-dash'];
 const INI_VALUES = [
@@ -80,10 +80,10 @@ const YAML_VALUES = [
   '+12', '!!float 3', '!!str 08', '!!int "42"', '!!bool "yes"', "!unsafe '{{ x }}'", '!unsafe 5', '"quoted yes"', "'single'",
   '[1, 2, yes]', '{a: 1, b: [x]}', "'{{ lookup }}'", 'café', '"tab\\there"', '"\\u00e9"', '0.1', '1.5e-7', '10000000000000000.0',
   '-0.0', '0x_1F', '1__2', '6.8523015e+5', '685.230_15e+03', '190:20:30.15', '!!null x', '!!float "1e3"', '!!str', '=',
-  '"multi\\nline"', '>-\n      folded\n      text', '|\n      literal\n      text', '1e400', '[a, {b: c}]', '"\\x41"', '!!binary aGk=',
-  '<<', '0.', '+.inf', '2001-12-14 21:59:43.1234567', '2001-13-14', '1_2:3', '0b', '- 1\n      - 2',
+  '"multi\\nline"', '>-\n      folded\n      text', '|\n      literal\n      text', '1e400', '[a, {b: c}]', '"\\x41"',
+  '0.', '+.inf', '2001-12-14 21:59:43.1234567', '1_2:3',
 ];
-const HOSTILE_YAML_VALUES = ['=', '- - 1', 'a: b: c', '!foo x', '!!null x', '!!float "1e3"', '&anc 5', '*nosuch', '!vault x', '"open', '[1, 2'];
+const HOSTILE_YAML_VALUES = ['=', '- - 1', 'a: b: c', '!foo x', '!!null x', '!!float "1e3"', '&anc 5', '*nosuch', '!vault x', '"open', '[1, 2', '<<', '2001-13-14', '0b', '!!binary aGk=', '- 1\n      - 2'];
 
 interface Case { readonly id: number; readonly kind: string; readonly files: Record<string, string>; readonly source: string }
 
@@ -100,7 +100,7 @@ function iniWord(g: Gen, v: string): string {
 
 function iniHostLine(g: Gen, spec: string): string {
   const vars = g.some(VAR_NAMES, 3).map((k) => `${k}${g.chance(0.05) ? ' ' : ''}=${iniWord(g, iniValue(g))}`);
-  const comment = g.chance(0.1) ? `  ${g.pick(['# note', '; not a comment', '#x=1'])}` : '';
+  const comment = g.chance(0.1) ? `  ${g.pick(['# note', '# note', '; not a comment', '#x=1'])}` : '';
   return [spec, ...vars].join(g.chance(0.1) ? '\t' : ' ') + comment;
 }
 
@@ -118,7 +118,7 @@ function genIni(g: Gen): string {
         const v = k === 'ansible_group_priority' ? g.pick(['1', '5', '10', '-2', '3', '"3"', '2.7', 'x']) : iniValue(g);
         lines.push(`${k}${g.chance(0.3) ? ' = ' : '='}${v}`);
       }
-    } else for (const c of g.some(GROUPS, 2)) lines.push(`${c}${g.chance(0.1) ? ' # child' : ''}`);
+    } else for (const c of g.some(GROUPS, 2)) if (c !== grp || g.chance(0.1)) lines.push(`${c}${g.chance(0.1) ? ' # child' : ''}`);
     if (g.chance(0.2)) lines.push(g.chance(0.2) ? g.pick(['[bad group]', 'just words here', '[x:unknown]', '[g]extra']) : g.pick(['  ', '; comment', '# c', '\t# indented']));
     if (g.chance(0.2)) lines.push('');
   }
@@ -148,7 +148,7 @@ function genYamlGroup(g: Gen, name: string, indent: string, depth: number): stri
     if (section === 'hosts') {
       if (g.chance(0.04)) { out.push(`${i2}hosts: ${g.pick(['[a, b]', 'solo', '~', '5'])}`); continue; }
       out.push(`${i2}hosts:`);
-      for (const h of [...hostSpecs(g, 3), ...(g.chance(0.1) ? [g.pick(['1', 'yes', '"quoted host"', 'spaced host', 'null', '2024-01-01', '"1"', '!unsafe uh'])] : [])]) {
+      for (const h of [...hostSpecs(g, 3), ...(g.chance(0.05) ? [g.pick(['1', 'yes', '"quoted host"', 'spaced host', 'null', '2024-01-01', '"1"', '!unsafe uh'])] : [])]) {
         const key = /[:#[\]{},&*!|>'"%@`]|^-|^\s|\s$/.test(h) && !h.startsWith('"') ? `"${h}"` : h;
         if (g.chance(0.3)) { out.push(`${i3}${key}:${g.chance(0.1) ? ` ${g.pick(['', '5', '0', '""', '[x]'])}` : ''}`); continue; }
         out.push(`${i3}${key}:`, ...yamlVars(g, i4));
@@ -159,6 +159,7 @@ function genYamlGroup(g: Gen, name: string, indent: string, depth: number): stri
     } else if (section === 'children') {
       out.push(`${i2}children:`);
       for (const c of g.some(GROUPS, 2)) {
+        if (c === name && g.chance(0.9)) continue;
         if (depth < 2 && g.chance(0.6)) out.push(...genYamlGroup(g, c, i3, depth + 1));
         else out.push(`${i3}${c}:`);
       }
