@@ -63,8 +63,8 @@ const HOST_SPECS = [
   '[10.0.0.7]:23', 'ünï:2022', 'r[a:C]', 'FE80::A',
 ];
 const HOSTILE_HOST_SPECS = ['node[3:1]', 'n[01:3]', 'bad[a:3]', 'host:name', 'weird:', 'a[1:2', 'dash-', '-lead', 'sp%ce', '---', 'h.', '.h', 'x[1:4:0]', '[h]:22', 'a:b:c:22', 'r[A:c]'];
-const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd'];
-const VAR_NAMES = ['v1', 'v2', 'role', 'ansible_port', 'ansible_host', 'ansible_user', 'x_password', 'nested', 'Role', 'v-dash'];
+const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd', 'Web', 'g.dot'];
+const VAR_NAMES = ['v1', 'v2', 'role', 'ansible_port', 'ansible_host', 'ansible_user', 'x_password', 'nested', 'Role', 'v-dash', 'vär', '10'];
 const INI_VALUES = [
   '1', '0x1f', '007', '0', 'True', 'false', 'yes', 'None', "'quoted str'", '"dq \\" in"', "[1, 'a']", "{'k': 1, 'l': [None]}",
   '1_000', '3.0', '2.5', '1e3', '-5', '+7', 'a=b', '$HOME', '12345678901234567890123', '"caf\\u00e9"', "'it''s'",
@@ -116,7 +116,7 @@ function genIni(g: Gen): string {
     else if (kind === 'vars') {
       for (const k of g.some([...VAR_NAMES, 'ansible_group_priority'], 3)) {
         const v = k === 'ansible_group_priority' ? g.pick(['1', '5', '10', '-2', '3', '"3"', '2.7', 'x']) : iniValue(g);
-        lines.push(`${k}${g.chance(0.3) ? ' = ' : '='}${v}`);
+        lines.push(`${k}${g.chance(0.3) ? ' = ' : '='}${v}${g.chance(0.1) ? ' # trailing comment' : ''}`);
       }
     } else for (const c of g.some(GROUPS, 2)) if (c !== grp || g.chance(0.1)) lines.push(`${c}${g.chance(0.1) ? ' # child' : ''}`);
     if (g.chance(0.2)) lines.push(g.chance(0.2) ? g.pick(['[bad group]', 'just words here', '[x:unknown]', '[g]extra']) : g.pick(['  ', '; comment', '# c', '\t# indented']));
@@ -128,7 +128,7 @@ function genIni(g: Gen): string {
     lines.push(`[${g.pick(GROUPS)}]`, iniHostLine(g, h));
     if (g.chance(0.5)) lines.push(`[${g.pick(GROUPS)}]`, iniHostLine(g, h));
   }
-  return lines.join(g.chance(0.1) ? '\r\n' : '\n') + (g.chance(0.8) ? '\n' : '');
+  return (g.chance(0.03) ? '\ufeff' : '') + lines.join(g.chance(0.1) ? '\r\n' : '\n') + (g.chance(0.8) ? '\n' : '');
 }
 
 function yamlValue(g: Gen, indent: string): string {
@@ -175,7 +175,7 @@ function genYaml(g: Gen): string {
   for (const grp of g.some(GROUPS, 2)) lines.push(...genYamlGroup(g, grp, '', 1));
   if (g.chance(0.05)) lines.push(g.pick(['plugin: yaml', '- a', 'ungrouped:', '1: {}', 'all:', '"x": {hosts: {h9: {v1: 2}}}', 'base: &b {vars: {v1: 1}}', 'merged: {<<: *b, hosts: {m1: }}']));
   if (g.chance(0.02)) lines.push('\tbad: tab');
-  return `${lines.join('\n')}\n`;
+  return `${g.chance(0.03) ? '\ufeff' : ''}${lines.join('\n')}\n`;
 }
 
 function genVarsText(g: Gen): string {
