@@ -4,6 +4,7 @@
  * Inventory; the command in src/cli/commands/inventory-command.ts prints them.
  */
 import { PatternError } from '../errors.ts';
+import { INTERNAL_VARS } from './internal-vars.ts';
 import { compareCodePoints, formatPythonJson, UnsafeText } from './python-json.ts';
 import type { Inventory } from './types.ts';
 
@@ -15,6 +16,11 @@ export interface InventoryViewOptions {
   readonly hosts?: ReadonlySet<string>;
   /** Print values of password/token/secret-named variables. @default false (masked as `********`) */
   readonly showSecrets?: boolean;
+}
+
+/** A host's variables as ansible-inventory prints them: without its internal names. */
+function printedVars(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(vars).filter(([k]) => !INTERNAL_VARS.has(k)));
 }
 
 /** Mask values of secret-looking variable names (top level only, as they appear in inventories). */
@@ -61,8 +67,9 @@ export function listInventory(inv: Inventory, options: InventoryViewOptions = {}
   format('all');
   const hostvars: Record<string, unknown> = {};
   for (const h of inv.hosts) {
-    if (!keep(h.name) || !Object.keys(h.vars).length) continue;
-    hostvars[h.name] = maskSecretVars(h.vars, options.showSecrets);
+    const vars = printedVars(h.vars);
+    if (!keep(h.name) || !Object.keys(vars).length) continue;
+    hostvars[h.name] = maskSecretVars(vars, options.showSecrets);
   }
   out['_meta'] = { hostvars };
   return out;
@@ -99,7 +106,7 @@ export function hostInventory(inv: Inventory, host: string, options: InventoryVi
   if (options.hosts && !options.hosts.has(host)) {
     throw new PatternError(`--host ${host} is not among the hosts selected by --limit`, { hint: 'widen --limit or leave it out' });
   }
-  return maskSecretVars(inv.getHost(host).vars, options.showSecrets);
+  return maskSecretVars(printedVars(inv.getHost(host).vars), options.showSecrets);
 }
 
 /** Python's repr of a value, as `--graph --vars` prints it (`{x = True}`, `{l = [1, 2]}`, `{s = abc}` for strings). */

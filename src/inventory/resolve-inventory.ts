@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InventoryError, PatternError } from '../errors.ts';
+import { INTERNAL_VARS } from './internal-vars.ts';
 import { compareCodePoints, UnusableValue } from './python-json.ts';
 import type { RawInventory } from './raw-inventory.ts';
 import type { Group, Host, Inventory } from './types.ts';
@@ -85,7 +86,7 @@ export function resolveInventory(raw: RawInventory, source: string, files: VarsF
     for (const g of ordered) vars = { ...vars, ...files.group(g) };
     vars = { ...vars, ...raw.hosts.get(name)!, ...files.host(name) };
     for (const [k, top] of Object.entries(vars)) {
-      const v = findUnusable(top);
+      const v = INTERNAL_VARS.has(k) ? undefined : findUnusable(top);
       if (!v) continue;
       const [file, line] = (v.at ?? source).split(/:(?=\d+$)/);
       throw new InventoryError(`variable ${k} of host ${name} is ${v.problem} (${v.text}), which Ansible cannot use either`, {
