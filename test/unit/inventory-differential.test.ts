@@ -85,7 +85,7 @@ const YAML_VALUES = [
 ];
 const HOSTILE_YAML_VALUES = ['=', '- - 1', 'a: b: c', '!foo x', '!!null x', '!!float "1e3"', '&anc 5', '*nosuch', '!vault x', '"open', '[1, 2', '<<', '2001-13-14', '0b', '!!binary aGk=', '- 1\n      - 2'];
 
-interface Case { readonly id: number; readonly kind: string; readonly files: Record<string, string>; readonly source: string }
+interface Case { readonly id: number; readonly kind: string; readonly files: Record<string, string>; readonly sources: readonly string[] }
 
 const HOSTILE = 0.04;
 const iniValue = (g: Gen): string => (g.chance(HOSTILE) ? g.pick(HOSTILE_INI_VALUES) : g.pick(INI_VALUES));
@@ -215,8 +215,17 @@ function genVarsFiles(g: Gen, base: string, files: Record<string, string>): void
 function genCase(seed: number, id: number): Case {
   const g = new Gen(seed * 1_000_003 + id);
   const files: Record<string, string> = {};
-  const kind = g.pick(['ini', 'ini', 'ini-noext', 'yaml', 'yaml', 'yaml-noext', 'dir']);
+  const kind = g.pick(['ini', 'ini', 'ini-noext', 'yaml', 'yaml', 'yaml-noext', 'dir', 'two-sources']);
   let source: string;
+  if (kind === 'two-sources') {
+    // `-i a -i b`: in one directory (one group_vars/) or in two (each with its own)
+    const apart = g.chance(0.5);
+    const sources = apart ? ['a/hosts.ini', 'b/hosts.yml'] : ['hosts.ini', 'more.yml'];
+    files[sources[0]!] = genIni(g);
+    files[sources[1]!] = genYaml(g);
+    for (const base of apart ? ['a/', 'b/'] : ['']) genVarsFiles(g, base, files);
+    return { id, kind, files, sources };
+  }
   if (kind === 'ini') { source = 'hosts.ini'; files[source] = genIni(g); }
   else if (kind === 'ini-noext') { source = 'hosts'; files[source] = genIni(g); }
   else if (kind === 'yaml') { source = g.pick(['hosts.yml', 'hosts.yaml', 'hosts.json']); files[source] = genYaml(g); }
@@ -229,7 +238,7 @@ function genCase(seed: number, id: number): Case {
     if (!Object.keys(files).length) files['inv/01-hosts'] = genIni(g);
   }
   genVarsFiles(g, kind === 'dir' ? 'inv/' : '', files);
-  return { id, kind, files, source };
+  return { id, kind, files, sources: [source] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -359,9 +368,9 @@ function diffJson(rig: J, ans: J, path: string, out: { unexpected: string[]; exp
 
 interface Outcome { readonly ok: boolean; readonly text: string }
 
-async function runRigList(source: string): Promise<Outcome> {
+async function runRigList(sources: readonly string[]): Promise<Outcome> {
   try {
-    const inv = await loadInventory(source);
+    const inv = await loadInventory(sources);
     return { ok: true, text: formatAnsibleJson(listInventory(inv, { showSecrets: true })) };
   } catch (e) {
     if (e instanceof RigError) return { ok: false, text: `${e.code} ${e.describeWhere()}: ${e.message}` };
@@ -400,12 +409,13 @@ test(`rig inventory --list equals ansible-inventory --list on ${CASES} generated
         } catch { delete (c.files as Record<string, string>)[name]; } // a file and a directory of the same name
       }
     }
-    const answers = await runAnsible(cases.map((c) => ({ argv: ['-i', join(root, String(c.id), c.source), '--list'], cwd: join(root, 'cwd') })), cfg);
+    const paths = (c: Case): string[] => c.sources.map((s) => join(root, String(c.id), s));
+    const answers = await runAnsible(cases.map((c) => ({ argv: [...paths(c).flatMap((p) => ['-i', p]), '--list'], cwd: join(root, 'cwd') })), cfg);
     t.is(answers.length, cases.length);
     // The driver must print exactly what the ansible-inventory command prints: check a few accepted and refused cases.
     const probe = [...answers.entries()].filter(([, a]) => a.code === 0).slice(0, 3).concat([...answers.entries()].filter(([, a]) => a.code !== 0).slice(0, 1));
     for (const [n, a] of probe) {
-      const real = await runCommand('ansible-inventory', ['-i', join(root, String(cases[n]!.id), cases[n]!.source), '--list'], join(root, 'cwd'), driverEnv(cfg));
+      const real = await runCommand('ansible-inventory', [...paths(cases[n]!).flatMap((p) => ['-i', p]), '--list'], join(root, 'cwd'), driverEnv(cfg));
       t.is(real.code, a.code, `exit code of ansible-inventory on case ${n}`);
       t.is(real.stdout, a.stdout, `stdout of ansible-inventory on case ${n}`);
     }
@@ -414,7 +424,7 @@ test(`rig inventory --list equals ansible-inventory --list on ${CASES} generated
     let accepted = 0;
     const refusals = new Map<string, number>();
     for (const [n, c] of cases.entries()) {
-      const rig = await runRigList(join(root, String(c.id), c.source));
+      const rig = await runRigList(paths(c));
       const ans = answers[n]!;
       if (ans.code === 0) accepted++;
       else {
