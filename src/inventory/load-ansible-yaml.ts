@@ -215,10 +215,6 @@ function construct(doc: Document, node: Node | null | undefined, lc: LineCounter
 
 /** YAML text as Ansible's loader reads it. Errors name the file and line. */
 export function loadAnsibleYaml(text: string, file: string): unknown {
-  if (/^\t/m.test(text) && !/^\s*[[{"]/.test(text)) {
-    const line = text.split('\n').findIndex((l) => l.startsWith('\t')) + 1;
-    if (text.split('\n')[line - 1]!.trim()) throw new InventoryError('tab character used for indentation', { file, line, hint: 'indent YAML with spaces' });
-  }
   const lc = new LineCounter();
   const doc = parseDocument(text, { schema: 'failsafe', version: '1.1', lineCounter: lc, prettyErrors: false, uniqueKeys: false, strict: false });
   const err = doc.errors[0];

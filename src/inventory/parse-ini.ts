@@ -64,6 +64,7 @@ export function pyStrip(s: string): string {
  */
 export function parseIniValue(raw: string, at?: string): unknown {
   const r = evalPythonLiteral(raw);
+  if (r?.fatal) throw new Error(`${raw}: ${r.fatal} (Python's literal_eval refuses it)`);
   if (r?.problem) return new UnusableValue(raw, r.problem, at);
   return r ? r.value : raw;
 }
@@ -119,7 +120,7 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
       for (const w of rest) {
         const eq = w.indexOf('=');
         if (eq < 0) fail(`expected key=value host variable, found "${w}"`, 'host variables are written name=value after the host name');
-        setKey(vars, w.slice(0, eq), parseIniValue(w.slice(eq + 1), `${file}:${line}`));
+        try { setKey(vars, w.slice(0, eq), parseIniValue(w.slice(eq + 1), `${file}:${line}`)); } catch (e) { return fail((e as Error).message, 'quote the value to keep it as text'); }
       }
       if (!names.length && spec.includes('[')) into.warnings.push(`${file}:${line}: host range ${spec} stands for no host`);
       for (const n of names) {
@@ -129,7 +130,9 @@ export function parseIniInventory(text: string, file: string, into: RawInventory
     } else if (state === 'vars') {
       const eq = t.indexOf('=');
       if (eq < 0) fail(`expected key=value in [${group}:vars], found "${t}"`, 'group variables are written name=value');
-      setGroupVar(into, group, pyStrip(t.slice(0, eq)), parseIniValue(pyStrip(t.slice(eq + 1)), `${file}:${line}`), { file, line });
+      let value: unknown;
+      try { value = parseIniValue(pyStrip(t.slice(eq + 1)), `${file}:${line}`); } catch (e) { return fail((e as Error).message, 'quote the value to keep it as text'); }
+      setGroupVar(into, group, pyStrip(t.slice(0, eq)), value, { file, line });
     } else {
       const gm = GROUP_NAME.exec(t);
       if (!gm) fail(`expected a group name in [${group}:children], found "${t}"`, 'list one child group per line');

@@ -10,14 +10,16 @@ import { pythonInt, setKey } from './python-json.ts';
 /**
  * The value, or `undefined` when Python would refuse (the caller then keeps the raw text). A literal that Python
  * accepts but Ansible cannot use (a set, a complex number, bytes inside a container, a container as a dict key: its
- * JSON encoder fails on them) comes back with `problem` set.
+ * JSON encoder fails on them) comes back with `problem` set; one that Python itself refuses with a TypeError (a
+ * list or dict as a dict key or set item) comes back with `fatal` set, as Ansible then refuses the whole file.
  */
-export function evalPythonLiteral(text: string): { readonly value: unknown; readonly problem?: string } | undefined {
+export function evalPythonLiteral(text: string): { readonly value: unknown; readonly problem?: string; readonly fatal?: string } | undefined {
   const p = new LiteralParser(text.replace(/^[ \t]+/, ''));
   try {
     const value = p.parseExpression();
     p.skipSpace();
     if (!p.atEnd()) return undefined;
+    if (p.unhashable !== undefined) return { value: undefined, fatal: `unhashable type: '${Array.isArray(p.unhashable) ? 'list' : 'dict'}'` };
     const top = value instanceof BytesValue ? value.text : value;
     return p.problem ? { value: top, problem: p.problem } : { value: top };
   } catch (e) {
@@ -37,6 +39,16 @@ class LiteralParser {
   private pos = 0;
   /** Set when the literal is valid Python but not something Ansible can print (set, complex, nested bytes). */
   problem: string | undefined;
+  /** Tuples read so far (a tuple of hashable items can be a dict key; a list or dict cannot). */
+  private readonly tuples = new WeakSet<unknown[]>();
+  /** A list or dict used as a dict key or set item: Python's literal_eval raises TypeError (not a fallback to text). */
+  unhashable: unknown;
+
+  hashable(v: unknown): boolean {
+    if (Array.isArray(v)) return this.tuples.has(v) && v.every((x) => this.hashable(x));
+    return v === null || typeof v !== 'object' || v instanceof BytesValue;
+  }
+
   /** Whether the last number read was a float (so `-0.0` keeps its sign and `-0` does not). */
   private lastFloat = false;
 
@@ -93,6 +105,7 @@ class LiteralParser {
     if (ch === '[') return this.parseSequence('[', ']');
     if (ch === '(') {
       const items = this.parseSequence('(', ')', true);
+      if (Array.isArray(items)) this.tuples.add(items);
       return items;
     }
     if (ch === '{') return this.parseBraces();
@@ -143,11 +156,13 @@ class LiteralParser {
     if (this.src[this.pos] !== ':') {
       // A set literal: valid Python, but Ansible's JSON encoder cannot print it.
       this.problem ??= 'a Python set';
+      if (!this.hashable(firstKey)) this.unhashable ??= firstKey;
       while (this.src[this.pos] === ',') {
         this.pos++;
         this.skipSpace();
         if (this.src[this.pos] === '}') break;
-        this.parseValue();
+        const item = this.parseValue();
+        if (!this.hashable(item)) this.unhashable ??= item;
         this.skipSpace();
       }
       if (this.src[this.pos] !== '}') fail();
@@ -162,8 +177,9 @@ class LiteralParser {
       if (this.src[this.pos] !== ':') fail();
       this.pos++;
       const value = this.parseValue();
-      if (key instanceof BytesValue) this.problem ??= 'bytes as a dict key';
-      else if (key !== null && typeof key === 'object') this.problem ??= 'a list, tuple or dict as a dict key';
+      if (!this.hashable(key)) this.unhashable ??= key;
+      else if (key instanceof BytesValue) this.problem ??= 'bytes as a dict key';
+      else if (key !== null && typeof key === 'object') this.problem ??= 'a tuple as a dict key';
       if (value instanceof BytesValue) this.problem ??= 'bytes inside a dict';
       setKey(out, pythonKey(key), value);
       this.skipSpace();
