@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { InventoryError } from '../errors.ts';
 import { createRawInventory, type RawInventory } from './raw-inventory.ts';
@@ -8,6 +8,13 @@ import { loadAnsibleData } from './load-ansible-yaml.ts';
 import { UnsafeText } from './python-json.ts';
 import { resolveInventory, type VarsFiles } from './resolve-inventory.ts';
 import type { Inventory } from './types.ts';
+
+/** `stat` that turns a vanished entry or a dangling symlink into an INVENTORY error naming it. */
+function statOrFail(path: string): Stats {
+  try { return statSync(path); } catch (e) {
+    throw new InventoryError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, hint: 'remove the dangling link or fix its permissions' });
+  }
+}
 
 /** Extensions the yaml inventory plugin takes (besides none); every file is also tried as INI, as Ansible does. */
 const YAML_EXT = new Set(['.yml', '.yaml', '.json']);
@@ -46,7 +53,7 @@ function readInventoryDir(dir: string, into: RawInventory): number {
   for (const f of readdirSync(dir).sort()) {
     if (IGNORED_IN_DIR.test(f)) continue;
     const p = join(dir, f);
-    if (statSync(p).isDirectory()) read += readInventoryDir(p, into);
+    if (statOrFail(p).isDirectory()) read += readInventoryDir(p, into);
     else { readInventoryFile(p, into); read++; }
   }
   return read;
@@ -58,7 +65,7 @@ function findVarsFiles(dir: string, name: string): string[] {
   for (const ext of ['', '.yml', '.yaml', '.json']) {
     const p = base + ext;
     if (!existsSync(p)) continue;
-    return statSync(p).isDirectory() ? varsFilesInDir(p) : [p];
+    return statOrFail(p).isDirectory() ? varsFilesInDir(p) : [p];
   }
   return [];
 }
@@ -70,7 +77,8 @@ function varsFilesInDir(dir: string): string[] {
     if (f.startsWith('.') || f.endsWith('~')) continue;
     const p = join(dir, f);
     const ext = extname(f);
-    const st = statSync(p);
+    let st: Stats;
+    try { st = statSync(p); } catch { continue; } // a dangling link is neither a file nor a directory: skipped, as in Ansible
     if (st.isDirectory() && !ext) out.push(...varsFilesInDir(p));
     else if (st.isFile() && (!ext || YAML_EXT.has(ext))) out.push(p);
   }
@@ -93,7 +101,11 @@ function createVarsFiles(baseDirs: readonly string[]): VarsFiles {
         const dir = join(base, kind);
         if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
         for (const f of findVarsFiles(realpathSync(dir), name)) {
-          const data = loadAnsibleData(readFileSync(f, 'utf8'), f);
+          let text: string;
+          try { text = readFileSync(f, 'utf8'); } catch (e) {
+            throw new InventoryError(`cannot read vars file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f, hint: 'fix its permissions or remove it' });
+          }
+          const data = loadAnsibleData(text, f);
           if (isEmpty(data)) continue;
           if (typeof data !== 'object' || Array.isArray(data) || data instanceof UnsafeText) {
             throw new InventoryError(`a vars file must be a mapping of variable names, not ${Array.isArray(data) ? 'a list' : 'a single value'}`, { file: f, hint: 'write name: value lines' });

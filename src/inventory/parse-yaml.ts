@@ -9,8 +9,6 @@ import { loadAnsibleData, NON_STRING_KEY } from './load-ansible-yaml.ts';
 import { orderedEntries, UnsafeText } from './python-json.ts';
 import { addChildGroup, addHost, createRawInventory, ensureGroup, setGroupVar, type RawInventory } from './raw-inventory.ts';
 
-export { loadAnsibleData as parseYamlText } from './load-ansible-yaml.ts';
-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof UnsafeText);
 const nonStringKeys = (o: Obj): ReadonlySet<string> => (o as { [NON_STRING_KEY]?: Set<string> })[NON_STRING_KEY] ?? new Set();

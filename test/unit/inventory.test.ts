@@ -3,7 +3,7 @@
  * ansible-inventory). Typing as Ansible types values, precedence, ranges, hostile names, and bad input with file:line.
  */
 import test from 'ava';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RigError } from '../../src/errors.ts';
@@ -143,4 +143,14 @@ test('group_vars: NAME wins over NAME.yml; a NAME/ directory is read recursively
   const inv = await loadInventory(join(dir, 'h.ini'));
   t.deepEqual(inv.getHost('w1').vars, { a: 'plain' });
   t.deepEqual(inv.getHost('d1').vars, { a: 2, b: 2 });
+});
+
+test('dangling symlinks: skipped in a group_vars directory (as Ansible), an INVENTORY error in a directory source', async (t) => {
+  const dir = write({ 'inv/hosts': '[web]\nw1\n', 'inv/group_vars/web/a.yml': 'a: 1\n' });
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'inv', 'group_vars', 'web', 'b.yml'));
+  t.deepEqual((await loadInventory(join(dir, 'inv'))).getHost('w1').vars, { a: 1 });
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'inv', 'more'));
+  const e = await t.throwsAsync(loadInventory(join(dir, 'inv')));
+  t.is((e as RigError).code, 'INVENTORY');
+  t.regex(e!.message, /cannot read .*more: ENOENT/);
 });
