@@ -5,7 +5,8 @@
  */
 import { PatternError } from '../errors.ts';
 import { INTERNAL_VARS } from './internal-vars.ts';
-import { compareCodePoints, formatPythonJson, UnsafeText } from './python-json.ts';
+import { UnsafeText } from './ansible-values.ts';
+import { compareCodePoints, formatPythonJson } from './python-json.ts';
 import type { Inventory } from './types.ts';
 
 /** Variable names whose values are masked unless the caller asks to show secrets. */

@@ -8,7 +8,8 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { InventoryError } from '../errors.ts';
-import { parsePythonJson, pythonFloatRepr, pythonInt, rememberKeyOrder, setKey, UnsafeText, UnusableValue, VaultText, wrapUnsafe } from './python-json.ts';
+import { UnsafeText, UnusableValue, VaultText, wrapUnsafe } from './ansible-values.ts';
+import { parsePythonJson, pythonFloatRepr, pythonInt, rememberKeyOrder, setKey } from './python-json.ts';
 
 const T = 'tag:yaml.org,2002:';
 

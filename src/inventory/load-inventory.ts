@@ -5,7 +5,7 @@ import { createRawInventory, type RawInventory } from './raw-inventory.ts';
 import { parseIniInventory } from './parse-ini.ts';
 import { parseYamlInventory } from './parse-yaml.ts';
 import { loadAnsibleData } from './load-ansible-yaml.ts';
-import { UnsafeText } from './python-json.ts';
+import { UnsafeText } from './ansible-values.ts';
 import { resolveInventory, type VarsFiles } from './resolve-inventory.ts';
 import type { Inventory } from './types.ts';
 

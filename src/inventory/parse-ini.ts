@@ -6,7 +6,8 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostPattern } from './host-pattern.ts';
 import { evalPythonLiteral } from './python-literal.ts';
-import { setKey, UnusableValue } from './python-json.ts';
+import { UnusableValue } from './ansible-values.ts';
+import { setKey } from './python-json.ts';
 import { addChildGroup, addHost, createRawInventory, ensureGroup, setGroupVar, type RawInventory } from './raw-inventory.ts';
 
 const SHLEX_SPACE = ' \t\r\n';

@@ -6,7 +6,8 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostPattern } from './host-pattern.ts';
 import { loadAnsibleData, NON_STRING_KEY } from './load-ansible-yaml.ts';
-import { orderedEntries, UnsafeText } from './python-json.ts';
+import { UnsafeText } from './ansible-values.ts';
+import { orderedEntries } from './python-json.ts';
 import { addChildGroup, addHost, createRawInventory, ensureGroup, setGroupVar, type RawInventory } from './raw-inventory.ts';
 
 type Obj = Record<string, unknown>;

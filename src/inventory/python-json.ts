@@ -1,31 +1,11 @@
+import { UnsafeText, VaultText, wrapUnsafe } from './ansible-values.ts';
+
 /**
  * JSON as Python's `json` module reads and writes it, for inventory data that Ansible loads JSON-first (vars files,
  * `.json` inventories) and for the exact text `ansible-inventory --list` prints. Python ints have arbitrary precision:
  * integers beyond JavaScript's safe range are BigInt. `NaN` and `Infinity` are accepted and printed, floats print as
  * Python's `repr` (`1e-07`, `1e+16`). A string marked `!unsafe` (UnsafeText) prints as `{"__ansible_unsafe": ...}`.
  */
-
-/** A string Ansible must never template (`!unsafe` in YAML, `{"__ansible_unsafe": ...}` in JSON). */
-export class UnsafeText {
-  constructor(readonly text: string) {}
-  toString(): string { return this.text; }
-  toJSON(): string { return this.text; }
-}
-
-/**
- * A value Python evaluates but Ansible cannot print (a set, a complex number, bytes in a list): Ansible fails only
- * when the value reaches a host's merged variables, so rig keeps it until then and refuses it there, naming the place.
- */
-export class UnusableValue {
-  constructor(readonly text: string, readonly problem: string, readonly at?: string) {}
-}
-
-/** A `!vault` value: rig keeps the ciphertext and prints it as Ansible does, `{"__ansible_vault": ...}`. */
-export class VaultText {
-  constructor(readonly text: string) {}
-  toString(): string { return this.text; }
-  toJSON(): string { return this.text; }
-}
 
 const KEY_ORDER = Symbol('key order');
 
@@ -137,18 +117,6 @@ export function parsePythonJson(text: string): { readonly value: unknown } | und
     if (e instanceof JsonSyntax) return undefined;
     throw e;
   }
-}
-
-/** Ansible's `wrap_var`: strings become UnsafeText, containers are wrapped deeply. */
-export function wrapUnsafe(v: unknown): unknown {
-  if (typeof v === 'string') return new UnsafeText(v);
-  if (Array.isArray(v)) return v.map(wrapUnsafe);
-  if (v && typeof v === 'object' && !(v instanceof UnsafeText)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) setKey(out, k, wrapUnsafe(x));
-    return out;
-  }
-  return v;
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, fixed notation for 1e-4 ≤ |x| < 1e16, else `1e+16`. */

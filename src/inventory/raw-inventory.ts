@@ -1,6 +1,7 @@
 import { InventoryError } from '../errors.ts';
 import { expandHostnameRange } from './host-pattern.ts';
-import { formatPythonJson, setKey, UnsafeText } from './python-json.ts';
+import { UnsafeText } from './ansible-values.ts';
+import { formatPythonJson, setKey } from './python-json.ts';
 
 /**
  * Inventory as read from its sources, before variables are merged — the same model as Ansible's InventoryData:

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InventoryError, PatternError } from '../errors.ts';
 import { INTERNAL_VARS } from './internal-vars.ts';
-import { compareCodePoints, UnusableValue } from './python-json.ts';
+import { UnusableValue } from './ansible-values.ts';
+import { compareCodePoints } from './python-json.ts';
 import type { RawInventory } from './raw-inventory.ts';
 import type { Group, Host, Inventory } from './types.ts';
 
