@@ -1,8 +1,9 @@
 /**
- * Differential test: generated inventories (INI, YAML, directories, with group_vars/ and host_vars/ files and
- * directories) read by rig and by the real `ansible-inventory --list` (ansible-core 2.14 from Debian, installed by
- * scripts/install-deps.sh). Both must accept with the same JSON, or both refuse. Deliberate differences are listed
- * in EXPECTED below with the reason (and in docs/inventory.md).
+ * Differential test: generated inventories (INI, YAML, directories, two -i sources, with group_vars/ and host_vars/
+ * files and directories) read by rig and by the real `ansible-inventory --list` (ansible-core 2.14 from Debian,
+ * installed by scripts/install-deps.sh), and `--host NAME` for one host of each accepted case. Both must accept with
+ * the same JSON, or both refuse. Deliberate differences are listed in EXPECTED below with the reason (and in
+ * docs/inventory.md).
  *
  * Ansible is imported once by test/helpers/ansible-inventory-driver.py, which forks per case and runs the real
  * `ansible-inventory` entry point in the child. RIG_DIFF_SEED (default 20261206) and RIG_DIFF_CASES (default 600)
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RigError } from '../../src/errors.ts';
-import { formatAnsibleJson, listInventory } from '../../src/inventory/ansible-inventory-json.ts';
+import { formatAnsibleJson, hostInventory, listInventory } from '../../src/inventory/ansible-inventory-json.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 import { PROJECT_ROOT } from '../helpers/run-rig.ts';
 
@@ -368,15 +369,18 @@ function diffJson(rig: J, ans: J, path: string, out: { unexpected: string[]; exp
 
 interface Outcome { readonly ok: boolean; readonly text: string }
 
-async function runRigList(sources: readonly string[]): Promise<Outcome> {
+async function runRigList(sources: readonly string[], host?: string): Promise<Outcome> {
   try {
     const inv = await loadInventory(sources);
-    return { ok: true, text: formatAnsibleJson(listInventory(inv, { showSecrets: true })) };
+    const view = host === undefined ? listInventory(inv, { showSecrets: true }) : hostInventory(inv, host, { showSecrets: true });
+    return { ok: true, text: formatAnsibleJson(view) };
   } catch (e) {
     if (e instanceof RigError) return { ok: false, text: `${e.code} ${e.describeWhere()}: ${e.message}` };
     return { ok: false, text: `CRASH ${(e as Error).stack}` };
   }
 }
+
+const runRigHost = (sources: readonly string[], host: string): Promise<Outcome> => runRigList(sources, host);
 
 function compareCase(rig: Outcome, ans: AnsibleResult): { unexpected: string[]; expected: Set<Expected> } {
   const out = { unexpected: [] as string[], expected: new Set<Expected>() };
@@ -440,7 +444,25 @@ test(`rig inventory --list equals ansible-inventory --list on ${CASES} generated
         failures.push(`case ${c.id} (${c.kind}, RIG_DIFF_SEED=${SEED}):\n  ${d.unexpected.slice(0, 8).join('\n  ')}\n${files}`);
       }
     }
-    t.log(`${cases.length} cases, ${accepted} accepted by Ansible; deliberate differences: ${[...expectedCount].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`);
+    // --host NAME for one host of each accepted case (a plain name: --host takes a pattern, and not an option's look)
+    const hostCases: Array<{ c: Case; host: string }> = [];
+    for (const [n, c] of cases.entries()) {
+      const a = answers[n]!;
+      if (a.code !== 0) continue;
+      const tree = parseJsonText(a.stdout.trimEnd());
+      const meta = isObj(tree) ? tree.obj.find(([k]) => k === '_meta')?.[1] : undefined;
+      const hv = meta && isObj(meta) ? meta.obj.find(([k]) => k === 'hostvars')?.[1] : undefined;
+      const host = hv && isObj(hv) ? hv.obj.map(([k]) => k).find((k) => /^[\p{L}_][\p{L}\p{N}_.-]*$/u.test(k)) : undefined;
+      if (host) hostCases.push({ c, host });
+    }
+    const hostAnswers = await runAnsible(hostCases.map(({ c, host }) => ({ argv: [...paths(c).flatMap((p) => ['-i', p]), '--host', host], cwd: join(root, 'cwd') })), cfg);
+    for (const [n, { c, host }] of hostCases.entries()) {
+      const rig = await runRigHost(paths(c), host);
+      const d = compareCase(rig, hostAnswers[n]!);
+      for (const e of d.expected) expectedCount.set(e, (expectedCount.get(e) ?? 0) + 1);
+      if (d.unexpected.length) failures.push(`case ${c.id} --host ${host} (${c.kind}, RIG_DIFF_SEED=${SEED}):\n  ${d.unexpected.slice(0, 8).join('\n  ')}`);
+    }
+    t.log(`${cases.length} cases, ${accepted} accepted by Ansible, ${hostCases.length} --host checks; deliberate differences: ${[...expectedCount].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`);
     t.log(`Ansible's most frequent refusals: ${[...refusals].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([k, v]) => `${v}× ${k}`).join('\n')}`);
     t.true(accepted > cases.length / 3, 'the generator should mostly produce inventories Ansible accepts');
     if (process.env['RIG_DIFF_REPORT']) writeFileSync(process.env['RIG_DIFF_REPORT'], failures.join('\n\n'));
