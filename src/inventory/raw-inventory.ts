@@ -94,6 +94,19 @@ export function setGroupVar(inv: RawInventory, group: string, key: string, value
  */
 export function addHost(inv: RawInventory, group: string, host: string, vars: Readonly<Record<string, unknown>>, at?: { readonly file: string; readonly line?: number }, port?: number): void {
   const where = at ? (at.line ? `${at.file}:${at.line}` : at.file) : 'inventory';
+  let hv = inv.hosts.get(host);
+  if (!hv) {
+    hv = {};
+    inv.hosts.set(host, hv);
+    if (port) hv['ansible_port'] = port;
+  }
+  ensureGroup(inv, group).hosts.add(host);
+  // Ansible's set_variable looks the name up among groups first: the inline variables of a host that has the name
+  // of an existing group go to that group (a surprising but real behaviour, kept for identical results).
+  if (inv.groups.has(host)) {
+    for (const [k, v] of Object.entries(vars)) setGroupVar(inv, host, k, v, at);
+    return;
+  }
   const origins = inv.varOrigins.get(host) ?? new Map<string, { value: string; at: string }>();
   inv.varOrigins.set(host, origins);
   for (const [k, v] of Object.entries(vars)) {
@@ -107,14 +120,7 @@ export function addHost(inv: RawInventory, group: string, host: string, vars: Re
     }
     if (!prev) origins.set(k, { value: text, at: where });
   }
-  let hv = inv.hosts.get(host);
-  if (!hv) {
-    hv = {};
-    inv.hosts.set(host, hv);
-    if (port) hv['ansible_port'] = port;
-  }
   for (const [k, v] of Object.entries(vars)) setKey(hv, k, v);
-  ensureGroup(inv, group).hosts.add(host);
 }
 
 /** Expand Ansible host ranges (`node[01:03]`, `[a:c]`, `[1:10:2]`, several per name). Throws Ansible's message. */

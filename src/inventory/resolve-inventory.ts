@@ -54,7 +54,11 @@ export function resolveInventory(raw: RawInventory, source: string, files: VarsF
   for (const h of raw.hosts.keys()) {
     const inReal = [...raw.groups.values()].some((g) => g.name !== 'all' && g.name !== 'ungrouped' && g.hosts.has(h));
     if (inReal) ungrouped.hosts.delete(h);
-    else if (!ungrouped.hosts.has(h)) ungrouped.hosts.add(h);
+    // Ansible's add_child('ungrouped', name) takes a group of that name before the host
+    else if (!ungrouped.hosts.has(h)) {
+      if (!raw.groups.has(h)) ungrouped.hosts.add(h);
+      else if (h !== 'ungrouped' && h !== 'all') ungrouped.children.add(h);
+    }
   }
   const depth = depths(raw);
   const priority = (name: string): number => raw.groups.get(name)!.priority;

@@ -64,7 +64,7 @@ const HOST_SPECS = [
   '[10.0.0.7]:23', 'ünï:2022', 'r[a:C]', 'FE80::A',
 ];
 const HOSTILE_HOST_SPECS = ['node[3:1]', 'n[01:3]', 'bad[a:3]', 'host:name', 'weird:', 'a[1:2', 'dash-', '-lead', 'sp%ce', '---', 'h.', '.h', 'x[1:4:0]', '[h]:22', 'a:b:c:22', 'r[A:c]'];
-const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd', 'Web', 'g.dot'];
+const GROUPS = ['web', 'db', 'k8s_cluster', 'workers', 'grp-dash', 'ünicode', 'masters', 'etcd', 'Web', 'g.dot', 'x9'];
 const VAR_NAMES = ['v1', 'v2', 'role', 'ansible_port', 'ansible_host', 'ansible_user', 'x_password', 'nested', 'Role', 'v-dash', 'vär', '10', 'omit', 'inventory_dir', 'groups'];
 const INI_VALUES = [
   '1', '0x1f', '007', '0', 'True', 'false', 'yes', 'None', "'quoted str'", '"dq \\" in"', "[1, 'a']", "{'k': 1, 'l': [None]}",
