@@ -5,6 +5,9 @@
  */
 import { isSecretVarName } from '../core/secret-var-name.ts';
 import { PatternError } from '../errors.ts';
+import { INTERNAL_VARS } from './internal-vars.ts';
+import { UnsafeText } from './ansible-values.ts';
+import { compareCodePoints, formatPythonJson } from './python-json.ts';
 import type { Inventory } from './types.ts';
 
 
@@ -15,24 +18,29 @@ export interface InventoryViewOptions {
   readonly showSecrets?: boolean;
 }
 
+/** A host's variables as ansible-inventory prints them: without its internal names. */
+function printedVars(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(vars).filter(([k]) => !INTERNAL_VARS.has(k)));
+}
+
 /** Mask values of secret-looking variable names (top level only, as they appear in inventories). */
 export function maskSecretVars(vars: Readonly<Record<string, unknown>>, show = false): Record<string, unknown> {
   if (show) return { ...vars };
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isSecretVarName(k) && v !== '' && v !== null ? '********' : v]));
 }
 
-/** Sort object keys recursively, as Python's `json.dumps(sort_keys=True)` does. */
+/** Sort object keys recursively by code point, as Python's `json.dumps(sort_keys=True)` does. */
 export function sortKeysDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeysDeep);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeysDeep((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object' && !(v instanceof UnsafeText)) {
+    return Object.fromEntries(Object.keys(v).sort(compareCodePoints).map((k) => [k, sortKeysDeep((v as Record<string, unknown>)[k])]));
   }
   return v;
 }
 
-/** Ansible's JSON text: keys sorted, 4-space indent, non-ASCII kept. */
+/** Ansible's JSON text: keys sorted, 4-space indent, non-ASCII kept, Python's ints, floats, NaN and Infinity. */
 export function formatAnsibleJson(v: unknown): string {
-  return JSON.stringify(sortKeysDeep(v), null, 4);
+  return formatPythonJson(v);
 }
 
 /** `ansible-inventory --list`: groups with `hosts`/`children` (empty ones left out), `_meta.hostvars` (hosts with vars). */
@@ -59,8 +67,9 @@ export function listInventory(inv: Inventory, options: InventoryViewOptions = {}
   format('all');
   const hostvars: Record<string, unknown> = {};
   for (const h of inv.hosts) {
-    if (!keep(h.name) || !Object.keys(h.vars).length) continue;
-    hostvars[h.name] = maskSecretVars(h.vars, options.showSecrets);
+    const vars = printedVars(h.vars);
+    if (!keep(h.name) || !Object.keys(vars).length) continue;
+    hostvars[h.name] = maskSecretVars(vars, options.showSecrets);
   }
   out['_meta'] = { hostvars };
   return out;
@@ -97,7 +106,7 @@ export function hostInventory(inv: Inventory, host: string, options: InventoryVi
   if (options.hosts && !options.hosts.has(host)) {
     throw new PatternError(`--host ${host} is not among the hosts selected by --limit`, { hint: 'widen --limit or leave it out' });
   }
-  return maskSecretVars(inv.getHost(host).vars, options.showSecrets);
+  return maskSecretVars(printedVars(inv.getHost(host).vars), options.showSecrets);
 }
 
 /** Python's repr of a value, as `--graph --vars` prints it (`{x = True}`, `{l = [1, 2]}`, `{s = abc}` for strings). */
@@ -105,6 +114,7 @@ function pythonRepr(v: unknown, nested = false): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (v === null || v === undefined) return 'None';
+  if (v instanceof UnsafeText) return pythonRepr(v.text, nested);
   if (typeof v === 'string') return nested ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : v;
   if (Array.isArray(v)) return `[${v.map((x) => pythonRepr(x, true)).join(', ')}]`;
   if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pythonRepr(k, true)}: ${pythonRepr(x, true)}`).join(', ')}}`;

@@ -3,17 +3,25 @@
  * so `True` is a boolean, `42` and `0x1F` are ints, `'it''s'` is the string `its`, `[1, 'a']` is a list, while
  * `yes`, `007` or `a b` fail to evaluate and stay strings. Supported: str/bytes literals (prefixes r/u/b, triple
  * quotes, escapes, implicit concatenation), int (decimal, 0x/0o/0b, `_`), float, True/False/None, unary +/-,
- * list, tuple, dict, set. Complex numbers and anything else are "not a literal".
+ * list, tuple, dict, set, complex. Anything else is "not a literal". Integers beyond 2^53 are BigInt.
  */
+import { pythonInt, setKey } from './python-json.ts';
 
-/** The value, or `undefined` when Python would refuse (the caller then keeps the raw text). */
-export function evalPythonLiteral(text: string): { readonly value: unknown } | undefined {
+/**
+ * The value, or `undefined` when Python would refuse (the caller then keeps the raw text). A literal that Python
+ * accepts but Ansible cannot use (a set, a complex number, bytes inside a container, a container as a dict key: its
+ * JSON encoder fails on them) comes back with `problem` set; one that Python itself refuses with a TypeError (a
+ * list or dict as a dict key or set item) comes back with `fatal` set, as Ansible then refuses the whole file.
+ */
+export function evalPythonLiteral(text: string): { readonly value: unknown; readonly problem?: string; readonly fatal?: string } | undefined {
   const p = new LiteralParser(text.replace(/^[ \t]+/, ''));
   try {
     const value = p.parseExpression();
     p.skipSpace();
     if (!p.atEnd()) return undefined;
-    return { value };
+    if (p.unhashable !== undefined) return { value: undefined, fatal: `unhashable type: '${Array.isArray(p.unhashable) ? 'list' : 'dict'}'` };
+    const top = value instanceof BytesValue ? value.text : value;
+    return p.problem ? { value: top, problem: p.problem } : { value: top };
   } catch (e) {
     if (e instanceof NotALiteral) return undefined;
     throw e;
@@ -22,10 +30,27 @@ export function evalPythonLiteral(text: string): { readonly value: unknown } | u
 
 class NotALiteral extends Error {}
 
+/** A bytes literal: Ansible decodes it to text at the top level; inside a container its JSON encoder fails. */
+class BytesValue { constructor(readonly text: string) {} }
+
 const fail = (): never => { throw new NotALiteral(); };
 
 class LiteralParser {
   private pos = 0;
+  /** Set when the literal is valid Python but not something Ansible can print (set, complex, nested bytes). */
+  problem: string | undefined;
+  /** Tuples read so far (a tuple of hashable items can be a dict key; a list or dict cannot). */
+  private readonly tuples = new WeakSet<unknown[]>();
+  /** A list or dict used as a dict key or set item: Python's literal_eval raises TypeError (not a fallback to text). */
+  unhashable: unknown;
+
+  hashable(v: unknown): boolean {
+    if (Array.isArray(v)) return this.tuples.has(v) && v.every((x) => this.hashable(x));
+    return v === null || typeof v !== 'object' || v instanceof BytesValue;
+  }
+
+  /** Whether the last number read was a float (so `-0.0` keeps its sign and `-0` does not). */
+  private lastFloat = false;
 
   constructor(private readonly src: string) {}
 
@@ -72,12 +97,15 @@ class LiteralParser {
       this.pos++;
       this.skipSpace();
       const v = this.parseValue();
-      if (typeof v !== 'number') return fail();
-      return ch === '-' ? -(v as number) : v;
+      if (typeof v !== 'number' && typeof v !== 'bigint') return fail();
+      if (ch === '+') return v;
+      if (typeof v === 'bigint') return pythonInt(-v);
+      return v === 0 && !this.lastFloat ? 0 : -v; // -0 is the int 0; -0.0 stays a negative zero float
     }
     if (ch === '[') return this.parseSequence('[', ']');
     if (ch === '(') {
       const items = this.parseSequence('(', ')', true);
+      if (Array.isArray(items)) this.tuples.add(items);
       return items;
     }
     if (ch === '{') return this.parseBraces();
@@ -104,7 +132,9 @@ class LiteralParser {
     for (;;) {
       this.skipSpace();
       if (this.src[this.pos] === close) { this.pos++; break; }
-      items.push(this.parseValue());
+      const item = this.parseValue();
+      if (item instanceof BytesValue) this.problem ??= 'bytes inside a list';
+      items.push(item);
       this.skipSpace();
       if (this.src[this.pos] === ',') { this.pos++; sawComma = true; continue; }
       if (this.src[this.pos] === close) { this.pos++; break; }
@@ -124,8 +154,21 @@ class LiteralParser {
     const firstKey = this.parseValue();
     this.skipSpace();
     if (this.src[this.pos] !== ':') {
-      // A set literal: Ansible could not print it as JSON either, treat as not-a-literal for inventory purposes.
-      return fail();
+      // A set literal: valid Python, but Ansible's JSON encoder cannot print it.
+      this.problem ??= 'a Python set';
+      if (!this.hashable(firstKey)) this.unhashable ??= firstKey;
+      while (this.src[this.pos] === ',') {
+        this.pos++;
+        this.skipSpace();
+        if (this.src[this.pos] === '}') break;
+        const item = this.parseValue();
+        if (!this.hashable(item)) this.unhashable ??= item;
+        this.skipSpace();
+      }
+      if (this.src[this.pos] !== '}') fail();
+      this.pos++;
+      this.depth--;
+      return [];
     }
     const out: Record<string, unknown> = {};
     let key: unknown = firstKey;
@@ -134,8 +177,11 @@ class LiteralParser {
       if (this.src[this.pos] !== ':') fail();
       this.pos++;
       const value = this.parseValue();
-      if (key !== null && typeof key === 'object') fail(); // unhashable key
-      out[pythonKey(key)] = value;
+      if (!this.hashable(key)) this.unhashable ??= key;
+      else if (key instanceof BytesValue) this.problem ??= 'bytes as a dict key';
+      else if (key !== null && typeof key === 'object') this.problem ??= 'a tuple as a dict key';
+      if (value instanceof BytesValue) this.problem ??= 'bytes inside a dict';
+      setKey(out, pythonKey(key), value);
       this.skipSpace();
       if (this.src[this.pos] === ',') {
         this.pos++;
@@ -151,29 +197,35 @@ class LiteralParser {
     return out;
   }
 
-  private parseNumber(): number {
+  private parseNumber(): number | bigint {
     const rest = this.src.slice(this.pos);
     const radix = /^0([xX](?:_?[0-9a-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)(?![0-9A-Za-z_.])/.exec(rest);
     if (radix) {
       this.pos += radix[0].length;
+      this.lastFloat = false;
       const digits = radix[1]!.slice(1).replace(/_/g, '');
-      const base = { x: 16, o: 8, b: 2 }[radix[1]![0]!.toLowerCase() as 'x' | 'o' | 'b'];
-      return parseInt(digits, base);
+      return pythonInt(BigInt(`0${radix[1]![0]!.toLowerCase()}${digits}`));
     }
     const dec = /^(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][-+]?\d(?:_?\d)*)?/.exec(rest);
     if (!dec || !dec[0]) return fail();
     const text = dec[0];
     const after = rest[text.length];
-    if (after !== undefined && /[A-Za-z0-9_]/.test(after)) return fail(); // 1j, 12abc
+    if ((after === 'j' || after === 'J') && !/[A-Za-z0-9_]/.test(rest[text.length + 1] ?? '')) {
+      this.pos += text.length + 1;
+      this.problem ??= 'a complex number';
+      return 0;
+    }
+    if (after !== undefined && /[A-Za-z0-9_]/.test(after)) return fail(); // 12abc
     const isInt = /^\d(?:_?\d)*$/.test(text);
     // Python 3 refuses leading zeros in a non-zero decimal int (`007`).
     if (isInt && /^0+[1-9_]/.test(text) && !/^0+$/.test(text.replace(/_/g, ''))) return fail();
     this.pos += text.length;
-    return Number(text.replace(/_/g, ''));
+    this.lastFloat = !isInt;
+    return isInt ? pythonInt(text.replace(/_/g, '')) : Number(text.replace(/_/g, ''));
   }
 
   /** One or more adjacent string literals, concatenated (all str or all bytes). */
-  private parseStrings(): string {
+  private parseStrings(): string | BytesValue {
     let out = '';
     let kind: 'str' | 'bytes' | undefined;
     let count = 0;
@@ -190,7 +242,7 @@ class LiteralParser {
       count++;
     }
     if (!count) fail();
-    return out;
+    return kind === 'bytes' ? new BytesValue(out) : out;
   }
 
   private readStringBody(quote: string, raw: boolean, bytes: boolean): string {

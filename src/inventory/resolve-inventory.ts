@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isSecret, secret, type Secret } from '../core/secret.ts';
-import { PatternError } from '../errors.ts';
+import { InventoryError, PatternError } from '../errors.ts';
+import { INTERNAL_VARS } from './internal-vars.ts';
+import { UnusableValue } from './ansible-values.ts';
+import { compareCodePoints } from './python-json.ts';
 import type { RawInventory } from './raw-inventory.ts';
 import type { Group, Host, Inventory } from './types.ts';
 
@@ -30,28 +33,43 @@ export function proxyJumpFromArgs(args: string | undefined): string | undefined 
   return m?.[2];
 }
 
+/** group_vars/ and host_vars/ files, read when asked (a broken file of a group without hosts is never read, as in Ansible). */
+export interface VarsFiles {
+  group(name: string): Record<string, unknown>;
+  host(name: string): Record<string, unknown>;
+}
+
+const NO_VARS_FILES: VarsFiles = { group: () => ({}), host: () => ({}) };
+
+/** A value nested anywhere in `v` that Ansible could not print (see UnusableValue). */
+function findUnusable(v: unknown): UnusableValue | undefined {
+  if (v instanceof UnusableValue) return v;
+  if (Array.isArray(v)) { for (const x of v) { const u = findUnusable(x); if (u) return u; } return undefined; }
+  if (v && typeof v === 'object') { for (const x of Object.values(v)) { const u = findUnusable(x); if (u) return u; } }
+  return undefined;
+}
+
 /** Merge variables with Ansible's precedence and build the queryable inventory. */
-export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>, extraVars: Readonly<Record<string, unknown>> = {}, defaultVars: Readonly<Record<string, unknown>> = {}): Inventory {
-  // Every group that is nobody's child hangs under all; hosts in no real group are ungrouped.
+export function resolveInventory(raw: RawInventory, source: string, files: VarsFiles = NO_VARS_FILES, extraVars: Readonly<Record<string, unknown>> = {}, defaultVars: Readonly<Record<string, unknown>> = {}): Inventory {
+  // As Ansible's reconcile_inventory: every group with no parent hangs under all (in order of creation); hosts in no
+  // group but all are ungrouped; a host listed under [ungrouped] and elsewhere leaves ungrouped.
   const childOf = new Set<string>();
   for (const g of raw.groups.values()) for (const c of g.children) childOf.add(c);
   const all = raw.groups.get('all')!;
   for (const name of raw.groups.keys()) if (name !== 'all' && !childOf.has(name)) all.children.add(name);
   const ungrouped = raw.groups.get('ungrouped')!;
-  for (const h of raw.hostOrder) {
+  for (const h of raw.hosts.keys()) {
     const inReal = [...raw.groups.values()].some((g) => g.name !== 'all' && g.name !== 'ungrouped' && g.hosts.has(h));
-    if (!inReal && !ungrouped.hosts.has(h)) ungrouped.hosts.set(h, all.hosts.get(h) ?? {});
-    if (inReal && ungrouped.hosts.has(h)) ungrouped.hosts.delete(h);
+    if (inReal) ungrouped.hosts.delete(h);
+    // Ansible's add_child('ungrouped', name) takes a group of that name before the host
+    else if (!ungrouped.hosts.has(h)) {
+      if (!raw.groups.has(h)) ungrouped.hosts.add(h);
+      else if (h !== 'ungrouped' && h !== 'all') ungrouped.children.add(h);
+    }
   }
   const depth = depths(raw);
-  // Inventory-source vars (INI :vars, YAML vars:) and group_vars/ files are separate layers, as in Ansible; an
-  // `ansible_group_priority` in the inventory source sets the group's priority and is not a variable.
-  const inlineVars = (name: string): Record<string, unknown> => {
-    const { ansible_group_priority: _p, ...rest } = raw.groups.get(name)!.vars;
-    return rest;
-  };
-  const priority = (name: string): number => Number(raw.groups.get(name)!.vars['ansible_group_priority'] ?? 1);
-  const groupVars = (name: string): Record<string, unknown> => ({ ...inlineVars(name), ...(groupVarFiles.get(name) ?? {}) });
+  const priority = (name: string): number => raw.groups.get(name)!.priority;
+  const inlineVars = (name: string): Record<string, unknown> => raw.groups.get(name)!.vars;
   // ancestors of each group (including itself)
   const parents = new Map<string, Set<string>>();
   for (const g of raw.groups.values()) for (const c of g.children) { const s = parents.get(c) ?? new Set(); s.add(g.name); parents.set(c, s); }
@@ -61,25 +79,33 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     for (const p of parents.get(g) ?? []) ancestors(p, acc);
     return acc;
   };
-  const hosts: Host[] = raw.hostOrder.map((name) => {
+  const hosts: Host[] = [...raw.hosts.keys()].map((name) => {
     const direct = [...raw.groups.values()].filter((g) => g.hosts.has(name)).map((g) => g.name);
     const groups = new Set<string>(['all']);
     for (const g of direct) for (const a of ancestors(g)) groups.add(a);
     const ordered = [...groups].sort((a, b) => {
+      if (a === 'all' || b === 'all') return a === 'all' ? (b === 'all' ? 0 : -1) : 1;
       const da = depth.get(a) ?? 0; const db = depth.get(b) ?? 0;
       if (da !== db) return da - db;
       const pa = priority(a); const pb = priority(b);
       if (pa !== pb) return pa - pb;
-      return a < b ? -1 : a > b ? 1 : 0;
+      return compareCodePoints(a, b);
     });
     // Ansible's default VARIABLE_PRECEDENCE: all's inventory vars, other groups' inventory vars, group_vars/all,
     // other groups' group_vars files; then the host's inventory vars, then host_vars files.
     // defaultVars (the project file's defaults, e.g. become) are below every inventory variable.
     let vars: Record<string, unknown> = { ...defaultVars };
     for (const g of ordered) vars = { ...vars, ...inlineVars(g) };
-    for (const g of ordered) vars = { ...vars, ...(groupVarFiles.get(g) ?? {}) };
-    for (const g of direct) vars = { ...vars, ...raw.groups.get(g)!.hosts.get(name) };
-    vars = { ...vars, ...(hostVarFiles.get(name) ?? {}) };
+    for (const g of ordered) vars = { ...vars, ...files.group(g) };
+    vars = { ...vars, ...raw.hosts.get(name)!, ...files.host(name) };
+    for (const [k, top] of Object.entries(vars)) {
+      const v = INTERNAL_VARS.has(k) ? undefined : findUnusable(top);
+      if (!v) continue;
+      const [file, line] = (v.at ?? source).split(/:(?=\d+$)/);
+      throw new InventoryError(`variable ${k} of host ${name} is ${v.problem} (${v.text}), which Ansible cannot use either`, {
+        file: file!, ...(line ? { line: Number(line) } : {}), hint: 'quote the value to keep it as text',
+      });
+    }
     // -e extra vars win over everything, as in Ansible (connection and become variables included).
     vars = { ...vars, ...extraVars };
     const port = str(vars['rig_port'] ?? vars['ansible_port'] ?? vars['ansible_ssh_port']);
@@ -103,8 +129,15 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
   });
   const groups = new Map<string, Group>();
   for (const g of raw.groups.values()) {
-    const vars = { ...groupVars(g.name), ...(priority(g.name) !== 1 ? { ansible_group_priority: priority(g.name) } : {}) };
-    groups.set(g.name, { name: g.name, hosts: [...g.hosts.keys()], children: [...g.children], vars });
+    let merged: Record<string, unknown> | undefined;
+    groups.set(g.name, {
+      name: g.name, hosts: [...g.hosts], children: [...g.children],
+      // read on demand: group_vars files of a group are read only when something asks for them, as in Ansible
+      get vars() {
+        merged ??= { ...inlineVars(g.name), ...files.group(g.name), ...(g.priority !== 1 ? { ansible_group_priority: g.priority } : {}) };
+        return merged;
+      },
+    });
   }
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const warnings = [...raw.warnings];

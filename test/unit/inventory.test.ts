@@ -3,7 +3,7 @@
  * ansible-inventory). Typing as Ansible types values, precedence, ranges, hostile names, and bad input with file:line.
  */
 import test from 'ava';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RigError } from '../../src/errors.ts';
@@ -41,8 +41,10 @@ test('Python literals: what Ansible INI values become', (t) => {
 test('host ranges: numeric with padding and step, letters, errors', (t) => {
   t.deepEqual(expandHostRange('node[01:10:3]'), ['node01', 'node04', 'node07', 'node10']);
   t.deepEqual(expandHostRange('rack[a:c]-[1:2]'), ['racka-1', 'racka-2', 'rackb-1', 'rackb-2', 'rackc-1', 'rackc-2']);
-  t.throws(() => expandHostRange('node[3:1]'), { message: /start 3 is after end 1/ });
-  t.throws(() => expandHostRange('node[a:3]'), { message: /must both be numbers or both single letters/ });
+  t.deepEqual(expandHostRange('node[3:1]'), [], 'a reversed range stands for no host, as in Ansible');
+  t.deepEqual(expandHostRange('n[:2]'), ['n0', 'n1', 'n2']);
+  t.throws(() => expandHostRange('node[a:3]'), { message: /invalid literal for int/ });
+  t.throws(() => expandHostRange('n[01:3]'), { message: /equal-length/ });
 });
 
 test('INI fixture: typing, precedence, groups and connection variables', async (t) => {
@@ -89,9 +91,9 @@ test('YAML fixture: YAML 1.1 typing, hostile host names and values', async (t) =
 const bad: Array<[string, Record<string, string>, RegExp, RegExp]> = [
   ['bad YAML', { 'h.yml': 'all:\n  hosts:\n    a: [\n' }, /invalid YAML/, /h\.yml:\d/],
   ['unknown child', { 'h.ini': '[a]\nx\n[b:children]\na\nzz\n' }, /names group "zz"/, /h\.ini:5/],
-  ['reversed range', { 'h.ini': '[a]\nnode[3:1]\n' }, /start 3 is after end 1/, /h\.ini:2/],
+  ['bad range', { 'h.ini': '[a]\nnode[01:3]\n' }, /equal-length begin and end/, /h\.ini:2/],
   ['conflicting duplicate host', { 'h.ini': '[a]\nx port_=1\n[b]\nx port_=2\n' }, /x is declared twice with conflicting values for port_: 1 \(.*h\.ini:2\) and 2/, /h\.ini:4/],
-  ['unterminated quote', { 'h.ini': '[a]\nx v="open\n' }, /unterminated " quote/, /h\.ini:2/],
+  ['unterminated quote', { 'h.ini': '[a]\nx v="open\n' }, /No closing quotation/, /h\.ini:2/],
   ['vars without =', { 'h.ini': '[a:vars]\njust-a-word\n' }, /expected key=value/, /h\.ini:2/],
   ['directory of .ini only', { 'inv/x.ini': '[a]\nx\n' }, /no inventory file in directory/, /inv/],
 ];
@@ -111,4 +113,44 @@ test('the same host declared twice with the same vars is fine', async (t) => {
   const dir = write({ 'h.ini': '[a]\nx v=1\n[b]\nx v=1\n' });
   const inv = await loadInventory(join(dir, 'h.ini'));
   t.deepEqual(inv.getHost('x').groups, ['all', 'a', 'b']);
+});
+
+test('a host listed again later keeps the later line\'s variables; host:PORT counts only where the host first appears', async (t) => {
+  const dir = write({ 'h.ini': '[a]\nx:2222 v=1\ny ansible_port=7\n[b]\nx w=2\nx:3333\ny:4444\n[c]\nz:22 ansible_port=23\n' });
+  const inv = await loadInventory(join(dir, 'h.ini'));
+  t.deepEqual(inv.getHost('x').vars, { ansible_port: 2222, v: 1, w: 2 });
+  t.is(inv.getHost('y').port, 7);
+  t.is(inv.getHost('z').port, 23, 'an inline ansible_port beats host:PORT on the same line');
+});
+
+test('YAML: PyYAML 1.1 scalars, host keys with ports, !unsafe, big integers', async (t) => {
+  const dir = write({ 'h.yml': 'all:\n  hosts:\n    "web:2200":\n      a: y\n      b: 1e3\n      c: 1.0e+3\n      d: 08\n      e: 017\n      f: 0o17\n      g: 1:20\n      h: .inf\n      i: !!str 5\n      j: !unsafe "{{ x }}"\n      k: 123456789012345678901234567890\n      l: 2001-12-14 21:59:43.10 -5\n' });
+  const inv = await loadInventory(join(dir, 'h.yml'));
+  const v = inv.getHost('web').vars;
+  t.is(v['ansible_port'], 2200);
+  t.like(v, { a: 'y', b: '1e3', c: 1000, d: '08', e: 15, f: '0o17', g: 80, h: Infinity, i: '5', l: '2001-12-14T21:59:43.100000-05:00' });
+  t.is(v['k'], 123456789012345678901234567890n);
+  t.is(String(v['j']), '{{ x }}');
+});
+
+test('group_vars: NAME wins over NAME.yml; a NAME/ directory is read recursively, hidden and backup files skipped', async (t) => {
+  const dir = write({
+    'h.ini': '[web]\nw1\n[db]\nd1\n',
+    'group_vars/web': 'a: plain\n', 'group_vars/web.yml': 'a: ignored\nb: ignored\n',
+    'group_vars/db/10.yml': 'a: 1\n', 'group_vars/db/sub/20': 'a: 2\nb: 2\n', 'group_vars/db/.hidden.yml': 'a: no\n', 'group_vars/db/30.yml~': 'b: no\n',
+    'group_vars/nosuch.yml': 'a: [broken\n',
+  });
+  const inv = await loadInventory(join(dir, 'h.ini'));
+  t.deepEqual(inv.getHost('w1').vars, { a: 'plain' });
+  t.deepEqual(inv.getHost('d1').vars, { a: 2, b: 2 });
+});
+
+test('dangling symlinks: skipped in a group_vars directory (as Ansible), an INVENTORY error in a directory source', async (t) => {
+  const dir = write({ 'inv/hosts': '[web]\nw1\n', 'inv/group_vars/web/a.yml': 'a: 1\n' });
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'inv', 'group_vars', 'web', 'b.yml'));
+  t.deepEqual((await loadInventory(join(dir, 'inv'))).getHost('w1').vars, { a: 1 });
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'inv', 'more'));
+  const e = await t.throwsAsync(loadInventory(join(dir, 'inv')));
+  t.is((e as RigError).code, 'INVENTORY');
+  t.regex(e!.message, /cannot read .*more: ENOENT/);
 });
