@@ -189,7 +189,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
       const notify = stateChanged ? notifyList(task) : [];
       for (const h of notify) if (!notified.includes(h)) notified.push(h);
       outcomes.push({
-        task: path, status: stateChanged ? 'changed' : 'ok', reason: result.changes.map((c) => c.reason).join('; '), steps: ids,
+        task: path, status: stateChanged ? 'changed' : 'ok', reason: [...new Set(result.changes.map((c) => c.reason))].join('; '), steps: ids,
         ...(notify.length ? { notified: notify } : {}),
       });
     };

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { certificateToPem, normalizePemLineEndings } from './certificate-pem.ts';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -59,7 +60,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
   const keyFile = join(dir, 'ca.key');
   if (existsSync(certFile)) {
     if (!existsSync(keyFile)) throw new PkiError(`CA certificate ${certFile} has no key beside it (ca.key): cannot issue certificates`, { file: certFile, hint: 'put the CA key in ca.key (0600), or use an empty PKI directory to create a new CA' });
-    const certPem = readFileSync(certFile, 'utf8');
+    const certPem = normalizePemLineEndings(readFileSync(certFile, 'utf8'));
     const cert = parseCertificate(certPem, certFile);
     const key = readKey(keyFile);
     const pub = cert.publicKey as forge.pki.rsa.PublicKey;
@@ -84,7 +85,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(key, forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
+  const certPem = certificateToPem(cert);
   writeFileAtomic(keyFile, keyPem, 0o600);
   writeFileAtomic(certFile, certPem, 0o644);
   return { cert, key, certPem };
@@ -96,7 +97,7 @@ export function getIssued(dir: string, name: string): IssuedPair | undefined {
   if (!existsSync(c) || !existsSync(k)) return undefined;
   readKey(k);
   const keyPem = readFileSync(k, 'utf8');
-  return { certPem: readFileSync(c, 'utf8'), keyPem };
+  return { certPem: normalizePemLineEndings(readFileSync(c, 'utf8')), keyPem };
 }
 
 export function saveIssued(dir: string, name: string, pair: IssuedPair): void {
