@@ -85,3 +85,16 @@ test.serial('changes pending and a host unreachable: exit 4, error UNREACHABLE n
   t.is(j.error?.where['host'], 'ghost');
   t.true(j.plan!.hosts.some((h) => h.host === 'ghost'));
 });
+
+test.serial('a saved plan is recognised by its content, whatever its name', async (t) => {
+  const saved = join(work, 'x.plan');
+  const plan = await runRig(['plan', ...common(), '--out', saved, 'playbooks/example.ts'], { timeoutMs: 120_000 });
+  t.is(plan.code, 2, plan.stdout + plan.stderr);
+  const apply = await runRig(['apply', ...common(), '--json', saved], { timeoutMs: 180_000 });
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  const j = parseOne(t, apply) as JsonResult & { hosts: { status: string }[] };
+  t.is(j.command, 'apply');
+  t.true(j.hosts.length > 0 && j.hosts.every((h) => h.status === 'changed'), apply.stdout);
+  const again = await runRig(['plan', ...common(), '--json', 'playbooks/example.ts'], { timeoutMs: 120_000 });
+  t.is(again.code, 0, 'converged: the saved plan was applied');
+});

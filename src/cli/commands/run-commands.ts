@@ -21,6 +21,7 @@ import { renderInterrupted } from '../render-interrupt.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
+import { isSavedPlanFile } from '../is-saved-plan-file.ts';
 
 export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
 interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean }
@@ -115,7 +116,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         let runId: string;
         let locked: ReadonlySet<string>;
         let inventory: Inventory;
-        if (target.endsWith('.json')) {
+        if (isSavedPlanFile(target)) {
           plan = readSavedPlan(target);
           inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...plan.inventory] });
           runId = newRunId();
