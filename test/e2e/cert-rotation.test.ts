@@ -32,6 +32,10 @@ const hostCert = async () => (await execInHost(fleet, host(), ['cat', '/etc/rig-
 test.serial('a rotated certificate is planned decoded, before and after', async (t) => {
   const first = await runRig(['apply', ...args()], { timeoutMs: 180_000 });
   t.is(first.code, 0, first.stdout + first.stderr);
+  // One definition of a change: the task writes two files (certificate, key), and plan, progress and recap say 2.
+  t.regex(first.stdout, /Plan: 2 changes on 1 of 1 host/, first.stdout);
+  t.regex(first.stderr, new RegExp(`${host()}: applying 2 changes`), first.stderr);
+  t.regex(first.stdout, new RegExp(`${host()}\\s*: ok=\\d+ changed=2 `), first.stdout);
   const before = await hostCert();
   t.false(before.includes('\r'), 'LF-only PEM on the host');
   const old = new X509Certificate(before);

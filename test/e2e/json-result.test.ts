@@ -92,9 +92,31 @@ test.serial('a saved plan is recognised by its content, whatever its name', asyn
   t.is(plan.code, 2, plan.stdout + plan.stderr);
   const apply = await runRig(['apply', ...common(), '--json', saved], { timeoutMs: 180_000 });
   t.is(apply.code, 0, apply.stdout + apply.stderr);
-  const j = parseOne(t, apply) as JsonResult & { hosts: { status: string }[] };
+  const j = parseOne(t, apply) as Omit<JsonResult, "plan"> & { hosts: { host: string; status: string; recap: { changed: number } }[]; plan: { hosts: { host: string; changes: number }[] } };
   t.is(j.command, 'apply');
   t.true(j.hosts.length > 0 && j.hosts.every((h) => h.status === 'changed'), apply.stdout);
+  // One definition of a change: the plan's count per host is the recap's.
+  for (const h of j.hosts) t.is(h.recap.changed, j.plan.hosts.find((p) => p.host === h.host)!.changes, `${h.host}: plan changes = recap changed`);
   const again = await runRig(['plan', ...common(), '--json', 'playbooks/example.ts'], { timeoutMs: 120_000 });
   t.is(again.code, 0, 'converged: the saved plan was applied');
+});
+
+test.serial('plan, progress and recap count the same changes', async (t) => {
+  // Undo the saved plan's run so that there is something to change again.
+  const rb = await runRig(['rollback', ...common()], { timeoutMs: 180_000 });
+  t.is(rb.code, 0, rb.stdout + rb.stderr);
+  const args = common();
+  const plan = await runRig(['plan', ...args, '--json', 'playbooks/example.ts'], { timeoutMs: 120_000 });
+  const planned = new Map((JSON.parse(plan.stdout) as { plan: { hosts: { host: string; changes: number }[] } }).plan.hosts.map((h) => [h.host, h.changes]));
+  const apply = await runRig(['apply', ...args, 'playbooks/example.ts'], { timeoutMs: 180_000 });
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  const total = [...planned.values()].reduce((a, b) => a + b, 0);
+  t.true(total > 0, 'something to change');
+  t.regex(apply.stdout, new RegExp(`Plan: ${total} changes? on`), apply.stdout);
+  for (const [host, n] of planned) {
+    if (!n) continue;
+    const progress = [...apply.stderr.matchAll(new RegExp(`${host}: applying (\\d+) changes?`, 'g'))].reduce((a, m) => a + Number(m[1]), 0);
+    t.is(progress, n, `${host}: progress counts the plan's changes\n${apply.stderr}`);
+    t.regex(apply.stdout, new RegExp(`${host}\\s*: ok=\\d+ changed=${n} `), `${host}: recap counts the plan's changes`);
+  }
 });
