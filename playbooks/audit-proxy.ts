@@ -6,8 +6,11 @@
  * tasks/cluster-vars.ts (pki_dir, master_address). The proxy runs on the masters; set RIG_AUDIT_PROXY_HOSTS to a host
  * pattern to put it elsewhere.
  *
- *   npx rig plan  -i .fleet/inventory.yaml playbooks/audit-proxy.ts
- *   npx rig apply -i .fleet/inventory.yaml playbooks/audit-proxy.ts
+ *   npm run fleet -- up 4        # once: the local fleet; writes rig.yaml (inventory, ssh_config, state and PKI dirs)
+ *   npx rig plan  playbooks/audit-proxy.ts
+ *   npx rig apply playbooks/audit-proxy.ts
+ *   npx rig rollback
+ * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
 import { definePlaybook } from '../src/playbook/types.ts';
 import { auditProxyHandlers, auditProxyTasks } from '../tasks/audit-proxy.ts';

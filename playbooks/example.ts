@@ -1,9 +1,11 @@
 /**
  * The example playbook from the engine issue: files, a template, a line edit and a service restart by handler,
  * against the local fleet (`npm run fleet -- up 4`). Try:
- *   npx rig plan  -i .fleet/inventory.yaml playbooks/example.ts
- *   npx rig apply -i .fleet/inventory.yaml playbooks/example.ts
- *   npx rig rollback -i .fleet/inventory.yaml
+ *   npm run fleet -- up 4        # once: the local fleet; writes rig.yaml (inventory, ssh_config, state and PKI dirs)
+ *   npx rig plan  playbooks/example.ts
+ *   npx rig apply playbooks/example.ts
+ *   npx rig rollback
+ * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
 import { definePlaybook } from '../src/playbook/types.ts';
 import { directory, file, line, service, template } from '../src/modules/index.ts';

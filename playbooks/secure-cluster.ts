@@ -4,9 +4,11 @@
  * mutual TLS. Variables (inventory vars or -e): see tasks/cluster-vars.ts — cluster_name, pki_dir, master_address,
  * insecure_bind_address, basic_auth_users, worker_serial, ...
  *
- *   npx rig plan  -i .fleet/inventory.yaml playbooks/secure-cluster.ts
- *   npx rig apply -i .fleet/inventory.yaml playbooks/secure-cluster.ts
- *   npx rig rollback -i .fleet/inventory.yaml
+ *   npm run fleet -- up 4        # once: the local fleet; writes rig.yaml (inventory, ssh_config, state and PKI dirs)
+ *   npx rig plan  playbooks/secure-cluster.ts
+ *   npx rig apply playbooks/secure-cluster.ts
+ *   npx rig rollback
+ * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
 import { definePlaybook } from '../src/playbook/types.ts';
 import { masterHandlers, secureMasterTasks } from '../tasks/kube-master.ts';

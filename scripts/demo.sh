@@ -12,7 +12,7 @@ if [[ ! -x node_modules/.bin/tsx ]]; then
 fi
 
 echo
-echo "== bringing up the fleet: 1 master + 3 workers"
+echo "== bringing up the fleet: 1 master + 3 workers (and rig.yaml pointing rig at it)"
 npm run --silent fleet -- up 4
 
 echo
@@ -25,28 +25,30 @@ echo
 echo "== the seeded master: the kube-apiserver stand-in on its insecure port"
 ssh -F .fleet/ssh_config master1 'curl -s http://127.0.0.1:8080/version | head -4'
 
-RIG=(node bin/rig.js)
-OPTS=(-i .fleet/inventory.yaml --ssh-config .fleet/ssh_config --state-dir .fleet/rig-state -e pki_dir=.fleet/pki)
+RIG=(node bin/rig.js)   # = npx rig; inventory, ssh_config, state and PKI dirs come from rig.yaml
 set +e
 echo
+echo "== rig config: where each setting comes from"
+"${RIG[@]}" config | sed -n '1,9p'
+echo
 echo "== rig plan: what secure-cluster would change (exit 2 = changes pending)"
-"${RIG[@]}" plan "${OPTS[@]}" playbooks/secure-cluster.ts; echo "exit $?"
+"${RIG[@]}" plan playbooks/secure-cluster.ts; echo "exit $?"
 echo
 echo "== rig apply: CA + certificates, basic auth, flag edits, rolling restarts, TLS waits"
-"${RIG[@]}" apply "${OPTS[@]}" playbooks/secure-cluster.ts || { echo "demo: apply failed" >&2; exit 1; }
+"${RIG[@]}" apply -y playbooks/secure-cluster.ts || { echo "demo: apply failed" >&2; exit 1; }
 echo
 echo "== a worker's kubelet now talks TLS to the master:"
 sleep 3
 ssh -F .fleet/ssh_config worker1 'tail -n 2 /var/log/kubelet.log'
 echo
 echo "== rig plan again: converged (exit 0)"
-"${RIG[@]}" plan "${OPTS[@]}" playbooks/secure-cluster.ts | tail -n 1; echo "exit ${PIPESTATUS[0]}"
+"${RIG[@]}" plan playbooks/secure-cluster.ts | tail -n 1; echo "exit ${PIPESTATUS[0]}"
 echo
 echo "== rig rollback: every file back byte for byte, services restarted"
-"${RIG[@]}" rollback "${OPTS[@]}" | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
+"${RIG[@]}" rollback -y | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
 sleep 3
 ssh -F .fleet/ssh_config worker1 'tail -n 1 /var/log/kubelet.log'
-"${RIG[@]}" log --state-dir .fleet/rig-state
+"${RIG[@]}" log
 set -e
 echo
 echo "Inventory: .fleet/inventory.yaml    Try: ssh -F .fleet/ssh_config worker1    Tear down: npm run fleet -- down"

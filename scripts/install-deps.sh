@@ -9,6 +9,7 @@ PACKAGES=(
   libcap2-bin                                              # setcap/getcap: the capability module, Kong host ports (setpriv: util-linux)
   ansible ansible-mitogen hyperfine                        # the benchmark against Ansible (plain and mitogen)
   logrotate curl procps psmisc sudo time                   # used inside fleet hosts and by tests (sudo: become), bench (time: peak RSS)
+  tmux                                                     # a real terminal in tests: the apply/rollback confirmation prompt
   git ca-certificates                                      # `npm ci` and clones
   containernetworking-plugins                              # real CNI plugins (bridge, host-local) under /usr/lib/cni: issue 17's pod sandboxes
   runc busybox-static                                      # exec-as: real OCI containers on fleet workers

@@ -27,6 +27,12 @@ export interface CommonOptions {
   readonly color?: boolean;
   /** --ask-become-pass: prompt for the sudo password on the terminal (no echo). */
   readonly askBecomePass?: boolean;
+  /** --project FILE: the project file (default: the nearest rig.yaml above the cwd; see project-config.ts). */
+  readonly project?: string;
+  /** Set from the project (effective-settings.ts): where templates/ and files/ resolve. @default process.cwd() */
+  readonly projectRoot?: string;
+  /** Set from rig.yaml `become` / RIG_BECOME: ansible_become for hosts that do not set it. */
+  readonly becomeDefault?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -46,6 +52,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--max-handshakes <n>', 'SSH handshakes in flight at once (a host\'s ConnectTimeout counts from the start of its own)', String(DEFAULT_MAX_HANDSHAKES))
     .option('--break-lock', 'clear a stale lock left on a host by a dead run')
     .option('-K, --ask-become-pass', 'ask for the sudo password on the terminal (sent to sudo -S on stdin, never logged)')
+    .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory; RIG_PROJECT_FILE=none for none)')
     .addOption(new Option('--no-color', 'disable colors'));
 }
 
@@ -68,7 +75,8 @@ export async function loadInventoryOption(opts: CommonOptions): Promise<Inventor
   // -e wins over the inventory (connection and become variables too, as in Ansible); -K over both.
   const extraVars: Record<string, unknown> = parseExtraVars(opts.extraVars);
   if (opts.askBecomePass) extraVars['ansible_become_password'] = secret(await promptHidden('BECOME password: '));
-  const inv = await loadInventory(sources, extraVars);
+  const defaultVars = opts.becomeDefault === undefined ? {} : { ansible_become: opts.becomeDefault };
+  const inv = await loadInventory(sources, extraVars, defaultVars);
   if (!opts.json) for (const w of inv.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   return inv;
 }

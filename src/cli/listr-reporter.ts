@@ -1,4 +1,3 @@
-import { Listr } from 'listr2';
 import { redactText } from '../core/secret.ts';
 import type { RunEvent } from '../engine/run-events.ts';
 import { describeChange } from './render-plan.ts';
@@ -20,6 +19,8 @@ interface HostTask {
 export class ListrReporter {
   #hosts = new Map<string, HostTask>();
   #running: Promise<unknown> | undefined;
+  /** listr2 loads when the reporter is created (TTY runs only), not at every startup. */
+  readonly #listr = import('listr2');
 
 
   readonly onEvent = (e: RunEvent): void => {
@@ -39,6 +40,7 @@ export class ListrReporter {
 
   private async startPhase(phase: string, names: readonly string[]): Promise<void> {
     await this.flush();
+    const { Listr } = await this.#listr;
     this.#hosts = new Map();
     const tasks = names.map((name) => {
       const h: HostTask = { title: `${name}: ${phase}…`, resolve: () => undefined, reject: () => undefined };

@@ -5,6 +5,7 @@ import { registerCommands } from './commands/index.ts';
 import { StopSignal } from '../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from './interrupted-exit-code.ts';
 import { errorToJson, jsonResult } from './json-result.ts';
+import { applyProjectSettings } from './effective-settings.ts';
 
 /**
  * SIGINT/SIGTERM: during apply or rollback the first one stops gracefully (start nothing new, each host finishes
@@ -44,6 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  // Project file (rig.yaml) and RIG_* environment: applied to every command's options in this one place.
+  program.hook('preAction', (_program, actionCommand) => { applyProjectSettings(actionCommand); });
   let exitCode = 0;
   const stop = new StopSignal();
   registerCommands(program, (code) => { exitCode = Math.max(exitCode, code); }, stop);

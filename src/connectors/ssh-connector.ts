@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { NodeSSH } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { BecomeError, HostKeyError, SshConfigError, UnreachableError } from '../errors.ts';
 import { BecomeGate } from './become-gate.ts';
@@ -49,6 +49,12 @@ interface Endpoint {
 }
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
+
+let nodeSsh: Promise<typeof NodeSSH> | undefined;
+function loadNodeSsh(): Promise<typeof NodeSSH> {
+  nodeSsh ??= import('node-ssh').then((m) => m.NodeSSH);
+  return nodeSsh;
+}
 
 /**
  * One SSH connection per host for the whole run (ssh2 through node-ssh). Each runScript is one `exec` channel on it
@@ -146,7 +152,8 @@ export class SshConnector implements Connector {
 
   private async open(ep: Endpoint, sock?: ClientChannel): Promise<NodeSSH> {
     let refused: HostKeyError | undefined;
-    const ssh = new NodeSSH();
+    // loaded on the first connection, not at startup (ssh2 is the largest module rig loads: `rig --version` skips it)
+    const ssh = new (await loadNodeSsh())();
     try {
       // CheckHostIP needs the address really connected to: resolve first, then connect to that address (OpenSSH has
       // no address through a jump host)

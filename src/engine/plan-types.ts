@@ -67,6 +67,8 @@ export interface Plan {
   readonly playbook: { readonly path: string; readonly name: string; readonly sha256: string };
   readonly inventory: readonly string[];
   readonly limit?: string;
+  /** `--tags` / `--skip-tags` the plan was made with (its steps hold only the selected tasks). */
+  readonly tags?: { readonly tags?: readonly string[]; readonly skipTags?: readonly string[] };
   readonly plays: readonly PlayInfo[];
   readonly hosts: readonly HostPlan[];
 }

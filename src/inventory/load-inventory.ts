@@ -43,7 +43,7 @@ function readVarsDir(dir: string): Map<string, Array<{ file: string; vars: Recor
 }
 
 /** Load one or more inventories (files or directories), with group_vars/ and host_vars/ beside each. */
-export async function loadInventory(sources: string | readonly string[], extraVars: Readonly<Record<string, unknown>> = {}): Promise<Inventory> {
+export async function loadInventory(sources: string | readonly string[], extraVars: Readonly<Record<string, unknown>> = {}, defaultVars: Readonly<Record<string, unknown>> = {}): Promise<Inventory> {
   const list = typeof sources === 'string' ? [sources] : [...sources];
   const raw = createRawInventory();
   const groupVars = new Map<string, Record<string, unknown>>();
@@ -74,5 +74,5 @@ export async function loadInventory(sources: string | readonly string[], extraVa
     for (const [name, files] of readVarsDir(join(baseDir, 'host_vars'))) for (const f of files) hostVars.set(name, { ...(hostVars.get(name) ?? {}), ...f.vars });
   }
   void basename;
-  return resolveInventory(raw, list.join(','), groupVars, hostVars, extraVars);
+  return resolveInventory(raw, list.join(','), groupVars, hostVars, extraVars, defaultVars);
 }

@@ -31,7 +31,7 @@ export function proxyJumpFromArgs(args: string | undefined): string | undefined 
 }
 
 /** Merge variables with Ansible's precedence and build the queryable inventory. */
-export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>, extraVars: Readonly<Record<string, unknown>> = {}): Inventory {
+export function resolveInventory(raw: RawInventory, source: string, groupVarFiles: ReadonlyMap<string, Record<string, unknown>>, hostVarFiles: ReadonlyMap<string, Record<string, unknown>>, extraVars: Readonly<Record<string, unknown>> = {}, defaultVars: Readonly<Record<string, unknown>> = {}): Inventory {
   // Every group that is nobody's child hangs under all; hosts in no real group are ungrouped.
   const childOf = new Set<string>();
   for (const g of raw.groups.values()) for (const c of g.children) childOf.add(c);
@@ -74,7 +74,8 @@ export function resolveInventory(raw: RawInventory, source: string, groupVarFile
     });
     // Ansible's default VARIABLE_PRECEDENCE: all's inventory vars, other groups' inventory vars, group_vars/all,
     // other groups' group_vars files; then the host's inventory vars, then host_vars files.
-    let vars: Record<string, unknown> = {};
+    // defaultVars (the project file's defaults, e.g. become) are below every inventory variable.
+    let vars: Record<string, unknown> = { ...defaultVars };
     for (const g of ordered) vars = { ...vars, ...inlineVars(g) };
     for (const g of ordered) vars = { ...vars, ...(groupVarFiles.get(g) ?? {}) };
     for (const g of direct) vars = { ...vars, ...raw.groups.get(g)!.hosts.get(name) };

@@ -43,6 +43,8 @@ export interface TaskOptions {
   readonly notify?: string | readonly string[];
   /** Run with sudo. @default the play's / host's become */
   readonly become?: boolean;
+  /** Tags for `--tags`/`--skip-tags` (Ansible's rules; `always` and `never` are special). @default [] */
+  readonly tags?: readonly string[];
 }
 
 export interface WhenContext extends TaskContext {

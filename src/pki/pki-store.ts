@@ -54,18 +54,27 @@ export function parseCertificate(pem: string, file?: string): forge.pki.Certific
   }
 }
 
+const loadedCas = new Map<string, { readonly stamp: string; readonly ca: CertificateAuthority }>();
+
 /** Load the CA of a PKI directory, creating it (key 0600, dir 0700) when the directory has none. */
 export function loadOrCreateCa(dir: string, options: { commonName?: string; validityDays?: number } = {}): CertificateAuthority {
   const certFile = join(dir, 'ca.crt');
   const keyFile = join(dir, 'ca.key');
   if (existsSync(certFile)) {
     if (!existsSync(keyFile)) throw new PkiError(`CA certificate ${certFile} has no key beside it (ca.key): cannot issue certificates`, { file: certFile, hint: 'put the CA key in ca.key (0600), or use an empty PKI directory to create a new CA' });
+    // A plan loads the CA once per host and task: parse it with forge (pure JS, slow) only when its files changed.
+    // The key's mode is part of the stamp, so a key made group/world-readable since is still refused.
+    const stamp = [certFile, keyFile].map((f) => { const st = statSync(f); return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`; }).join('|');
+    const cached = loadedCas.get(dir);
+    if (cached?.stamp === stamp) return cached.ca;
     const certPem = normalizePemLineEndings(readFileSync(certFile, 'utf8'));
     const cert = parseCertificate(certPem, certFile);
     const key = readKey(keyFile);
     const pub = cert.publicKey as forge.pki.rsa.PublicKey;
     if (pub.n.compareTo(key.n) !== 0) throw new PkiError(`CA key ${keyFile} does not match ${certFile}`, { file: keyFile });
-    return { cert, key, certPem };
+    const ca = { cert, key, certPem };
+    loadedCas.set(dir, { stamp, ca });
+    return ca;
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

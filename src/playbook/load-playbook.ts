@@ -6,6 +6,7 @@ import { PlaybookError, ValidationError } from '../errors.ts';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
 import type { Task } from '../modules/module.ts';
 import type { Playbook, PlayDefinition, TaskList } from './types.ts';
+import { prepareTypeScriptLoader } from './typescript-loader.ts';
 
 export interface LoadedPlaybook {
   readonly path: string;
@@ -35,7 +36,7 @@ export function defaultTaskName(task: Task): string {
   return `${task.module.name}${main ? ` ${String(main)}` : ''}`;
 }
 
-/** Load a playbook module (`.ts` files load through tsx, registered by bin/rig.js) and validate it. */
+/** Load a playbook module (`.ts` files load through tsx, see typescript-loader.ts) and validate it. */
 export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   const path = resolve(file);
   let text: Buffer;
@@ -46,6 +47,7 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   }
   let mod: Record<string, unknown>;
   try {
+    await prepareTypeScriptLoader();
     mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
   } catch (e) {
     const err = e as Error;

@@ -21,6 +21,8 @@ export interface PlayDefinition {
    * values may be shown in this play's diffs and errors. @default [] (every such value is masked)
    */
   readonly publicVars?: readonly string[];
+  /** Tags every task of the play inherits (src/playbook/select-tags.ts). @default [] */
+  readonly tags?: readonly string[];
   readonly tasks: TaskList;
   /** Handlers: tasks with a `name`, run once per host at the end of the play (or at flushHandlers) if notified. */
   readonly handlers?: readonly Task[];

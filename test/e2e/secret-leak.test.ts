@@ -57,7 +57,7 @@ test.serial('no secret in any output or journal byte, with or without its newlin
   t.regex(plan.stdout, /\+api_token=Public-Tok-1234\n/, 'a variable declared public is shown');
   keep(await runRig(['plan', ...common(state), '--json', PLAYBOOK]));
   // Apply on a terminal: the commands fail and print the secrets (live output, errors, the journal).
-  const tty = runOnTty(['apply', ...common(state), '-e', 'fail_commands=true', PLAYBOOK]);
+  const tty = runOnTty(['apply', '-y', ...common(state), '-e', 'fail_commands=true', PLAYBOOK]);
   outputs.push(tty.out);
   t.is(tty.code, 1, tty.out);
   t.regex(tty.out, /exit 3/);

@@ -42,7 +42,7 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   outputs.push(json.stdout, json.stderr);
   t.is(json.code, 2, json.stderr);
   JSON.parse(json.stdout);
-  outputs.push(runOnTty(['apply', ...common, 'playbooks/secure-cluster.ts']));
+  outputs.push(runOnTty(['apply', '-y', ...common, 'playbooks/secure-cluster.ts']));
   const show = await runRig(['show', '--state-dir', stateDir]);
   outputs.push(show.stdout, show.stderr);
   const again = await runRig(['apply', ...common, '--json', 'playbooks/secure-cluster.ts']);
@@ -55,7 +55,7 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   outputs.push(pjson.stdout, pjson.stderr);
   t.is(pjson.code, 2, pjson.stdout + pjson.stderr);
   JSON.parse(pjson.stdout);
-  outputs.push(runOnTty(['apply', ...common, 'playbooks/audit-proxy.ts']));
+  outputs.push(runOnTty(['apply', '-y', ...common, 'playbooks/audit-proxy.ts']));
   const pshow = await runRig(['show', '--state-dir', stateDir]);
   outputs.push(pshow.stdout, pshow.stderr);
   t.regex(pshow.stdout, /kube-audit/);

@@ -3,7 +3,10 @@
  * `status [--id I] [--dir D]`. Prints where the inventory and ssh_config are.
  */
 import { isRigError } from '../../src/errors.ts';
+import { join } from 'node:path';
 import { downFleet, statusFleet, upFleet, type SeedMode } from './fleet-lib.ts';
+import { writeFleetProjectFile } from './fleet-project-file.ts';
+import { PROJECT_ROOT } from './fleet-layout.ts';
 
 const USAGE = 'usage: npm run fleet -- up N [--id I] [--dir D] [--seed full|files|none] | down [--id I] [--dir D] | status [--id I] [--dir D]';
 
@@ -33,6 +36,9 @@ async function main(): Promise<number> {
     console.log(`fleet ${fleet.id} up: ${fleet.hosts.length} hosts in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${fleet.seed}), controller ${fleet.controllerIp} on ${fleet.bridge}`);
     for (const h of fleet.hosts) console.log(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}`);
     console.log(`inventory:  ${fleet.inventoryPath}\nssh_config: ${fleet.sshConfigPath}\ntry:        ssh -F ${fleet.sshConfigPath} ${fleet.hosts[0]!.name} hostname`);
+    // The project file points rig at this fleet: `npx rig plan playbooks/secure-cluster.ts` needs no other flag.
+    const project = writeFleetProjectFile(PROJECT_ROOT, { inventoryPath: fleet.inventoryPath, sshConfigPath: fleet.sshConfigPath, stateDir: join(fleet.dir, 'rig-state'), pkiDir: join(fleet.dir, 'pki') });
+    console.log(`rig.yaml:   ${project} now points at this fleet (try: npx rig plan playbooks/secure-cluster.ts)`);
     return 0;
   }
   if (args.cmd === 'down') {

@@ -7,12 +7,16 @@ const BIN = join(PROJECT_ROOT, 'bin', 'rig.js');
 
 export interface RigResult { readonly code: number; readonly stdout: string; readonly stderr: string }
 
-/** Run the real CLI (`node bin/rig.js ...`) in `cwd` (default: project root), non-TTY, no colors. */
+/**
+ * Run the real CLI (`node bin/rig.js ...`) in `cwd` (default: project root), non-TTY, no colors, and without a
+ * project file (a developer's rig.yaml at the checkout root must not change what tests run) unless env sets
+ * RIG_PROJECT_FILE.
+ */
 export function runRig(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RigResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      env: { ...process.env, NO_COLOR: '1', RIG_PROJECT_FILE: 'none', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -4,6 +4,7 @@ import { register as registerRun } from './run-commands.ts';
 import { register as registerJournal } from './journal-commands.ts';
 import { register as registerInventory } from './inventory-command.ts';
 import { register as registerPrune } from './prune-command.ts';
+import { register as registerConfig } from './config-command.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
 export type SetExitCode = (code: number) => void;
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode, sto
   registerJournal(program, setExitCode, stop);
   registerInventory(program, setExitCode);
   registerPrune(program, setExitCode);
+  registerConfig(program);
 }

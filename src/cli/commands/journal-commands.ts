@@ -12,7 +12,7 @@ import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
-import { releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
+import { confirmOrRelease, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
@@ -21,7 +21,7 @@ import { planExitCode } from '../exit-codes.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { describeRunStatus } from '../../changelog/run-liveness.ts';
 
-interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean }
+interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean; readonly yes?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 
@@ -30,7 +30,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .description('undo a run (default: the last one): restore files byte for byte, remove created files, re-run its handlers')
     .argument('[run]', 'run id (or a unique prefix); see `rig log`')
     .option('--check', 'only show what the rollback would do (exit 2 if something would change)')
-    .option('--force', 'restore files even if they changed since the run; with --break-lock, break a live run\'s lock too'))
+    .option('--force', 'restore files even if they changed since the run; with --break-lock, break a live run\'s lock too')
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)'))
     .action(async (runArg: string | undefined, opts: RollbackOptions) => {
       if (!opts.check) stop.enableGraceful();
       const t0 = Date.now();
@@ -109,6 +110,10 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         if (!opts.json) out(renderPlan(plan, { color }));
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+          setExitCode(1);
+          return;
+        }
         const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
         const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id, stop });
         await reporter.flush();
@@ -135,6 +140,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
   program.command('log')
     .description('list recorded runs (newest last)')
     .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory)')
     .option('--json', 'machine-readable output')
     .action((opts: { stateDir: string; json?: boolean }) => {
       const store = new JournalStore(opts.stateDir);
@@ -155,6 +161,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .description("print a run's changes as diffs (secrets masked) and what happened on each host")
     .argument('[run]', 'run id or prefix (default: the last run)')
     .option('--state-dir <dir>', 'controller-side journal directory', '.rig')
+    .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory)')
     .option('--json', 'machine-readable output')
     .option('--no-color', 'disable colors')
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {

@@ -22,9 +22,27 @@ import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
 import { isSavedPlanFile } from '../is-saved-plan-file.ts';
+import { askConfirmation, describeConfirmation, wantsConfirmation } from '../confirm-apply.ts';
+import { parseTagList, renderTaskList, selectTasks, type TagSelection } from '../../playbook/select-tags.ts';
 
-export interface PlanCommandOptions extends CommonOptions { readonly out?: string; readonly verbose?: boolean }
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean }
+export interface PlanCommandOptions extends CommonOptions {
+  readonly out?: string; readonly verbose?: boolean;
+  /** --tags / --skip-tags (repeatable, comma-separated), --list-tasks (plan). */
+  readonly tags?: string[]; readonly skipTags?: string[]; readonly listTasks?: boolean;
+}
+
+const collectList = (v: string, prev: string[] = []): string[] => [...prev, v];
+function addTagOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable; `always` tasks too, `never` tasks only by name)', collectList)
+    .option('--skip-tags <tags>', 'leave out tasks with these tags (comma-separated, repeatable)', collectList);
+}
+const tagSelection = (opts: PlanCommandOptions): TagSelection => {
+  const tags = parseTagList(opts.tags);
+  const skipTags = parseTagList(opts.skipTags);
+  return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
+};
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -44,13 +62,13 @@ function savePlan(plan: Plan, file: string): void {
   chmodSync(file, 0o600);
 }
 
-async function preparePlanInput(playbookFile: string, opts: CommonOptions): Promise<{ inventory: Inventory; input: Parameters<typeof planRun>[0] }> {
+async function preparePlanInput(playbookFile: string, opts: PlanCommandOptions): Promise<{ inventory: Inventory; input: Parameters<typeof planRun>[0] }> {
   const inventory = await loadInventoryOption(opts);
-  const playbook = await loadPlaybook(playbookFile);
+  const playbook = selectTasks(await loadPlaybook(playbookFile), tagSelection(opts));
   return {
     inventory,
     input: {
-      inventory, playbook, projectRoot: process.cwd(), extraVars: parseExtraVars(opts.extraVars),
+      inventory, playbook, projectRoot: opts.projectRoot ?? process.cwd(), extraVars: parseExtraVars(opts.extraVars),
       ...(opts.limit ? { limit: opts.limit } : {}),
     },
   };
@@ -75,18 +93,22 @@ function finishOutput(opts: CommonOptions, session: Session, t0: number, json: R
 }
 
 export function register(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
-  addRunOptions(program.command('plan')
+  addTagOptions(addRunOptions(program.command('plan')
     .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error, 3/4 a host unreachable: docs/json.md)')
     .argument('<playbook>', 'playbook file (playbooks/*.ts)')
     .option('-o, --out <file>', 'save the plan (JSON, 0600: it holds file contents) for `rig apply FILE`')
-    .option('-v, --verbose', 'show unchanged and skipped tasks too'))
+    .option('-v, --verbose', 'show unchanged and skipped tasks too')
+    .option('--list-tasks', 'list the plays and the tasks --tags/--skip-tags select, with their tags; contact no host')))
     .action(async (playbookFile: string, opts: PlanCommandOptions) => {
+      if (opts.listTasks) { out(renderTaskList(await loadPlaybook(playbookFile), tagSelection(opts))); return; }
       const t0 = Date.now();
       const { input } = await preparePlanInput(playbookFile, opts);
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
       try {
-        const { plan } = await planRun(input, session);
+        const planned = (await planRun(input, session)).plan;
+        const selection = tagSelection(opts);
+        const plan: Plan = selection.tags || selection.skipTags ? { ...planned, tags: selection } : planned;
         await reporter.flush();
         if (opts.out) savePlan(plan, opts.out);
         const code = planExitCode(plan);
@@ -99,11 +121,12 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       }
     });
 
-  addRunOptions(program.command('apply')
+  addTagOptions(addRunOptions(program.command('apply')
     .description('plan, then apply and journal the changes (or apply a saved plan exactly); exit 1 if any host failed')
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
-    .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller'))
+    .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
@@ -146,6 +169,10 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           }
         }
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+          setExitCode(1);
+          return;
+        }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
         const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
         await reporter.flush();
@@ -171,6 +198,20 @@ export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
   const code = result.interrupted ? 'INTERRUPTED' : bad.length && bad.every((o) => o.status === 'unreachable') ? 'UNREACHABLE' : 'HOSTS_FAILED';
   const what = bad.map((o) => `${o.host} ${o.status}${o.error ? ` [${o.error.code}]` : ''}`).join(', ');
   return { error: { code, message: `${bad.length} host${bad.length === 1 ? '' : 's'} did not finish${what ? `: ${what}` : ''}`, where: bad[0] ? { host: bad[0].host } : {}, hint: 'each host\'s own error is in hosts[].error; retry them with --limit @<state-dir>/retry' } };
+}
+
+/**
+ * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). On any answer
+ * but `yes`: the locks are released, "not applied" is printed, false is returned (exit 1), nothing changed.
+ */
+export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>): Promise<boolean> {
+  const question = describeConfirmation(plan);
+  if (!question || !wantsConfirmation(opts)) return true;
+  const yes = await askConfirmation(question, process.stdin, opts.json ? process.stderr : process.stdout);
+  if (yes && !stop.requested) return true;
+  await release();
+  process.stderr.write('not applied: nothing changed, locks released\n');
+  return false;
 }
 
 /** Release the locks this run took, as the user that took them (the host's become in `plan`). */

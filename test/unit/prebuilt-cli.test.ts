@@ -1,0 +1,59 @@
+/**
+ * The prebuilt CLI (dist/, `npm run build`): bin/rig.js runs it, and a playbook's imports of rig's sources resolve to
+ * the built modules — one instance of module state, so a secret registered by the playbook is masked by the CLI.
+ * The same checks run from source (RIG_FROM_SOURCE=1) so both paths stay equivalent.
+ */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { findBuiltRoot } from '../../src/playbook/typescript-loader.ts';
+import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
+import { isBuiltCliFresh } from '../../bin/built-cli.js';
+import { PLAYBOOK_SECRET } from '../fixtures/playbooks/secret-from-playbook.ts';
+
+const PLAYBOOK = 'test/fixtures/playbooks/secret-from-playbook.ts';
+const work = mkdtempSync(join(tmpdir(), 'rig-prebuilt-'));
+const inventory = join(work, 'inventory.yaml');
+writeFileSync(inventory, 'all:\n  hosts: {}\n');
+
+// Build only when dist/ is stale (CI's `npm ci` built it): rebuilding under rig processes of other test files running
+// from dist/ would pull their files away mid-load.
+test.before(() => {
+  if (isBuiltCliFresh(PROJECT_ROOT)) return;
+  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+});
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
+
+test.serial('the build writes dist/rig.mjs and one built module per source file', (t) => {
+  t.true(isBuiltCliFresh(PROJECT_ROOT));
+  t.true(statSync(join(PROJECT_ROOT, 'dist', 'rig.mjs')).isFile());
+  t.true(statSync(join(PROJECT_ROOT, 'dist', 'src', 'core', 'secret.js')).isFile());
+  t.true(statSync(join(PROJECT_ROOT, 'dist', 'src-redirect-hook.mjs')).isFile());
+});
+
+for (const mode of ['prebuilt', 'source'] as const) {
+  const env: Record<string, string> = mode === 'source' ? { RIG_FROM_SOURCE: '1' } : {};
+
+  test.serial(`${mode}: --version`, async (t) => {
+    const r = await runRig(['--version'], { env });
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  test.serial(`${mode}: a secret registered by the playbook is masked in the CLI's output`, async (t) => {
+    const r = await runRig(['plan', '-i', inventory, PLAYBOOK], { env });
+    t.is(r.code, 1);
+    t.regex(r.stderr, /matches no host/);
+    t.false(r.stdout.includes(PLAYBOOK_SECRET) || r.stderr.includes(PLAYBOOK_SECRET), r.stderr);
+    t.true(r.stderr.includes('********'), r.stderr);
+  });
+}
+
+test('findBuiltRoot: a built module names the directory above dist/, a source module none', (t) => {
+  t.is(findBuiltRoot('file:///opt/rig/dist/chunks/chunk-AB.js'), 'file:///opt/rig/');
+  t.is(findBuiltRoot('file:///opt/dist/rig/dist/src/playbook/typescript-loader.js'), 'file:///opt/dist/rig/');
+  t.is(findBuiltRoot(pathToFileURL(join(PROJECT_ROOT, 'src', 'playbook', 'typescript-loader.ts')).href), undefined);
+});
