@@ -1,6 +1,7 @@
 import { redactText } from '../core/secret.ts';
 import type { RunEvent } from '../engine/run-events.ts';
 import { describeChange } from './render-plan.ts';
+import { describeApplyCount } from './reporter.ts';
 
 interface HostTask {
   title: string;
@@ -31,9 +32,9 @@ export class ListrReporter {
       case 'host-unreachable': this.fail(e.host, `${e.host}: unreachable: ${e.error.message}`); break;
       case 'host-failed': this.fail(e.host, `${e.host}: failed: ${e.error.message}`); break;
       case 'batch-start': break;
-      case 'host-apply-start': this.update(e.host, `${e.host}: applying ${e.steps} step${e.steps === 1 ? '' : 's'} (play ${e.play + 1})`); break;
+      case 'host-apply-start': this.update(e.host, `${e.host}: applying ${describeApplyCount(e.changes, e.steps)} (play ${e.play + 1})`); break;
       case 'step-done': this.update(e.host, undefined, describeChange(e.step.change)); break;
-      case 'host-apply-done': this.update(e.host, `${e.host}: play ${e.play + 1} done, ${e.changed} step${e.changed === 1 ? '' : 's'}`, undefined, true); break;
+      case 'host-apply-done': this.update(e.host, `${e.host}: play ${e.play + 1} done, ${e.changed} change${e.changed === 1 ? '' : 's'}`, undefined, true); break;
     }
   };
 

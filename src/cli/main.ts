@@ -4,6 +4,7 @@ import { redactText } from '../core/secret.ts';
 import { registerCommands } from './commands/index.ts';
 import { StopSignal } from '../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from './interrupted-exit-code.ts';
+import { errorToJson, jsonResult } from './json-result.ts';
 import { applyProjectSettings } from './effective-settings.ts';
 
 /**
@@ -27,9 +28,16 @@ function installSignalHandlers(stop: StopSignal): () => void {
   return () => { process.removeListener('SIGINT', onSignal); process.removeListener('SIGTERM', onSignal); };
 }
 
+/** `--json` among the options (before a `--`), whether or not the command line parses. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /**
- * Exit codes: 0 success (plan: nothing to change), 2 plan has changes (plan -detailed-exitcode style),
- * 1 any error or failed/unreachable host, 130 interrupted (SIGINT/SIGTERM). Only this file calls process.exit.
+ * Exit codes: see src/cli/exit-codes.ts and the table in docs/json.md (0 nothing to change / done, 1 error,
+ * 2 plan has changes, 3/4 plan with unreachable hosts, 130 interrupted). Only this file calls process.exit.
+ * With `--json`, stdout holds exactly one JSON object: the command's result, or an error result written here.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('rig')
@@ -47,9 +55,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[], { from: 'user' });
     return stop.requested ? INTERRUPTED_EXIT_CODE : exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      if (wantsJson(argv)) writeJsonError(argv, { code: 'USAGE', message: e.message.replace(/^error: /, ''), where: {} }, 1);
+      return 1;
+    }
     printError(e);
-    return stop.requested ? INTERRUPTED_EXIT_CODE : 1;
+    const code = stop.requested ? INTERRUPTED_EXIT_CODE : 1;
+    if (wantsJson(argv)) writeJsonError(argv, errorToJson(e), code);
+    return code;
   } finally {
     uninstall();
   }
@@ -64,6 +78,11 @@ export function formatError(e: unknown): string {
   }
   const err = e as Error;
   return redactText(`error[INTERNAL]: ${err?.stack ?? String(e)}`);
+}
+
+function writeJsonError(argv: readonly string[], error: ReturnType<typeof errorToJson>, exitCode: number): void {
+  const command = argv.find((a) => !a.startsWith('-'));
+  jsonResult.write({ ...(command ? { command } : {}), exitCode, error });
 }
 
 function printError(e: unknown): void {

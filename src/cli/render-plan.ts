@@ -4,6 +4,7 @@ import { MASK, redactText } from '../core/secret.ts';
 import type { HostPlan, Plan, PlanStep } from '../engine/plan-types.ts';
 import { countChanges } from '../engine/plan-types.ts';
 import { renderDiff } from '../text/render-diff.ts';
+import { renderCertificateChange } from '../pki/render-certificate-change.ts';
 import { MAX_CONTENT_BYTES } from '../facts/gather-script.ts';
 
 export interface RenderOptions {
@@ -53,13 +54,17 @@ function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
     const next = c.kind === 'write-file' ? `${c.after.size ?? '?'} bytes, sha256 ${(c.after.sha256 ?? '?').slice(0, 12)}…` : 'absent';
     return `(content not shown: ${now} → ${next})\n`;
   }
-  return renderDiff({
+  const diff = (): string => renderDiff({
     path: c.path,
     ...(c.before.exists ? { before: before ?? Buffer.alloc(0) } : {}),
     ...(after !== undefined ? { after } : {}),
     secret: c.secret,
     color: o.color,
   });
+  // A certificate (public) is shown decoded side by side; its base64 diff only with -v.
+  const decoded = c.secret ? undefined : renderCertificateChange(c.before.exists ? before : undefined, after);
+  if (decoded) return `certificate, decoded${o.verbose ? '' : ' (the base64 diff with -v)'}:\n${decoded}${o.verbose ? diff() : ''}`;
+  return diff();
 }
 
 /** Human rendering of a plan: per host, per task, each change with its unified diff; then a summary. */

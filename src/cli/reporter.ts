@@ -13,10 +13,16 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'host-unreachable': return `  ${e.host}: UNREACHABLE${e.error.code === 'UNREACHABLE' ? '' : ` [${e.error.code}]`}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
     case 'host-failed': return `  ${e.host}: FAILED [${e.error.code}]${e.error.where.task ? ` ${e.error.where.task}` : ''}: ${e.error.message}${e.error.hint ? ` (hint: ${e.error.hint})` : ''}`;
     case 'batch-start': return `play ${e.play + 1} "${e.playName}", batch ${e.batch + 1}: ${e.hosts.join(', ')}`;
-    case 'host-apply-start': return `  ${e.host}: applying ${e.steps} step${e.steps === 1 ? '' : 's'}`;
+    case 'host-apply-start': return `  ${e.host}: applying ${describeApplyCount(e.changes, e.steps)}`;
     case 'step-done': return `  ${e.host}: ✓ ${describeChange(e.step.change)}`;
     case 'host-apply-done': return undefined;
   }
+}
+
+/** `N changes` (the plan's count), plus the waits when there are any: `3 changes, 1 wait`. */
+export function describeApplyCount(changes: number, steps: number): string {
+  const waits = steps - changes;
+  return `${changes} change${changes === 1 ? '' : 's'}${waits ? `, ${waits} wait${waits === 1 ? '' : 's'}` : ''}`;
 }
 
 export interface Reporter {

@@ -44,11 +44,26 @@ export function registerSecretText(text: string): void {
   // text without surrounding whitespace, which also masks it where the newline is kept (and keeps that newline).
   const trimmed = text.trim();
   if (trimmed.length < 4) return;
-  registered.add(trimmed);
   longestFirst = undefined;
+  const blocks = trimmed.match(PEM_BLOCKS);
+  if (blocks && trimmed.replace(PEM_BLOCKS, '').trim() === '') {
+    // Nothing but PEM blocks (a key, or a certificate chain beside its key): only the private keys are secret; the
+    // certificates are public and stay readable in diffs.
+    for (const b of blocks) if (/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(b)) registerPrivateKeyBlock(b);
+    return;
+  }
+  registered.add(trimmed);
   if (text.includes('PRIVATE KEY-----')) {
     for (const line of text.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registered.add(line);
   }
+}
+
+const PEM_BLOCKS = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** A PEM private key block, whole and by each base64 line, so a partial leak is masked too. */
+function registerPrivateKeyBlock(block: string): void {
+  registered.add(block);
+  for (const line of block.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registered.add(line);
 }
 
 /** True when `text` holds a registered secret (or a PEM private key). */

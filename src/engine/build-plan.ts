@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import { accountFactRequests, PlannedAccounts } from './account-names.ts';
 import { isRigError, PatternError, PlaybookError, RigError, ValidationError } from '../errors.ts';
 import type { FactRequest } from '../facts/fact-request.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
@@ -126,7 +127,7 @@ export class HostTasks {
       const r = this.resolve(t.playIndex, t.key, t.task, t.path, this.varsFor(t.play));
       if (r.error !== undefined || t.task.module.name === FLUSH_HANDLERS) continue;
       try {
-        out.push(...t.task.module.facts(r.props, r.ctx));
+        out.push(...t.task.module.facts(r.props, r.ctx), ...accountFactRequests(t.task.module.name, r.props));
       } catch {
         // reported at plan time
       }
@@ -154,6 +155,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
   const host = tasks.host;
   const pb = tasks.input.playbook.playbook;
   const plays: HostPlayPlan[] = [];
+  const accounts = new PlannedAccounts();
   for (const info of tasks.plays) {
     if (!info.hostNames.includes(host.name)) continue;
     const play = pb.plays[info.index]!;
@@ -179,7 +181,11 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
       }
       if (r.error !== undefined) throw annotate(r.error, host.name, path);
       let result;
-      try { result = task.module.plan(r.props, facts, r.ctx); } catch (e) { throw annotate(e, host.name, path); }
+      try {
+        result = task.module.plan(r.props, facts, r.ctx);
+        accounts.noteTask(task.module.name, r.props);
+        if ('changes' in result) accounts.checkChanges(result.changes, facts, host.name);
+      } catch (e) { throw annotate(e, host.name, path); }
       if ('noop' in result || result.changes.length === 0) {
         outcomes.push({ task: path, status: 'ok', reason: 'noop' in result ? result.noop : 'nothing to change', steps: [] });
         return;
@@ -189,7 +195,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
       const notify = stateChanged ? notifyList(task) : [];
       for (const h of notify) if (!notified.includes(h)) notified.push(h);
       outcomes.push({
-        task: path, status: stateChanged ? 'changed' : 'ok', reason: result.changes.map((c) => c.reason).join('; '), steps: ids,
+        task: path, status: stateChanged ? 'changed' : 'ok', reason: [...new Set(result.changes.map((c) => c.reason))].join('; '), steps: ids,
         ...(notify.length ? { notified: notify } : {}),
       });
     };

@@ -73,9 +73,17 @@ export interface Plan {
   readonly hosts: readonly HostPlan[];
 }
 
-/** Number of state-changing steps (waits excluded) in a host plan. */
+/**
+ * The one definition of "a change", used by plan, progress, recap, `--json` and the journal's recap: a
+ * state-changing step (a wait is not one).
+ */
+export function isChangeStep(s: PlanStep): boolean {
+  return s.change.kind !== 'wait';
+}
+
+/** Number of changes (isChangeStep) in a host plan. */
 export function countChanges(h: HostPlan): number {
   let n = 0;
-  for (const p of h.plays) for (const s of p.steps) if (s.change.kind !== 'wait') n++;
+  for (const p of h.plays) for (const s of p.steps) if (isChangeStep(s)) n++;
   return n;
 }

@@ -8,7 +8,8 @@ export type RunEvent =
   | { readonly kind: 'host-unreachable'; readonly host: string; readonly error: RigError }
   | { readonly kind: 'host-failed'; readonly host: string; readonly error: RigError }
   | { readonly kind: 'batch-start'; readonly play: number; readonly playName: string; readonly batch: number; readonly hosts: readonly string[] }
-  | { readonly kind: 'host-apply-start'; readonly host: string; readonly play: number; readonly steps: number }
+  /** `steps`: every step of the play on the host (waits included); `changes`: those that are changes (isChangeStep). */
+  | { readonly kind: 'host-apply-start'; readonly host: string; readonly play: number; readonly steps: number; readonly changes: number }
   | { readonly kind: 'step-done'; readonly host: string; readonly step: PlanStep }
   | { readonly kind: 'host-apply-done'; readonly host: string; readonly play: number; readonly changed: number };
 

@@ -10,7 +10,7 @@ import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.t
 import { checkTaskBecome, hostBecomes, playBecomes } from './become.ts';
 import { gatherHostFacts, mapLimit } from './gather-facts.ts';
 import { flattenTasks } from '../playbook/load-playbook.ts';
-import { countChanges, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
+import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 import type { StopSignal } from './stop-signal.ts';
 
@@ -155,14 +155,16 @@ export interface ApplyRunOptions {
 }
 
 function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
-  let ok = 0; let changed = 0; let skipped = 0;
+  let ok = 0; let skipped = 0;
   for (const p of h.plays) {
     for (const t of p.tasks) {
       if (t.status === 'skipped') skipped++;
-      else if (t.status === 'changed' && t.steps.some((id) => done.has(id))) changed++;
       else if (t.status === 'ok') ok++;
     }
   }
+  // Changes made: the plan's definition (isChangeStep), counted over the steps that ran, not tasks.
+  let changed = 0;
+  for (const p of h.plays) for (const st of p.steps) if (isChangeStep(st) && done.has(st.id)) changed++;
   return { ok, changed, failed: failed ? 1 : 0, skipped, unreachable, ...(error ? { error } : {}) };
 }
 
@@ -207,7 +209,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
         const steps = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!.steps;
-        session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length });
+        session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length, changes: steps.filter(isChangeStep).length });
         const r = await applyHostSteps({
           connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
           lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
@@ -222,7 +224,8 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
           lockedNow.delete(name);
         }
         for (const id of r.done) done.get(name)!.add(id);
-        session.options.onEvent?.({ kind: 'host-apply-done', host: name, play: play.index, changed: r.done.length });
+        const doneIds = new Set(r.done);
+        session.options.onEvent?.({ kind: 'host-apply-done', host: name, play: play.index, changed: steps.filter((st) => isChangeStep(st) && doneIds.has(st.id)).length });
         return r;
       });
       let failedInBatch = 0;

@@ -1,5 +1,6 @@
 import forge from 'node-forge';
 import type { CertificateSpec } from './certificate-spec.ts';
+import { certificateToPem } from './certificate-pem.ts';
 import { generateKeyPem, randomSerial, type CertificateAuthority, type IssuedPair } from './pki-store.ts';
 
 /** Issue a server or client certificate signed by the CA (new RSA key). */
@@ -31,5 +32,5 @@ export function issueCertificate(ca: CertificateAuthority, spec: CertificateSpec
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(ca.key, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem };
+  return { certPem: certificateToPem(cert), keyPem };
 }

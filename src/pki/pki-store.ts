@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { certificateToPem, normalizePemLineEndings } from './certificate-pem.ts';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -66,7 +67,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     const stamp = [certFile, keyFile].map((f) => { const st = statSync(f); return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`; }).join('|');
     const cached = loadedCas.get(dir);
     if (cached?.stamp === stamp) return cached.ca;
-    const certPem = readFileSync(certFile, 'utf8');
+    const certPem = normalizePemLineEndings(readFileSync(certFile, 'utf8'));
     const cert = parseCertificate(certPem, certFile);
     const key = readKey(keyFile);
     const pub = cert.publicKey as forge.pki.rsa.PublicKey;
@@ -93,7 +94,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(key, forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
+  const certPem = certificateToPem(cert);
   writeFileAtomic(keyFile, keyPem, 0o600);
   writeFileAtomic(certFile, certPem, 0o644);
   return { cert, key, certPem };
@@ -105,7 +106,7 @@ export function getIssued(dir: string, name: string): IssuedPair | undefined {
   if (!existsSync(c) || !existsSync(k)) return undefined;
   readKey(k);
   const keyPem = readFileSync(k, 'utf8');
-  return { certPem: readFileSync(c, 'utf8'), keyPem };
+  return { certPem: normalizePemLineEndings(readFileSync(c, 'utf8')), keyPem };
 }
 
 export function saveIssued(dir: string, name: string, pair: IssuedPair): void {

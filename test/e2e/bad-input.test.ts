@@ -84,6 +84,17 @@ for (const name of cases) {
     t.regex(text, new RegExp(c.message), text);
     if (c.where) t.regex(text, new RegExp(subst(c.where)), text);
     t.notRegex(text, /error\[INTERNAL\]|at .*\.ts:\d+:\d+\)/, 'no internal error or stack trace');
+    // The same with --json: stdout is exactly one JSON object with the exit code and a typed error (docs/json.md).
+    const j = await runRig([...c.args.map(subst), '--json'], { cwd: dir, timeoutMs: 60_000, env: { RIG_CASE_WORK: work } });
+    let parsed: { schemaVersion?: number; exitCode?: number; error?: { code?: string; message?: string; where?: unknown } };
+    try { parsed = JSON.parse(j.stdout) as typeof parsed; } catch { t.fail(`--json: stdout is not one JSON object:\n${j.stdout}\n${j.stderr}`); return; }
+    t.is(parsed.schemaVersion, 1);
+    t.is(parsed.exitCode, j.code, '--json: exitCode is the exit code');
+    t.not(j.code, 0);
+    t.not(j.code, 2);
+    t.is(typeof parsed.error?.message, 'string', `--json: an error: ${j.stdout}`);
+    t.is(typeof parsed.error?.where, 'object');
+    t.regex(parsed.error?.code ?? '', new RegExp(`^(${c.code})$`), `--json: error.code: ${j.stdout}`);
     t.is(await fingerprint(), before, 'no host changed');
   });
 }

@@ -12,10 +12,12 @@ import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
-import { confirmOrRelease, releaseLocks, reporterFor } from './run-commands.ts';
+import { confirmOrRelease, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { jsonResult, planFailureError } from '../json-result.ts';
+import { planExitCode } from '../exit-codes.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { describeRunStatus } from '../../changelog/run-liveness.ts';
 
@@ -51,7 +53,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       }
       if (!names.length) {
         const msg = candidates.length ? `run ${run.meta.id} is already rolled back on every host` : `run ${run.meta.id} changed nothing: nothing to roll back`;
-        if (opts.json) out(JSON.stringify({ command: 'rollback', rollbackOf: run.meta.id, exitCode: 0, message: msg, alreadyRolledBack: Object.fromEntries(finished) }, null, 2));
+        if (opts.json) jsonResult.write({ command: 'rollback', rollbackOf: run.meta.id, exitCode: 0, message: msg, alreadyRolledBack: Object.fromEntries(finished) });
         else out(msg);
         setExitCode(0);
         return;
@@ -92,15 +94,18 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           });
         }
         if (opts.check) {
-          const code = plan.hosts.some((h) => h.error || h.unreachable) ? 1 : plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
-          if (opts.json) out(JSON.stringify(redactDeep({ command: 'rollback', check: true, exitCode: code, rollbackOf: run.meta.id, plan: planToJson(plan, false) }), null, 2));
+          const code = planExitCode(plan);
+          const error = planFailureError(plan);
+          if (opts.json) jsonResult.write({ command: 'rollback', check: true, exitCode: code, ...(error ? { error } : {}), rollbackOf: run.meta.id, plan: planToJson(plan, false) });
           else out(renderPlan(plan, { color }));
           setExitCode(code);
           return;
         }
         if (stop.requested) {
           await releaseLocks(session, inventory, locked, runId, plan);
-          out('interrupted before anything was restored: nothing changed, locks released');
+          const msg = 'interrupted before anything was restored: nothing changed, locks released';
+          if (opts.json) jsonResult.write({ command: 'rollback', rollbackOf: run.meta.id, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: { code: 'INTERRUPTED', message: msg, where: {} } });
+          else out(msg);
           setExitCode(INTERRUPTED_EXIT_CODE);
           return;
         }
@@ -115,11 +120,11 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         const stats = collectStats(session);
         if (opts.json) {
-          out(JSON.stringify(redactDeep({
-            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
+          jsonResult.write({
+            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
             hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
             ...(opts.stats ? { stats } : {}),
-          }), null, 2));
+          });
         } else {
           out(renderRecap(result, color));
           out(result.interrupted ? renderInterrupted(plan, result, `rig rollback ${run.meta.id} (again)`)

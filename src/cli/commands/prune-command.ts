@@ -8,7 +8,7 @@ import { JournalStore, type RunMeta } from '../../changelog/journal-store.ts';
 import { planPrune, type PruneDecision } from '../../changelog/plan-prune.ts';
 import { hostsLeftToRollBack } from '../../changelog/rollback-target.ts';
 import { describeRunStatus } from '../../changelog/run-liveness.ts';
-import { redactDeep } from '../../core/secret.ts';
+import { jsonResult } from '../json-result.ts';
 import { isRigError, UsageError } from '../../errors.ts';
 import { hostBecomes } from '../../engine/become.ts';
 import type { Plan } from '../../engine/plan-types.ts';
@@ -70,7 +70,7 @@ export function register(program: Command, setExitCode: SetExitCode): void {
       const gone = decisions.filter((d) => d.remove);
       if (!opts.json) out(renderDecisions(decisions, opts.stateDir));
       const json = (extra: Record<string, unknown>, code: number): void => {
-        if (opts.json) out(JSON.stringify(redactDeep({ command: 'prune', exitCode: code, runs: decisions.map((d) => ({ id: d.meta.id, kind: d.meta.kind, remove: d.remove, reason: d.reason })), ...extra }), null, 2));
+        if (opts.json) jsonResult.write({ command: 'prune', exitCode: code, runs: decisions.map((d) => ({ id: d.meta.id, kind: d.meta.kind, remove: d.remove, reason: d.reason })), ...extra });
       };
       if (opts.check || !gone.length) {
         const code = opts.check && gone.length ? 2 : 0;

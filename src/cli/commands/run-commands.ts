@@ -3,12 +3,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
-import { redactDeep } from '../../core/secret.ts';
 import { PlanFileError, UsageError } from '../../errors.ts';
 import { buildReleaseScript } from '../../engine/apply-script.ts';
 import { mapLimit } from '../../engine/gather-facts.ts';
 import { hostBecomes } from '../../engine/become.ts';
-import { countChanges, PLAN_FORMAT, type Plan } from '../../engine/plan-types.ts';
+import { PLAN_FORMAT, type Plan } from '../../engine/plan-types.ts';
 import { applyRun, planRun, type ApplyRunResult, type Session } from '../../engine/run-playbook.ts';
 import type { Inventory } from '../../inventory/types.ts';
 import { loadPlaybook } from '../../playbook/load-playbook.ts';
@@ -20,6 +19,9 @@ import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
+import { planExitCode } from '../exit-codes.ts';
+import { isSavedPlanFile } from '../is-saved-plan-file.ts';
 import { askConfirmation, describeConfirmation, wantsConfirmation } from '../confirm-apply.ts';
 import { parseTagList, renderTaskList, selectTasks, type TagSelection } from '../../playbook/select-tags.ts';
 
@@ -45,10 +47,6 @@ interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: bool
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
 
-function planExit(plan: Plan): number {
-  if (plan.hosts.some((h) => h.error || h.unreachable)) return 1;
-  return plan.hosts.some((h) => countChanges(h) > 0) ? 2 : 0;
-}
 
 /** Live listr2 progress on a TTY, plain lines on stderr otherwise, nothing with --json. */
 export function reporterFor(opts: CommonOptions): Reporter {
@@ -87,7 +85,7 @@ function writeRetry(stateDir: string, result: ApplyRunResult): void {
 function finishOutput(opts: CommonOptions, session: Session, t0: number, json: Record<string, unknown>, human: string[]): void {
   const stats = collectStats(session);
   if (opts.json) {
-    out(JSON.stringify(redactDeep({ ...json, ...(opts.stats ? { stats } : {}) }), null, 2));
+    jsonResult.write({ ...json, ...(opts.stats ? { stats } : {}) });
     return;
   }
   for (const h of human) out(h);
@@ -96,7 +94,7 @@ function finishOutput(opts: CommonOptions, session: Session, t0: number, json: R
 
 export function register(program: Command, setExitCode: SetExitCode, stop: StopSignal): void {
   addTagOptions(addRunOptions(program.command('plan')
-    .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error)')
+    .description('dry run: gather facts, show per host what would change as unified diffs (exit 0 none, 2 changes, 1 error, 3/4 a host unreachable: docs/json.md)')
     .argument('<playbook>', 'playbook file (playbooks/*.ts)')
     .option('-o, --out <file>', 'save the plan (JSON, 0600: it holds file contents) for `rig apply FILE`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
@@ -113,8 +111,9 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const plan: Plan = selection.tags || selection.skipTags ? { ...planned, tags: selection } : planned;
         await reporter.flush();
         if (opts.out) savePlan(plan, opts.out);
-        const code = planExit(plan);
-        finishOutput(opts, session, t0, { command: 'plan', exitCode: code, plan: planToJson(plan, false) },
+        const code = planExitCode(plan);
+        const error = planFailureError(plan);
+        finishOutput(opts, session, t0, { command: 'plan', exitCode: code, ...(error ? { error } : {}), plan: planToJson(plan, false) },
           [renderPlan(plan, { color: useColor(opts), verbose: opts.verbose === true })]);
         setExitCode(code);
       } finally {
@@ -140,7 +139,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         let runId: string;
         let locked: ReadonlySet<string>;
         let inventory: Inventory;
-        if (target.endsWith('.json')) {
+        if (isSavedPlanFile(target)) {
           plan = readSavedPlan(target);
           inventory = await loadInventoryOption({ ...opts, inventory: opts.inventory?.length ? opts.inventory : [...plan.inventory] });
           runId = newRunId();
@@ -154,7 +153,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           if (stop.requested) {
             await releaseLocks(session, inventory, locked, runId, r.plan);
             const msg = 'interrupted before anything was applied: nothing changed, locks released';
-            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: msg }, [msg]);
+            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: { code: 'INTERRUPTED', message: msg, where: {} } }, [msg]);
             setExitCode(INTERRUPTED_EXIT_CODE);
             return;
           }
@@ -164,7 +163,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
             await releaseLocks(session, inventory, locked, runId, r.plan);
             if (!opts.json) out(renderPlan(plan, { color }));
             const msg = `nothing applied: planning failed on ${broken.map((h) => h.host).join(', ')}`;
-            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: 1, error: msg, plan: planToJson(plan, false) }, [msg]);
+            finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: 1, error: { ...planFailureError(plan)!, message: msg }, plan: planToJson(plan, false) }, [msg]);
             setExitCode(1);
             return;
           }
@@ -180,7 +179,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         writeRetry(opts.stateDir, result);
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         finishOutput(opts, session, t0, {
-          command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), plan: planToJson(plan, false),
+          command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
           hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
         }, [renderRecap(result, color), result.interrupted
           ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
@@ -190,6 +189,15 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         await session.close();
       }
     });
+}
+
+/** `{ error }` for a `--json` result of an apply or rollback that did not finish on every host, else `{}`. */
+export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
+  const bad = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted');
+  if (!bad.length && !result.failed && !result.interrupted) return {};
+  const code = result.interrupted ? 'INTERRUPTED' : bad.length && bad.every((o) => o.status === 'unreachable') ? 'UNREACHABLE' : 'HOSTS_FAILED';
+  const what = bad.map((o) => `${o.host} ${o.status}${o.error ? ` [${o.error.code}]` : ''}`).join(', ');
+  return { error: { code, message: `${bad.length} host${bad.length === 1 ? '' : 's'} did not finish${what ? `: ${what}` : ''}`, where: bad[0] ? { host: bad[0].host } : {}, hint: 'each host\'s own error is in hosts[].error; retry them with --limit @<state-dir>/retry' } };
 }
 
 /**
