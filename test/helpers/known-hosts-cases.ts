@@ -5,18 +5,9 @@
  */
 import { hashHostName } from '../../src/connectors/known-hosts.ts';
 import type { StrictHostKeyChecking } from '../../src/connectors/host-key-decision.ts';
+import { seededRandom } from './seeded-random.ts';
+export { seededRandom };
 
-/** mulberry32: small, seeded, good enough to pick cases. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface PublicKey { readonly type: string; readonly b64: string }
 

@@ -3,17 +3,8 @@
  * contents (ASCII, UTF-8, Latin-1 and invalid UTF-8 bytes, NUL, lone \r, NEL, U+2028) and terminators, fixed Python
  * patterns (valid, invalid, and ones rig refuses) and a grammar that generates more.
  */
-/** mulberry32: small, seedable, good enough to spread cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from './seeded-random.ts';
+export { prng };
 
 export const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 export const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');

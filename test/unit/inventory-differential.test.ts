@@ -19,6 +19,7 @@ import { RigError } from '../../src/errors.ts';
 import { formatAnsibleJson, hostInventory, listInventory } from '../../src/inventory/ansible-inventory-json.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 import { PROJECT_ROOT } from '../helpers/run-rig.ts';
+import { seededRandom as mulberry32 } from '../helpers/seeded-random.ts';
 
 const SEED = Number(process.env['RIG_DIFF_SEED'] ?? 20261206);
 const CASES = Number(process.env['RIG_DIFF_CASES'] ?? 600);
@@ -34,16 +35,6 @@ type Expected = keyof typeof EXPECTED;
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded generator
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   private readonly rnd: () => number;

@@ -20,22 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConfigError } from '../../src/errors.ts';
 import { currentLocalIdentity, formatLikeSshG, SshConfigResolver } from '../../src/connectors/ssh-config.ts';
+import { seededRandom as prng } from '../helpers/seeded-random.ts';
 
 const SEED = Number(process.env['RIG_SSHCONFIG_SEED'] ?? 20261206);
 const CASES = Number(process.env['RIG_SSHCONFIG_CASES'] ?? 500);
 const PARALLEL = 4;
 
-/** mulberry32: small, seeded, good enough to pick from lists. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTS = ['web1', 'WEB1', 'db2', 'bastion', 'web1.example', 'gw', '10.0.0.5', 'Web2.Example'];
 const HOST_PATTERNS = ['web1', 'WEB1', 'web*', '*.example', '!web2', '!db*', '*', '?eb1', 'db[12]', 'db2', 'bastion', 'gw', '10.0.0.*', 'web1,db2', '*1'];
