@@ -149,7 +149,9 @@ export class JournalStore {
     for (const id of readdirSync(dir).sort()) {
       try { out.push(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunMeta); } catch { /* incomplete run dir */ }
     }
-    return out;
+    // In the order the runs started: ids carry whole seconds and a random suffix, so two runs started in the same
+    // second (an apply and its rollback from a script) would otherwise be ordered by chance.
+    return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Remove a run's controller journal (`rig prune`): its plan, events and pre-images. */
