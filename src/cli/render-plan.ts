@@ -92,7 +92,7 @@ function renderHostPlan(plan: Plan, h: HostPlan, o: RenderOptions): string {
   for (const p of h.plays) {
     const byId = new Map(p.steps.map((s) => [s.id, s]));
     for (const t of p.tasks) {
-      if (t.status !== 'changed' && !(o.verbose || t.steps.length)) continue;
+      if (t.status !== 'changed' && !(o.verbose || t.steps.length || t.notable)) continue;
       const mark = t.status === 'changed' ? paint(o.color, 'yellow', '~') : t.status === 'skipped' ? paint(o.color, 'dim', '-') : paint(o.color, 'green', '=');
       lines.push(`  ${mark} ${t.task}: ${t.reason}${t.notified?.length ? ` (notifies ${t.notified.join(', ')})` : ''}`);
       for (const id of t.steps) {

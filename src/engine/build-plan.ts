@@ -187,7 +187,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
         if ('changes' in result) accounts.checkChanges(result.changes, facts, host.name);
       } catch (e) { throw annotate(e, host.name, path); }
       if ('noop' in result || result.changes.length === 0) {
-        outcomes.push({ task: path, status: 'ok', reason: 'noop' in result ? result.noop : 'nothing to change', steps: [] });
+        outcomes.push({ task: path, status: 'ok', reason: 'noop' in result ? result.noop : 'nothing to change', steps: [], ...('noop' in result && result.notable ? { notable: true } : {}) });
         return;
       }
       const ids = result.changes.map((c) => push({ ...c, task: path }, handler));

@@ -12,6 +12,8 @@ export interface TaskOutcome {
   readonly steps: readonly string[];
   /** Handlers this task notified. */
   readonly notified?: readonly string[];
+  /** A no-op the module marked as a decision worth showing without -v (PlanResult.notable). */
+  readonly notable?: boolean;
 }
 
 export interface PlanStep {

@@ -53,10 +53,10 @@ export const cniGuard = defineModule<CniGuardProps>({
     const what = p.proposed ? p.proposed.source : `Istio CNI's chained mode (cniVersion ${p.istioVersion ?? ISTIO_CHAINED_CNI_VERSION})`;
     const conf = readCniConfigFact(facts.file(c.confPath), c.confPath);
     const conflist = readCniConfigFact(facts.file(c.conflistPath), c.conflistPath);
-    if (conf === undefined && conflist === undefined) return { noop: `neither ${c.confPath} nor ${c.conflistPath}: not a node with this CNI config, skipped` };
+    if (conf === undefined && conflist === undefined) return { noop: `neither ${c.confPath} nor ${c.conflistPath}: not a node with this CNI config, skipped`, notable: true };
     proposed ??= proposeIstioChain({ confPath: c.confPath, conflistPath: c.conflistPath, ...(conf !== undefined ? { conf } : {}), ...(conflist !== undefined ? { conflist } : {}) }, p.istioVersion)!;
     const verdict = checkProposedChain(proposed, parseVersionFact(facts.command(versionFactKey(c.binDir, sourcesOf(p))).stdout), c.binDir);
-    if (verdict.safe) return { noop: `${what}: ${verdict.reason}` };
+    if (verdict.safe) return { noop: `${what}: ${verdict.reason}`, notable: true };
     throw new CniGuardError(`pods would stop being created on this node with ${what}: ${verdict.problems.join('; ')}`, {
       task: ctx.taskPath, hint: 'repair first (cni_mode=repair) or run Istio CNI as an interface plugin (docs/cni-galaxy-repair.md)',
     });

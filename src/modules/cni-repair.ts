@@ -53,7 +53,8 @@ export const cniRepair = defineModule<CniRepairProps>({
       conflistPath: c.conflistPath, confPath: c.confPath, binDir: c.binDir, ...(conflist !== undefined ? { conflist } : {}), confExists: confFact.exists,
       answers: parseVersionFact(facts.command(versionFactKey(c.binDir, [c.conflistPath])).stdout), ...(p.originalVersion ? { originalVersion: p.originalVersion } : {}),
     });
-    if (decision.action === 'none') return { noop: decision.reason };
+    // Left alone or skipped, with the reason: shown in `rig plan` without -v (the operator decides node by node).
+    if (decision.action === 'none') return { noop: decision.reason, notable: true };
     const write = planTextWrite({
       path: c.confPath, fact: confFact, text: decision.conf, reason: decision.reason, noop: 'conf already as wanted',
       mode: listFact.mode, owner: listFact.owner, group: listFact.group, ctx,

@@ -36,9 +36,9 @@ export const cniStuckPods = defineModule<CniStuckPodsProps>({
   ],
   plan: (p, facts, ctx) => {
     const kubectl = p.kubectl ?? 'kubectl';
-    if (!facts.file(p.kubeconfig).exists) return { noop: `no kubeconfig ${p.kubeconfig} on this host: stuck pods not looked for` };
+    if (!facts.file(p.kubeconfig).exists) return { noop: `no kubeconfig ${p.kubeconfig} on this host: stuck pods not looked for`, notable: true };
     const pods = facts.command(key(p, 'pods'));
-    if (pods.exitCode === 127) return { noop: `${kubectl} is not on this host: stuck pods not looked for` };
+    if (pods.exitCode === 127) return { noop: `${kubectl} is not on this host: stuck pods not looked for`, notable: true };
     const events = facts.command(key(p, 'events'));
     for (const [what, r] of [['pods', pods], ['events', events]] as const) {
       if (r.exitCode !== 0) throw new CniError(`${kubectl} get ${what} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 300)}`, { task: ctx.taskPath, hint: 'check the kubeconfig and the API server, or set cni_delete_stuck_pods=false' });

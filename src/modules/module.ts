@@ -18,7 +18,14 @@ export interface TaskContext {
 /** Changes to make, or why nothing is needed. */
 export type PlanResult =
   | { readonly changes: readonly Change[] }
-  | { readonly noop: string };
+  | {
+    readonly noop: string;
+    /**
+     * A decision the operator should see in `rig plan` without -v (e.g. "this node's plugin supports the version:
+     * left alone"), rather than the routine "already as wanted". @default false
+     */
+    readonly notable?: boolean;
+  };
 
 /**
  * A module plans, never executes: `facts` says what it must read on the host, `plan` turns facts into Changes.

@@ -114,7 +114,7 @@ test.serial('repair: plan shows the conf and removal per node, apply makes pods 
   const before = new Map<string, string>();
   for (const h of ['master1', ...WORKERS]) before.set(h, await listing(h));
 
-  const plan = await runRig(['plan', '-v', ...common(), playbook]);
+  const plan = await runRig(['plan', ...common(), playbook]);
   t.is(plan.code, 2, plan.stdout + plan.stderr);
   t.regex(plan.stdout, /Plan: 6 changes on 3 of 4 hosts/);
   for (const w of BROKEN) {

@@ -178,7 +178,7 @@ test('cniRepair module: facts, then a write of the conf and the removal of the c
   t.regex(write.reason, /Istio's entry dropped/);
 
   const done = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [CONFLIST]: { exists: false }, [CONF]: fileFact('{}') }, commands: { [key]: { exitCode: 0, stdout: '', stderr: '' } } });
-  t.deepEqual(cniRepair.module.plan({}, done, ctx), { noop: `${CONF} is in place and there is no ${CONFLIST}: nothing to repair` });
+  t.deepEqual(cniRepair.module.plan({}, done, ctx), { noop: `${CONF} is in place and there is no ${CONFLIST}: nothing to repair`, notable: true });
   const dir = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { [CONFLIST]: { exists: true, type: 'directory' }, [CONF]: { exists: false } }, commands: { [key]: { exitCode: 0, stdout: '', stderr: '' } } });
   t.throws(() => cniRepair.module.plan({}, dir, ctx), { message: /is a directory, not a regular file/ });
 });
@@ -195,7 +195,7 @@ test('cniGuard module: a node that would break fails with CNI_WOULD_BREAK; a saf
   const e = t.throws(() => cniGuard.module.plan({ proposed }, host(['0.1.0', '0.2.0']), ctx));
   t.true(isRigError(e) && e.code === 'CNI_WOULD_BREAK', String(e));
   t.regex(e!.message, /pods would stop being created on this node with istio\.conflist: plugin galaxy-sdn supports 0\.1\.0, 0\.2\.0, not 0\.3\.1/);
-  t.deepEqual(cniGuard.module.plan({ proposed }, host(['0.2.0', '0.3.1']), ctx), { noop: 'istio.conflist: galaxy-sdn supports cniVersion 0.3.1: pods keep being created' });
+  t.deepEqual(cniGuard.module.plan({ proposed }, host(['0.2.0', '0.3.1']), ctx), { noop: 'istio.conflist: galaxy-sdn supports cniVersion 0.3.1: pods keep being created', notable: true });
   const bad = { text: '{"cniVersion":"0.3.1"', source: 'bad.conflist' };
   t.throws(() => cniGuard.module.facts({ proposed: bad }, ctx), { message: /bad\.conflist is not valid JSON/ });
 });
@@ -222,8 +222,8 @@ test('cniStuckPods module: skipped with its reason without a kubeconfig or kubec
     os: DEBIAN_SYSV_OS, files: { [p.kubeconfig]: kubeconfig ? { exists: true, type: 'file' } : { exists: false } },
     commands: Object.fromEntries(keys.map((k) => [k, { exitCode: code, stdout, stderr: code ? 'connection refused' : '' }])),
   });
-  t.deepEqual(cniStuckPods.module.plan(p, facts(false, 0), ctx), { noop: 'no kubeconfig /root/.kube/config on this host: stuck pods not looked for' });
-  t.deepEqual(cniStuckPods.module.plan(p, facts(true, 127), ctx), { noop: 'kubectl is not on this host: stuck pods not looked for' });
+  t.deepEqual(cniStuckPods.module.plan(p, facts(false, 0), ctx), { noop: 'no kubeconfig /root/.kube/config on this host: stuck pods not looked for', notable: true });
+  t.deepEqual(cniStuckPods.module.plan(p, facts(true, 127), ctx), { noop: 'kubectl is not on this host: stuck pods not looked for', notable: true });
   t.deepEqual(cniStuckPods.module.plan(p, facts(true, 0), ctx), { noop: 'no pod is stuck in ContainerCreating with the CNI error' });
   t.throws(() => cniStuckPods.module.plan(p, facts(true, 1), ctx), { message: /kubectl get pods failed \(exit 1\): connection refused/ });
   t.deepEqual(cniStuckPods.module.validate({ kubeconfig: 'x', kubectl: '-x' }), ['kubeconfig: an absolute path', 'kubectl: a command name or path']);

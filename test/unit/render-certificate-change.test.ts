@@ -79,3 +79,19 @@ test('the plan shows the decoded change, and the base64 diff only with -v', (t) 
   t.regex(verbose, /^\s*\+MII/m);
   t.notRegex(verbose, /\\r|\r/, 'no carriage returns');
 });
+
+test('a no-op the module marks notable is shown without -v; a routine one only with -v', (t) => {
+  const plan = planWithCertChange(old.certPem, next.certPem);
+  const host = plan.hosts[0]!;
+  const play = host.plays[0]!;
+  const withNoops: Plan = {
+    ...plan,
+    hosts: [{ ...host, plays: [{ ...play, tasks: [...play.tasks,
+      { task: 'cni repair', status: 'ok', reason: 'plugin supports 0.3.1: left alone', steps: [], notable: true },
+      { task: 'motd', status: 'ok', reason: 'content already as wanted', steps: [] }] }] }],
+  };
+  const plain = renderPlan(withNoops, { color: false });
+  t.regex(plain, /= cni repair: plugin supports 0\.3\.1: left alone/);
+  t.notRegex(plain, /motd/);
+  t.regex(renderPlan(withNoops, { color: false, verbose: true }), /= motd: content already as wanted/);
+});
