@@ -1,5 +1,6 @@
 import type { Host } from '../inventory/types.ts';
 import type { SshHostConfig } from './ssh-config.ts';
+import { sshOptionsFromInventory } from './ssh-command-line-options.ts';
 
 /** rig's keepalive interval when neither ssh_config nor the inventory sets `ServerAliveInterval` (seconds). */
 export const DEFAULT_SERVER_ALIVE_INTERVAL = 5;
@@ -15,26 +16,22 @@ export interface KeepalivePolicy {
   readonly source: 'default' | 'ssh_config' | 'inventory';
 }
 
-/** `-o Name=value` / `-oName value` from an ssh argument string (ansible_ssh_common_args / ansible_ssh_extra_args). */
-function optionFromArgs(args: unknown, name: string): number | undefined {
-  if (typeof args !== 'string') return undefined;
-  const m = new RegExp(`-o\\s*["']?${name}(?:\\s*=\\s*|\\s+)(\\d+)`, 'i').exec(args);
-  return m ? Number(m[1]) : undefined;
+/** Whether the inventory's ssh arguments name a keepalive option (only to say where the values came from). */
+function inventorySetsKeepalive(host: Host): boolean {
+  return sshOptionsFromInventory(host).some((o) => /^\s*serveralive(interval|countmax)\b/i.test(o));
 }
 
 /**
- * Keepalives are on by default (rig's interval and count). The inventory's ssh arguments (`-o ServerAliveInterval=N`
- * in ansible_ssh_common_args / ansible_ssh_extra_args, like a command-line `-o` for OpenSSH) override ssh_config,
- * which overrides rig's defaults. A silent host is declared unreachable after `intervalSeconds × countMax`.
+ * Keepalives are on by default (rig's interval and count). `config` is the host's resolved ssh configuration, with the
+ * inventory's ssh arguments (`-o ServerAliveInterval=N` in ansible_ssh_common_args / ansible_ssh_extra_args) applied
+ * as OpenSSH applies command-line `-o`: before ssh_config, the first value of a keyword winning. A silent host is
+ * declared unreachable after `intervalSeconds × countMax`.
  */
 export function resolveKeepalivePolicy(host: Host, config: SshHostConfig): KeepalivePolicy {
-  const v = host.vars;
-  const invInterval = optionFromArgs(v['ansible_ssh_extra_args'], 'ServerAliveInterval') ?? optionFromArgs(v['ansible_ssh_common_args'], 'ServerAliveInterval');
-  const invCount = optionFromArgs(v['ansible_ssh_extra_args'], 'ServerAliveCountMax') ?? optionFromArgs(v['ansible_ssh_common_args'], 'ServerAliveCountMax');
-  const intervalSeconds = invInterval ?? config.serverAliveInterval ?? DEFAULT_SERVER_ALIVE_INTERVAL;
-  const countMax = invCount ?? config.serverAliveCountMax ?? DEFAULT_SERVER_ALIVE_COUNT_MAX;
-  const source = invInterval !== undefined || invCount !== undefined ? 'inventory'
-    : config.serverAliveInterval !== undefined || config.serverAliveCountMax !== undefined ? 'ssh_config' : 'default';
+  const intervalSeconds = config.serverAliveInterval ?? DEFAULT_SERVER_ALIVE_INTERVAL;
+  const countMax = config.serverAliveCountMax ?? DEFAULT_SERVER_ALIVE_COUNT_MAX;
+  const configured = config.serverAliveInterval !== undefined || config.serverAliveCountMax !== undefined;
+  const source = !configured ? 'default' : inventorySetsKeepalive(host) ? 'inventory' : 'ssh_config';
   return { intervalSeconds: Math.max(0, intervalSeconds), countMax: Math.max(1, countMax), source };
 }
 

@@ -4,15 +4,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConfigResolver } from '../../src/connectors/ssh-config.ts';
+import { sshOptionsFromInventory } from '../../src/connectors/ssh-command-line-options.ts';
 import type { Host } from '../../src/inventory/types.ts';
 import { ScriptWatchdog, scriptTimeLimitSeconds, stepTimeLimitSeconds, WAIT_SLACK_SECONDS } from '../../src/engine/step-time-limit.ts';
 import type { Change } from '../../src/core/change.ts';
 
 /** Resolve `host` from ssh_config text (written to a temp file, read like `ssh -F file`). */
-function resolveSshConfig(text: string, host: string) {
+function resolveSshConfig(text: string, host: string, options: readonly string[] = []) {
   const file = join(mkdtempSync(join(tmpdir(), 'rig-ka-')), 'ssh_config');
   writeFileSync(file, text);
-  return new SshConfigResolver({ configFile: file }).resolve(host);
+  return new SshConfigResolver({ configFile: file }).resolve(host, { options });
 }
 
 const host = (vars: Record<string, unknown> = {}): Host => ({ name: 'h', address: 'h', groups: ['all'], vars });
@@ -31,13 +32,16 @@ test('ssh_config ServerAliveInterval / ServerAliveCountMax override the defaults
   t.deepEqual(keepaliveConnectOptions(resolveKeepalivePolicy(host(), off)), {}, 'ServerAliveInterval 0 turns them off, as in OpenSSH');
 });
 
-test('the inventory\'s ssh args override ssh_config, like -o on the ssh command line', (t) => {
-  const cfg = resolveSshConfig('Host h\n  ServerAliveInterval 7\n  ServerAliveCountMax 2\n', 'h');
-  const p = resolveKeepalivePolicy(host({ ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o ServerAliveInterval=3 -oServerAliveCountMax 4' }), cfg);
-  t.deepEqual(p, { intervalSeconds: 3, countMax: 4, source: 'inventory' });
-  const extra = resolveKeepalivePolicy(host({ ansible_ssh_common_args: '-o ServerAliveInterval=3', ansible_ssh_extra_args: '-o ServerAliveInterval=9' }), cfg);
-  t.is(extra.intervalSeconds, 9, 'extra args come last on the command line');
-  t.is(extra.countMax, 2);
+test('the inventory\'s ssh args override ssh_config, like -o on the ssh command line (the first -o wins, as in OpenSSH)', (t) => {
+  const text = 'Host h\n  ServerAliveInterval 7\n  ServerAliveCountMax 2\n';
+  const inv = host({ ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o ServerAliveInterval=3 -oServerAliveCountMax=4' });
+  t.deepEqual(resolveKeepalivePolicy(inv, resolveSshConfig(text, 'h', sshOptionsFromInventory(inv))), { intervalSeconds: 3, countMax: 4, source: 'inventory' });
+  // Ansible puts the common args before the extra args on ssh's command line; OpenSSH keeps the first value.
+  const both = host({ ansible_ssh_common_args: '-o ServerAliveInterval=3', ansible_ssh_extra_args: '-o ServerAliveInterval=9' });
+  const p = resolveKeepalivePolicy(both, resolveSshConfig(text, 'h', sshOptionsFromInventory(both)));
+  t.is(p.intervalSeconds, 3, 'the first -o wins');
+  t.is(p.countMax, 2, 'the rest comes from ssh_config');
+  t.is(resolveKeepalivePolicy(host(), resolveSshConfig(text, 'h')).source, 'ssh_config');
 });
 
 test('time limits come from the plan: a wait\'s own timeout counts, a script\'s limit is the sum of its steps\'', (t) => {
