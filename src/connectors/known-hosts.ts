@@ -6,6 +6,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { matchPattern, matchPatternList } from './openssh-match.ts';
+export { matchPattern };
 
 /** OpenSSH-style fingerprint of a public key blob: `SHA256:<base64 without padding>`. */
 export function fingerprintKey(blob: Buffer): string {
@@ -38,46 +40,13 @@ export function lowercaseAscii(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-/** match.c match_pattern(): `*` any run, `?` any one character, everything else literal (`[` `]` included). */
-export function matchPattern(s: string, pattern: string): boolean {
-  let si = 0;
-  let pi = 0;
-  let starP = -1;
-  let starS = 0;
-  while (si < s.length) {
-    if (pi < pattern.length && pattern[pi] === '*') { starP = ++pi; starS = si; continue; }
-    if (pi < pattern.length && (pattern[pi] === '?' || pattern[pi] === s[si])) { si++; pi++; continue; }
-    if (starP >= 0) { pi = starP; si = ++starS; continue; }
-    return false;
-  }
-  while (pi < pattern.length && pattern[pi] === '*') pi++;
-  return pi === pattern.length;
-}
-
 /**
  * match.c match_hostname(): comma-separated subpatterns, each maybe `!`-negated, compared in lowercase.
  * -1 = a negated subpattern matched (the line does not name the host, whatever else matches), 1 = a positive match,
  * 0 = no match. A subpattern of 1023 characters or more makes the whole list not match, as in OpenSSH.
  */
 export function matchHostname(host: string, patternList: string): -1 | 0 | 1 {
-  const h = lowercaseAscii(host);
-  let positive = false;
-  let i = 0;
-  const len = patternList.length;
-  while (i < len) {
-    let negated = false;
-    if (patternList[i] === '!') { negated = true; i++; }
-    let j = i;
-    while (j < len && patternList[j] !== ',') j++;
-    const sub = lowercaseAscii(patternList.slice(i, j));
-    if (sub.length >= 1023) return 0;
-    i = j < len ? j + 1 : j;
-    if (matchPattern(h, sub)) {
-      if (negated) return -1;
-      positive = true;
-    }
-  }
-  return positive ? 1 : 0;
+  return matchPatternList(lowercaseAscii(host), patternList, true);
 }
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;

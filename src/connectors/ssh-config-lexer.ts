@@ -1,3 +1,5 @@
+import { matchPattern, matchPatternList } from './openssh-match.ts';
+export { matchPattern, matchPatternList };
 /**
  * How OpenSSH 9.2 splits an ssh_config line into words (readconf.c / misc.c). Two splitters are used, as in OpenSSH:
  * `strdelim` for the keyword and for `Match` criteria (splits on whitespace, one `=`, handles one pair of double
@@ -78,35 +80,6 @@ export function splitKeyword(line: string): { keyword: string; rest: string } | 
   while (j < r.length && WHITESPACE.includes(r[j]!)) j++;
   r = r.slice(j);
   return { keyword: kw.toLowerCase(), rest: r };
-}
-
-/** match.c match_pattern: `*` and `?` wildcards, case-sensitive, whole string (greedy with backtracking to the last `*`). */
-export function matchPattern(s: string, pattern: string): boolean {
-  let si = 0;
-  let pi = 0;
-  let star = -1;
-  let mark = 0;
-  while (si < s.length) {
-    if (pi < pattern.length && (pattern[pi] === '?' || (pattern[pi] !== '*' && pattern[pi] === s[si]))) { si++; pi++; }
-    else if (pi < pattern.length && pattern[pi] === '*') { star = pi++; mark = si; }
-    else if (star >= 0) { pi = star + 1; si = ++mark; }
-    else return false;
-  }
-  while (pi < pattern.length && pattern[pi] === '*') pi++;
-  return pi === pattern.length;
-}
-
-/** match.c match_pattern_list: comma-separated patterns, `!` negates; 1 match, 0 none, -1 negated match. */
-export function matchPatternList(s: string, list: string, lower: boolean): -1 | 0 | 1 {
-  let positive = false;
-  for (const raw of list.split(',')) {
-    const negated = raw.startsWith('!');
-    let sub = negated ? raw.slice(1) : raw;
-    if (sub.length >= 1023) return 0;
-    if (lower) sub = sub.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    if (matchPattern(s, sub)) { if (negated) return -1; positive = true; }
-  }
-  return positive ? 1 : 0;
 }
 
 /** match.c match_hostname: the host lowercased, the patterns lowercased. */
