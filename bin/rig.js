@@ -1,17 +1,28 @@
 #!/usr/bin/env node
 // rig entry point. Runs the prebuilt CLI (dist/rig.mjs, `npm run build`, also run by `npm ci` through `prepare`) when
 // it is not older than any file of src/; otherwise (no build, or sources edited since) registers tsx and runs the
-// TypeScript sources (RIG_FROM_SOURCE=1 forces that). Users' playbooks always load through tsx
-// (src/playbook/typescript-loader.ts).
+// TypeScript sources (RIG_FROM_SOURCE=1 forces that). Users' playbooks load from a compiled cache when prebuilt
+// (src/playbook/playbook-compile-cache.ts), else through tsx (src/playbook/typescript-loader.ts).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isBuiltCliFresh } from './built-cli.js';
 
-let main;
-if (process.env.RIG_FROM_SOURCE !== '1' && isBuiltCliFresh(fileURLToPath(new URL('..', import.meta.url)))) {
-  ({ main } = await import('../dist/rig.mjs'));
+// `rig --version` alone needs nothing of the CLI: answered here, at Node's own start-up cost (issue 21).
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import('../src/cli/main.ts'));
+  process.exitCode = await (await loadMain())(args);
 }
-process.exitCode = await main(process.argv.slice(2));
+
+async function loadMain() {
+  let main;
+  if (process.env.RIG_FROM_SOURCE !== '1' && isBuiltCliFresh(fileURLToPath(new URL('..', import.meta.url)))) {
+    ({ main } = await import('../dist/rig.mjs'));
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    ({ main } = await import('../src/cli/main.ts'));
+  }
+  return main;
+}

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+// Bundled into dist/ (stateless libraries whose many small CommonJS files cost more to load than one bundled copy)
+const BUNDLED = new Set(['diff', 'yaml', 'jsonc-parser']);
 
 function listSources(dir) {
   const out = [];
@@ -39,8 +41,12 @@ await build({
   platform: 'node',
   target: 'node20',
   // npm packages stay external (one instance shared with playbooks), except `diff`: stateless, and its 30 small ESM
-  // files cost more to load at startup than one bundled copy
-  external: Object.keys(pkg.dependencies).filter((name) => name !== 'diff'),
+  // files cost more to load at startup than one bundled copy. esbuild (installed with tsx) compiles playbooks.
+  external: [...Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)), 'esbuild'],
+  // the bundled CommonJS libraries require Node's builtins
+  banner: { js: "import { createRequire as __rigCreateRequire } from 'node:module'; const require = __rigCreateRequire(import.meta.url);" },
+  // jsonc-parser's `main` is a UMD build with dynamic requires; its ESM build bundles cleanly
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',

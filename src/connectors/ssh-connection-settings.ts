@@ -10,7 +10,10 @@ import { matchPatternList } from './ssh-config-lexer.ts';
 import type { SshHostConfig } from './ssh-config.ts';
 
 /** The algorithms ssh2 implements (its protocol constants; the module has no type declarations). */
-const SUPPORTED = createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as Readonly<Record<'SUPPORTED_CIPHER' | 'SUPPORTED_KEX' | 'SUPPORTED_MAC' | 'SUPPORTED_SERVER_HOST_KEY', readonly string[]>>;
+type SupportedTables = Readonly<Record<'SUPPORTED_CIPHER' | 'SUPPORTED_KEX' | 'SUPPORTED_MAC' | 'SUPPORTED_SERVER_HOST_KEY', readonly string[]>>;
+let supported: SupportedTables | undefined;
+/** ssh2's algorithm tables, loaded when first needed (ssh2's CommonJS files are not part of `rig --version`). */
+const getSupported = (): SupportedTables => supported ??= createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as SupportedTables;
 
 export interface ConnectionSettings {
   readonly algorithms?: Algorithms;
@@ -104,7 +107,7 @@ export function resolveConnectionSettings(config: SshHostConfig, host: string): 
   const algorithms: Record<string, unknown> = {};
   for (const [k, name, ssh2Key, table] of ALGORITHM_KEYWORDS) {
     const v = config.other.get(k);
-    if (v !== undefined) algorithms[ssh2Key] = algorithmList(name, v, SUPPORTED[table], host, warnings);
+    if (v !== undefined) algorithms[ssh2Key] = algorithmList(name, v, getSupported()[table], host, warnings);
   }
   const family = config.other.get('addressfamily')?.toLowerCase();
   const bind = config.other.get('bindaddress');

@@ -1,7 +1,8 @@
 import type { ModeInput } from '../core/file-mode.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type Handlebars from 'handlebars';
 import { isSecret, registerSecretText } from '../core/secret.ts';
 import { TemplateError, ValidationError } from '../errors.ts';
 import { checkFileAttrs, checkUnknownProps, checkValidateProp, planFileWrite } from './file-write.ts';
@@ -28,6 +29,13 @@ export function resolveTemplatePath(src: string, ctx: Pick<TaskContext, 'project
   return isAbsolute(src) ? src : resolve(join(ctx.projectRoot, 'templates'), src);
 }
 
+let handlebars: typeof Handlebars | undefined;
+
+/** Handlebars (~40 CommonJS files) loads on the first template rendered, not with the CLI (issue 21). */
+function getHandlebars(): typeof Handlebars {
+  return handlebars ??= createRequire(import.meta.url)('handlebars') as typeof Handlebars;
+}
+
 function compile(file: string): Handlebars.TemplateDelegate {
   let st;
   try { st = statSync(file); } catch {
@@ -35,7 +43,7 @@ function compile(file: string): Handlebars.TemplateDelegate {
   }
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs) return hit.fn;
-  const fn = Handlebars.compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+  const fn = getHandlebars().compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
   cache.set(file, { mtimeMs: st.mtimeMs, fn });
   return fn;
 }

@@ -1,4 +1,5 @@
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { getForge } from './forge.ts';
 
 /**
  * PEM text as rig writes it: lines end with LF. node-forge ends PEM lines with CRLF, which shows as `^M` / `\r` on
@@ -9,6 +10,6 @@ export function normalizePemLineEndings(pem: string): string {
 }
 
 /** A certificate as PEM with LF line endings. */
-export function certificateToPem(cert: forge.pki.Certificate): string {
-  return normalizePemLineEndings(forge.pki.certificateToPem(cert));
+export function certificateToPem(cert: Forge.pki.Certificate): string {
+  return normalizePemLineEndings(getForge().pki.certificateToPem(cert));
 }

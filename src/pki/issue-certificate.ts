@@ -1,4 +1,5 @@
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { getForge } from './forge.ts';
 import type { CertificateSpec } from './certificate-spec.ts';
 import { certificateToPem } from './certificate-pem.ts';
 import { generateKeyPem, randomSerial, type CertificateAuthority, type IssuedPair } from './pki-store.ts';
@@ -6,9 +7,9 @@ import { generateKeyPem, randomSerial, type CertificateAuthority, type IssuedPai
 /** Issue a server or client certificate signed by the CA (new RSA key). */
 export function issueCertificate(ca: CertificateAuthority, spec: CertificateSpec, now = new Date()): IssuedPair {
   const keyPem = generateKeyPem();
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const key = getForge().pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey;
+  const cert = getForge().pki.createCertificate();
+  cert.publicKey = getForge().pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = new Date(now.getTime() - 60_000);
   cert.validity.notAfter = new Date(now.getTime() + (spec.validityDays ?? 365) * 86_400_000);
@@ -31,6 +32,6 @@ export function issueCertificate(ca: CertificateAuthority, spec: CertificateSpec
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(ca.key, forge.md.sha256.create());
+  cert.sign(ca.key, getForge().md.sha256.create());
   return { certPem: certificateToPem(cert), keyPem };
 }

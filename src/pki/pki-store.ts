@@ -2,13 +2,14 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { certificateToPem, normalizePemLineEndings } from './certificate-pem.ts';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { getForge } from './forge.ts';
 import { registerSecretText } from '../core/secret.ts';
 import { PkiError } from '../errors.ts';
 
 export interface CertificateAuthority {
-  readonly cert: forge.pki.Certificate;
-  readonly key: forge.pki.rsa.PrivateKey;
+  readonly cert: Forge.pki.Certificate;
+  readonly key: Forge.pki.rsa.PrivateKey;
   readonly certPem: string;
 }
 
@@ -36,20 +37,20 @@ export function writeFileAtomic(path: string, data: string, mode: number): void 
   renameSync(tmp, path);
 }
 
-function readKey(file: string): forge.pki.rsa.PrivateKey {
+function readKey(file: string): Forge.pki.rsa.PrivateKey {
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
     throw new PkiError(`private key ${file} has mode ${mode.toString(8).padStart(4, '0')}, looser than 0600`, { file, hint: `chmod 600 ${file}` });
   }
   const pem = readFileSync(file, 'utf8');
   registerSecretText(pem);
-  try { return forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey; } catch {
+  try { return getForge().pki.privateKeyFromPem(pem) as Forge.pki.rsa.PrivateKey; } catch {
     throw new PkiError(`private key ${file} does not parse (RSA PEM expected)`, { file });
   }
 }
 
-export function parseCertificate(pem: string, file?: string): forge.pki.Certificate {
-  try { return forge.pki.certificateFromPem(pem); } catch (e) {
+export function parseCertificate(pem: string, file?: string): Forge.pki.Certificate {
+  try { return getForge().pki.certificateFromPem(pem); } catch (e) {
     throw new PkiError(`certificate ${file ? `${file} ` : ''}does not parse: ${(e as Error).message}`, { ...(file ? { file } : {}), hint: 'replace it with a PEM certificate' });
   }
 }
@@ -70,7 +71,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     const certPem = normalizePemLineEndings(readFileSync(certFile, 'utf8'));
     const cert = parseCertificate(certPem, certFile);
     const key = readKey(keyFile);
-    const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+    const pub = cert.publicKey as Forge.pki.rsa.PublicKey;
     if (pub.n.compareTo(key.n) !== 0) throw new PkiError(`CA key ${keyFile} does not match ${certFile}`, { file: keyFile });
     const ca = { cert, key, certPem };
     loadedCas.set(dir, { stamp, ca });
@@ -79,9 +80,9 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const keyPem = generateKeyPem();
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const key = getForge().pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey;
+  const cert = getForge().pki.createCertificate();
+  cert.publicKey = getForge().pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + (options.validityDays ?? 3650) * 86_400_000);
@@ -93,7 +94,7 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
+  cert.sign(key, getForge().md.sha256.create());
   const certPem = certificateToPem(cert);
   writeFileAtomic(keyFile, keyPem, 0o600);
   writeFileAtomic(certFile, certPem, 0o644);

@@ -6,7 +6,8 @@ import { PlaybookError, ValidationError } from '../errors.ts';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
 import type { Task } from '../modules/module.ts';
 import type { Playbook, PlayDefinition, TaskList } from './types.ts';
-import { prepareTypeScriptLoader } from './typescript-loader.ts';
+import { findBuiltRoot, prepareTypeScriptLoader } from './typescript-loader.ts';
+import { importCompiledPlaybook } from './playbook-compile-cache.ts';
 
 export interface LoadedPlaybook {
   readonly path: string;
@@ -47,8 +48,7 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   }
   let mod: Record<string, unknown>;
   try {
-    await prepareTypeScriptLoader();
-    mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    mod = await importPlaybookModule(path);
   } catch (e) {
     const err = e as Error;
     const m = /:(\d+):\d+/.exec(err.stack ?? '');
@@ -62,6 +62,15 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   }
   validatePlaybook(playbook, file);
   return { path, sha256: createHash('sha256').update(text).digest('hex'), playbook };
+}
+
+/** Prebuilt: from the compiled-playbook cache (no tsx at all); from source, or when the cache cannot serve: tsx. */
+async function importPlaybookModule(path: string): Promise<Record<string, unknown>> {
+  const rootUrl = findBuiltRoot(import.meta.url);
+  const cached = rootUrl === undefined || process.env['RIG_PLAYBOOK_CACHE'] === 'off' ? undefined : await importCompiledPlaybook(path, rootUrl);
+  if (cached !== undefined) return cached;
+  await prepareTypeScriptLoader();
+  return await import(pathToFileURL(path).href) as Record<string, unknown>;
 }
 
 /** Check every play and every task with static props; collect all problems and throw once. */

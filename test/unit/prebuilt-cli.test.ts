@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +41,10 @@ for (const mode of ['prebuilt', 'source'] as const) {
     const r = await runRig(['--version'], { env });
     t.is(r.code, 0, r.stderr);
     t.regex(r.stdout, /^\d+\.\d+\.\d+\n$/);
+    // bin/rig.js answers `--version` alone from package.json; through the CLI (another option beside it) the same
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    t.is(r.stdout, `${pkg.version}\n`);
+    t.is((await runRig(['--version', '--json'], { env })).stdout, r.stdout);
   });
 
   test.serial(`${mode}: a secret registered by the playbook is masked in the CLI's output`, async (t) => {

@@ -1,0 +1,225 @@
+/**
+ * Compiled-playbook cache (issue 21): when rig runs prebuilt (dist/), a users' playbook and the local TypeScript files
+ * it imports (tasks/*.ts, …) are compiled once each with esbuild into plain ESM files under a per-user cache
+ * directory, and later runs import those files directly: no tsx, no module hooks thread, no esbuild process.
+ *
+ * One file per source module (never a bundle), so each keeps its own `import.meta.url` (defined as the source's URL,
+ * so `new URL('../templates/x', import.meta.url)` still finds the file beside the source). Imports are rewritten at
+ * compile time to absolute URLs: rig's own sources (`<root>/src/x.ts`) to the built modules the CLI runs on
+ * (`<root>/dist/src/x.js`, one instance of every rig module), npm packages to the file Node would load (resolved with
+ * Node's conditions), local TypeScript files to their own compiled files. The cached name of a module is a hash of
+ * its source bytes, of the build it links against and of its local dependencies' names (a Merkle hash), so an edit
+ * anywhere below a playbook gives new names up to the playbook and nothing stale is ever loaded. A second run reads
+ * and hashes the sources and one small manifest per module, then imports.
+ *
+ * Each compiled file carries an inline source map; Node's source-map support is on while the playbook is imported,
+ * so a playbook that throws at import reports its own file and line. Anything unusual (an import cycle between
+ * local files, a cache directory that is not private to this user, esbuild missing) returns undefined and the caller
+ * loads the playbook through tsx as before.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Bump when the compiled output's shape changes. */
+const FORMAT = 'rig-playbook-cache-1';
+const LOCAL_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
+interface Manifest {
+  /** Absolute paths of the local TypeScript files this module imports, in the order of the placeholders. */
+  readonly deps: readonly string[];
+  /** The placeholder prefix written in the compiled code, `<nonce>-<index>`. */
+  readonly nonce: string;
+}
+
+interface Context {
+  readonly rootUrl: string;
+  readonly dir: string;
+  readonly buildId: string;
+  /** Absolute path → URL of its compiled file, for modules already done in this run. */
+  readonly done: Map<string, string>;
+  readonly inProgress: Set<string>;
+}
+
+class CycleError extends Error {}
+
+/** The per-user cache directory (RIG_CACHE_DIR, else $XDG_CACHE_HOME/rig, else ~/.cache/rig), private to this user. */
+export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env['RIG_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rig');
+  const playbooks = join(dir, 'playbooks');
+  try {
+    mkdirSync(playbooks, { recursive: true, mode: 0o700 });
+    // Code from here is imported and run: refuse a directory someone else owns or can write to.
+    for (const d of [dir, playbooks]) {
+      const st = statSync(d);
+      if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
+    }
+    return playbooks;
+  } catch {
+    return undefined;
+  }
+}
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Import `path` from its compiled cache, compiling what is missing. `rootUrl` is the directory URL above dist/.
+ * Returns undefined when the cache cannot be used (the caller falls back to tsx); a playbook that fails to compile or
+ * throws while importing rejects as usual.
+ */
+export async function importCompiledPlaybook(path: string, rootUrl: string): Promise<Record<string, unknown> | undefined> {
+  const dir = resolveCacheDir();
+  if (dir === undefined) return undefined;
+  let stamp: string;
+  try {
+    stamp = String(statSync(fileURLToPath(new URL('dist/rig.mjs', rootUrl))).mtimeMs);
+  } catch {
+    return undefined;
+  }
+  const ctx: Context = { rootUrl, dir, buildId: `${FORMAT}\0${rootUrl}\0${stamp}\0${process.version}`, done: new Map(), inProgress: new Set() };
+  let url: string;
+  try {
+    url = await compileModule(path, ctx);
+  } catch (e) {
+    if (e instanceof CycleError) return undefined;
+    throw e;
+  }
+  const wasEnabled = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(true);
+  try {
+    return await import(url) as Record<string, unknown>;
+  } catch (e) {
+    // Stack traces are formatted on first read: read it while source maps are on, so it names the playbook's lines.
+    void (e as Error | undefined)?.stack;
+    throw e;
+  } finally {
+    process.setSourceMapsEnabled(wasEnabled);
+  }
+}
+
+/** The URL of the compiled file for one local module, compiling it (and its local dependencies) when not cached. */
+async function compileModule(path: string, ctx: Context): Promise<string> {
+  const known = ctx.done.get(path);
+  if (known !== undefined) return known;
+  if (ctx.inProgress.has(path)) throw new CycleError(`import cycle through ${path}`);
+  ctx.inProgress.add(path);
+  const source = readFileSync(path);
+  const firstKey = sha256(`${ctx.buildId}\0${path}\0${sha256(source)}`);
+  const manifestFile = join(ctx.dir, `${firstKey}.json`);
+  const codeFile = join(ctx.dir, `${firstKey}.js`);
+  let manifest = tryReadManifest(manifestFile);
+  if (manifest === undefined) {
+    manifest = await transpile(path, source, ctx, codeFile);
+    writeAtomically(manifestFile, JSON.stringify(manifest));
+  }
+  const depUrls: string[] = [];
+  for (const dep of manifest.deps) depUrls.push(await compileModule(dep, ctx));
+  const finalFile = join(ctx.dir, `${sha256(`${firstKey}\0${depUrls.join('\0')}`)}.mjs`);
+  if (!isFile(finalFile)) {
+    let code: string;
+    try {
+      code = readFileSync(codeFile, 'utf8');
+    } catch {
+      // The manifest outlived its code (a cache cleaned by hand): compile again.
+      manifest = await transpile(path, source, ctx, codeFile);
+      writeAtomically(manifestFile, JSON.stringify(manifest));
+      code = readFileSync(codeFile, 'utf8');
+    }
+    const placeholder = new RegExp(`"${manifest.nonce}-(\\d+)"`, 'g');
+    writeAtomically(finalFile, code.replace(placeholder, (_, i: string) => JSON.stringify(depUrls[Number(i)])));
+  }
+  const url = pathToFileURL(finalFile).href;
+  ctx.inProgress.delete(path);
+  ctx.done.set(path, url);
+  return url;
+}
+
+function tryReadManifest(file: string): Manifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    return Array.isArray(m.deps) && typeof m.nonce === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Write through a temp file and rename, so a concurrent rig sees the whole file or none. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * Compile one module with esbuild (every import external, rewritten): writes its code to `codeFile` with local
+ * dependencies as placeholders and returns the manifest naming them.
+ */
+async function transpile(path: string, source: Buffer, ctx: Context, codeFile: string): Promise<Manifest> {
+  const esbuild = await import('esbuild');
+  const nonce = `rig-local-${randomBytes(8).toString('hex')}`;
+  const deps: string[] = [];
+  const srcPrefix = fileURLToPath(new URL('src/', ctx.rootUrl));
+  const fileUrl = pathToFileURL(path).href;
+  const result = await esbuild.build({
+    stdin: { contents: source.toString('utf8'), sourcefile: path, resolveDir: dirname(path), loader: loaderFor(path) },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node.split('.')[0]}`,
+    // Node's own resolution conditions (esbuild would add `module`, and read `module` main fields)
+    conditions: [],
+    mainFields: ['main'],
+    sourcemap: 'external',
+    sourcesContent: false,
+    outfile: codeFile,
+    logLevel: 'silent',
+    define: {
+      'import.meta.url': JSON.stringify(fileUrl),
+      'import.meta.filename': JSON.stringify(path),
+      'import.meta.dirname': JSON.stringify(dirname(path)),
+    },
+    plugins: [{
+      name: 'rig-playbook-imports',
+      setup(build) {
+        build.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.pluginData === 'rig-inner') return undefined;
+          if (args.path.startsWith('node:')) return { path: args.path, external: true };
+          const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'rig-inner' });
+          if (r.errors.length) return { errors: r.errors };
+          if (r.external || !r.path.startsWith('/')) return { path: args.path, external: true }; // a Node builtin
+          if (r.path.startsWith(srcPrefix) && r.path.endsWith('.ts')) {
+            const built = new URL(`dist/src/${r.path.slice(srcPrefix.length, -3)}.js`, ctx.rootUrl);
+            if (isFile(fileURLToPath(built))) return { path: built.href, external: true };
+          }
+          if (LOCAL_EXTENSIONS.has(extname(r.path)) && !r.path.includes('/node_modules/')) {
+            let i = deps.indexOf(r.path);
+            if (i < 0) i = deps.push(r.path) - 1;
+            return { path: `${nonce}-${i}`, external: true };
+          }
+          return { path: pathToFileURL(r.path).href, external: true };
+        });
+      },
+    }],
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as { sources: string[] };
+  map.sources = [fileUrl];
+  const inline = Buffer.from(JSON.stringify(map)).toString('base64');
+  writeAtomically(codeFile, `${code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')}//# sourceMappingURL=data:application/json;base64,${inline}\n`);
+  return { deps, nonce };
+}
+
+function loaderFor(path: string): 'ts' | 'tsx' {
+  return path.endsWith('x') ? 'tsx' : 'ts';
+}
