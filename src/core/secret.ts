@@ -6,8 +6,29 @@
 export const MASK = '********';
 
 const registered = new Set<string>();
-/** `registered`, longest first; rebuilt after a registration (redactText runs on every journaled string). */
-let longestFirst: string[] | undefined;
+/**
+ * `registered` indexed by the code of their first 4 characters, each list longest first; rebuilt after a
+ * registration. redactText runs on every journaled string and a run registers every host's keys (each by line): one
+ * pass over the text with this index, instead of a search per secret, keeps the cost linear in the hosts (issue 21).
+ */
+let byPrefix: Map<number, string[]> | undefined;
+/** Every registered secret has at least this many characters (registerSecretText ignores shorter ones). */
+const MIN_SECRET = 4;
+
+function prefixCode(text: string, at: number): number {
+  return ((text.charCodeAt(at) * 65_599 + text.charCodeAt(at + 1)) * 65_599 + text.charCodeAt(at + 2)) * 65_599 + text.charCodeAt(at + 3);
+}
+
+function indexSecrets(): Map<number, string[]> {
+  const index = new Map<number, string[]>();
+  for (const s of registered) {
+    const k = prefixCode(s, 0);
+    const list = index.get(k);
+    if (list) list.push(s); else index.set(k, [s]);
+  }
+  for (const list of index.values()) list.sort((a, b) => b.length - a.length);
+  return index;
+}
 
 export class Secret {
   readonly #value: string;
@@ -43,8 +64,8 @@ export function registerSecretText(text: string): void {
   // File content usually ends in a newline that output trims (a command's message, a log line): the secret is its
   // text without surrounding whitespace, which also masks it where the newline is kept (and keeps that newline).
   const trimmed = text.trim();
-  if (trimmed.length < 4) return;
-  longestFirst = undefined;
+  if (trimmed.length < MIN_SECRET) return;
+  byPrefix = undefined;
   const blocks = trimmed.match(PEM_BLOCKS);
   if (blocks && trimmed.replace(PEM_BLOCKS, '').trim() === '') {
     // Nothing but PEM blocks (a key, or a certificate chain beside its key): only the private keys are secret; the
@@ -90,11 +111,24 @@ export function redactText(text: string): string {
     /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g,
     (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${MASK}\n-----END ${kind}PRIVATE KEY-----`,
   );
-  if (registered.size === 0) return out;
-  // Longest first so that a secret containing another is masked whole.
-  longestFirst ??= [...registered].sort((a, b) => b.length - a.length);
-  for (const s of longestFirst) {
-    if (out.includes(s)) out = out.split(s).join(MASK);
+  if (registered.size === 0 || out.length < MIN_SECRET) return out;
+  const index = byPrefix ??= indexSecrets();
+  // Every character inside an occurrence of a secret is masked: overlapping occurrences merge into one mask, so a
+  // secret containing (or overlapping) another is masked whole; occurrences that only touch stay separate masks.
+  let masked = '';
+  let copied = 0;
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i + MIN_SECRET <= out.length; i++) {
+    const candidates = index.get(prefixCode(out, i));
+    if (candidates === undefined) continue;
+    const hit = candidates.find((c) => out.startsWith(c, i));
+    if (hit === undefined) continue;
+    if (i < end) { end = Math.max(end, i + hit.length); continue; }
+    if (start >= 0) { masked += out.slice(copied, start) + MASK; copied = end; }
+    start = i;
+    end = i + hit.length;
   }
-  return out;
+  if (start < 0) return out;
+  return masked + out.slice(copied, start) + MASK + out.slice(end);
 }
