@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { certificateToPem, normalizePemLineEndings } from './certificate-pem.ts';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { registerSecretText } from '../core/secret.ts';
 import { PkiError } from '../errors.ts';
 
 export interface CertificateAuthority {
+  /** node-forge's certificate and key: parsed on first use (issuing); checks use `certPem` with node:crypto. */
   readonly cert: Forge.pki.Certificate;
   readonly key: Forge.pki.rsa.PrivateKey;
   readonly certPem: string;
@@ -37,16 +38,18 @@ export function writeFileAtomic(path: string, data: string, mode: number): void 
   renameSync(tmp, path);
 }
 
-function readKey(file: string): Forge.pki.rsa.PrivateKey {
+/** A private key file's PEM, refused when its mode is looser than 0600 or it is no RSA key (checked natively). */
+function readKeyPem(file: string): string {
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
     throw new PkiError(`private key ${file} has mode ${mode.toString(8).padStart(4, '0')}, looser than 0600`, { file, hint: `chmod 600 ${file}` });
   }
   const pem = readFileSync(file, 'utf8');
   registerSecretText(pem);
-  try { return getForge().pki.privateKeyFromPem(pem) as Forge.pki.rsa.PrivateKey; } catch {
-    throw new PkiError(`private key ${file} does not parse (RSA PEM expected)`, { file });
-  }
+  let type: string | undefined;
+  try { type = createPrivateKey(pem).asymmetricKeyType; } catch { type = undefined; }
+  if (type !== 'rsa') throw new PkiError(`private key ${file} does not parse (RSA PEM expected)`, { file });
+  return pem;
 }
 
 export function parseCertificate(pem: string, file?: string): Forge.pki.Certificate {
@@ -68,12 +71,19 @@ export function loadOrCreateCa(dir: string, options: { commonName?: string; vali
     const stamp = [certFile, keyFile].map((f) => { const st = statSync(f); return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`; }).join('|');
     const cached = loadedCas.get(dir);
     if (cached?.stamp === stamp) return cached.ca;
+    // Checked with node:crypto; node-forge (~40 ms to load and parse, pure JS) only when a certificate is issued.
     const certPem = normalizePemLineEndings(readFileSync(certFile, 'utf8'));
-    const cert = parseCertificate(certPem, certFile);
-    const key = readKey(keyFile);
-    const pub = cert.publicKey as Forge.pki.rsa.PublicKey;
-    if (pub.n.compareTo(key.n) !== 0) throw new PkiError(`CA key ${keyFile} does not match ${certFile}`, { file: keyFile });
-    const ca = { cert, key, certPem };
+    let native: X509Certificate;
+    try { native = new X509Certificate(certPem); } catch (e) {
+      throw new PkiError(`certificate ${certFile} does not parse: ${(e as Error).message}`, { file: certFile, hint: 'replace it with a PEM certificate' });
+    }
+    const keyPem = readKeyPem(keyFile);
+    if (!native.checkPrivateKey(createPrivateKey(keyPem))) throw new PkiError(`CA key ${keyFile} does not match ${certFile}`, { file: keyFile });
+    let forged: { cert: Forge.pki.Certificate; key: Forge.pki.rsa.PrivateKey } | undefined;
+    const forge = (): { cert: Forge.pki.Certificate; key: Forge.pki.rsa.PrivateKey } => forged ??= {
+      cert: parseCertificate(certPem, certFile), key: getForge().pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey,
+    };
+    const ca: CertificateAuthority = { get cert() { return forge().cert; }, get key() { return forge().key; }, certPem };
     loadedCas.set(dir, { stamp, ca });
     return ca;
   }
@@ -105,8 +115,7 @@ export function getIssued(dir: string, name: string): IssuedPair | undefined {
   const c = join(dir, 'issued', `${name}.crt`);
   const k = join(dir, 'issued', `${name}.key`);
   if (!existsSync(c) || !existsSync(k)) return undefined;
-  readKey(k);
-  const keyPem = readFileSync(k, 'utf8');
+  const keyPem = readKeyPem(k);
   return { certPem: normalizePemLineEndings(readFileSync(c, 'utf8')), keyPem };
 }
 
