@@ -58,6 +58,8 @@ export interface PlayInfo {
   /** Batches of host names (serial). */
   readonly batches: readonly (readonly string[])[];
   readonly maxFailPercentage: number;
+  /** Run notified handlers on a host even when a later task fails there (play forceHandlers, or --force-handlers). */
+  readonly forceHandlers?: boolean;
   /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
 }
