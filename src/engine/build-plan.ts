@@ -11,6 +11,7 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
+import { annotatePendingOutcomes, pendingForPlay, type PendingRecord } from './pending-handlers.ts';
 import { resolvePlayOptions, type SerialValue } from '../playbook/play-options.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -162,7 +163,7 @@ function annotate(e: unknown, host: string, task: string): RigError {
  * Plan one host: pure over its gathered facts. Facts are updated as each change is planned (overlay), so later
  * tasks and plays see the state earlier ones leave. Throws (annotated with host and task) on the first task error.
  */
-export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
+export function planHost(tasks: HostTasks, facts: MemoryHostFacts, pendingRecords: readonly PendingRecord[] = []): HostPlan {
   const host = tasks.host;
   const pb = tasks.input.playbook.playbook;
   const plays: HostPlayPlan[] = [];
@@ -174,6 +175,10 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
     const steps: PlanStep[] = [];
     const outcomes: TaskOutcome[] = [];
     const notified: string[] = [];
+    // Handlers an earlier run notified here and did not run: notified again from the start of the play.
+    const handlerNames = (play.handlers ?? []).flatMap((h) => (h.name ? [h.name] : []));
+    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, info.name, handlerNames);
+    notified.push(...pendingNotify);
     let n = 0;
     const push = (change: Change, handler?: string): string => {
       const id = `${info.index}.${n++}`;
@@ -224,9 +229,13 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
       runTask(task, `t${i}`, path);
     });
     flush();
+    annotatePendingOutcomes(outcomes, pending, (name) => {
+      const i = (play.handlers ?? []).findIndex((h) => h.name === name);
+      return i < 0 ? undefined : describeTask(info.index, play, i, play.handlers![i]!, true);
+    }, `play ${info.index + 1} "${info.name}"`);
     // A wait only makes sense after something changed on this host in this play.
     const changed = steps.some((s) => s.change.kind !== 'wait');
-    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes });
+    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes, ...(pending.length ? { pendingHandlers: pending } : {}) });
   }
   return { host: host.name, address: host.address, plays };
 }

@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import type { PendingHandler } from './pending-handlers.ts';
 
 export const PLAN_FORMAT = 'rig-plan/1';
 
@@ -33,6 +34,8 @@ export interface HostPlayPlan {
   readonly play: number;
   readonly steps: readonly PlanStep[];
   readonly tasks: readonly TaskOutcome[];
+  /** Handlers earlier runs notified on this host and did not run (src/engine/pending-handlers.ts): run here. */
+  readonly pendingHandlers?: readonly PendingHandler[];
 }
 
 export interface HostPlan {
