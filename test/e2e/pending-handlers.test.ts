@@ -69,6 +69,8 @@ test.serial('a failed run leaves its handler pending; the next plan shows it, a 
 
 test.serial('Ctrl-C between the template and its handler: pending; a rollback of that run clears it (the config is back, no restart owed)', async (t) => {
   t.timeout(300_000);
+  const converge = await runRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK]);
+  t.is(converge.code, 0, converge.stdout + converge.stderr);
   const before = await allRestarts();
   const run = startRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.2', '-e', 'hold=true', PLAYBOOK]);
   await waitForHold(fleet, workers());
