@@ -50,8 +50,11 @@ const OTHER_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [['token', '
 
 /** Parse a kubeconfig (YAML with `kind: Config`); undefined for anything else. Secret members are only compared. */
 function parseKubeconfig(content: Buffer): Obj | undefined {
+  const text = content.toString('utf8');
+  // Cheap test first: every file a plan writes comes here, and most are not kubeconfigs.
+  if (!/\bkind["']?\s*:\s*["']?Config\b/.test(text)) return undefined;
   let doc: unknown;
-  try { doc = parse(content.toString('utf8')); } catch { return undefined; }
+  try { doc = parse(text); } catch { return undefined; }
   if (!isObj(doc) || doc['kind'] !== 'Config' || !Array.isArray(doc['clusters'])) return undefined;
   return doc;
 }

@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { X509Certificate } from 'node:crypto';
+import { parse } from 'yaml';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ test('a kubeconfig is summarised: context, server, CA, user, client certificate 
   t.deepEqual(s.clientKey, { source: 'embedded' });
   t.deepEqual(summarizeKubeconfig(byPath, now)!.clientKey, { source: 'file', path: '/etc/k/admin.key' });
   t.is(summarizeKubeconfig(Buffer.from('a: 1\n')), undefined, 'not a kubeconfig');
+  t.is(summarizeKubeconfig(Buffer.from(JSON.stringify(parse(byPath.toString()))), now)!.server, 'https://10.0.0.1:6443', 'a kubeconfig in JSON');
   t.is(summarizeKubeconfig(Buffer.from(client1.certPem)), undefined, 'a certificate is not a kubeconfig');
   t.is(summarizeKubeconfig(Buffer.from(renderKubeconfig({ ...base, server: 'https://bob:hunter22@10.0.0.1:6443' })))!.server, 'https://********@10.0.0.1:6443', 'user:password in the URL masked');
 });
