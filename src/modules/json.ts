@@ -18,11 +18,11 @@ export interface JsonProps {
   readonly remove?: readonly string[];
   /** Create the file (as `{}` plus the `set` members) when it is absent. @default false */
   readonly create?: boolean;
-  /** @default the file's current mode (0644 for a new file) */
+  /** File mode, an octal string ('0644') or number (0o644). @default the file's current mode (0644 for a new file) */
   readonly mode?: ModeInput;
-  /** @default the file's current owner (root for a new file) */
+  /** Owner, a user name or numeric uid. @default the file's current owner (root for a new file) */
   readonly owner?: string;
-  /** @default the file's current group (root for a new file) */
+  /** Group, a group name or numeric gid. @default the file's current group (root for a new file) */
   readonly group?: string;
 }
 
@@ -56,8 +56,18 @@ function validateJson(props: JsonProps): string[] {
 }
 
 /**
- * `json({ path, set, remove })`: format-preserving edits of a JSON file (e.g. repairing a CNI config). Plans one
- * write-file change whose reason lists the edits (`set plugins.0.type = "bridge" (was "ptp"); remove foo`).
+ * `json({ path, set, remove })`: format-preserving edits of a JSON file (e.g. repairing a CNI config): members are
+ * set or removed, every other byte (indentation, key order, spacing) is kept. Strict JSON: comments are an error.
+ *
+ * @plan One `update PATH` (or `create PATH`) whose reason lists the edits (`set plugins.0.type = "bridge" (was
+ * "ptp"); remove foo (was 1)`), and the unified diff; the no-op is `JSON already as wanted`. A file that is not JSON
+ * or not UTF-8, or a missing one without `create`, is an error at plan time.
+ *
+ * @rollback Puts the file back byte for byte as it was before the run (from the journal's pre-image), or removes it
+ * when the run created it. A file changed since the run is a conflict unless `--force`.
+ *
+ * @example
+ * json({ path: '/etc/cni/net.d/10-bridge.conf', set: { 'ipam.subnet': '10.244.0.0/16' }, remove: ['ipam.gateway'] })
  */
 export const json = defineModule<JsonProps>({
   name: 'json',
