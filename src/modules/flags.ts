@@ -35,11 +35,11 @@ export interface FlagsProps {
   readonly keepOldCommented?: boolean;
   /** Create the file when it is absent (with just the wanted flags). @default false */
   readonly create?: boolean;
-  /** File mode, an octal string ('0644') or number (0o644). @default the file's current mode (0644 for a new file) */
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
-  /** Owner, a user name or numeric uid. @default the file's current owner (root for a new file) */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** Group, a group name or numeric gid. @default the file's current group (root for a new file) */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
 }
 
