@@ -47,7 +47,7 @@ function findModuleSites(root: string, file: string): ModuleSite[] {
 
 /** Collapse a doc comment's or type's whitespace runs inside lines, keep paragraph breaks. */
 const tidyDoc = (s: string): string => s.split(/\n{2,}/).map((para) => para.split('\n').map((l) => l.trim()).join('\n')).join('\n\n').trim();
-const tidyType = (s: string): string => s.replace(/\s+/g, ' ').replace(/\{ /g, '{ ').trim();
+const tidyType = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 class Extractor {
   readonly #checker: Checker;

@@ -23,7 +23,7 @@ function renderType(t: TypeReference): string {
 
 /** The first sentence of a module's doc comment, on one line (for the index and `rig help`). */
 export function summarizeModule(m: ModuleReference): string {
-  const para = (m.summary.split(/\n{2,}/)[0] ?? '').replace(/\s+/g, ' ').replace(/^`[^`]*`:\s*/, '').trim();
+  const para = (m.summary.split(/\n{2,}/)[0] ?? '').replace(/\s+/g, ' ').replace(/^`[^`]*`(\s*\/\s*`[^`]*`)*:\s*/, '').trim();
   const sentence = /^(.*?[^.]\.)(?=\s+[A-Z(`]|$)/.exec(para)?.[1] ?? para;
   return sentence || UNDOCUMENTED;
 }

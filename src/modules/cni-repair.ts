@@ -30,7 +30,7 @@ export function readCniConfigFact(fact: FileFact, path: string): string | undefi
  * as the `.conf`, with the highest cniVersion the plugin supports (asked with CNI's VERSION command, gathered with the
  * files) not above the original one, and the conflist is removed.
  *
- * @plan `update CONF` (or `create CONF`, with the conflist's mode and owner) with the reason (`plugin galaxy supports
+ * @plan `create CONF` or `update CONF` (with the conflist's mode and owner) with the reason (`plugin galaxy supports
  * 0.1.0, 0.2.0, not 0.3.1: plugins[0] as a .conf with cniVersion 0.2.0; Istio's entry dropped`) and the diff, then
  * `remove CONFLIST`. A node left alone says why without `-v`: the plugin supports the conflist's version, there is
  * no conflist, or neither file exists. A malformed conflist or a plugin that does not answer VERSION is an error.
