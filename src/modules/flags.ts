@@ -9,6 +9,7 @@ import { checkFlagEdits, type FlagEdit, type FlagEditResult } from '../text/flag
 import { applyFlagFileEdits, shellFlagSyntax } from '../text/flag-file.ts';
 import { applyManifestFlagEdits } from '../text/kubeadm-manifest-flags.ts';
 import { applyDropinFlagEdits } from '../text/systemd-dropin-flags.ts';
+import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
@@ -66,8 +67,11 @@ export function flagEditsOf(props: Pick<FlagsProps, 'set' | 'remove'>): FlagEdit
   ];
 }
 
+const FLAGS_PROPS = ['path', 'variable', 'set', 'remove', 'format', 'container', 'keepOldCommented', 'create', 'mode', 'owner', 'group'];
+
 function validateFlags(props: FlagsProps): string[] {
-  const problems = validateFileProps(props);
+  if (typeof props !== 'object' || props === null) return ['props: must be an object'];
+  const problems = [...checkUnknownProps(props, FLAGS_PROPS), ...validateFileProps(props)];
   const format = props.format ?? 'default-file';
   if (!FORMATS.includes(format)) problems.push(`format: must be one of ${FORMATS.join(', ')}`);
   if (format !== 'kubeadm-manifest' && (typeof props.variable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(props.variable))) {

@@ -4,6 +4,7 @@ import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
 import type { HostFacts } from '../facts/fact-request.ts';
 import { editJson, parseJsonTree, type JsonEdit, type JsonPath } from '../text/json-edit.ts';
 import { planTextWrite, readTextFact, validateFileProps } from './flags.ts';
+import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 
 export interface JsonProps {
@@ -43,8 +44,11 @@ export function resolveJsonPath(tree: Node | undefined, dotted: string): JsonPat
 
 const shown = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 60 ? `${s.slice(0, 57)}…` : s; };
 
+const JSON_PROPS = ['path', 'set', 'remove', 'create', 'mode', 'owner', 'group'];
+
 function validateJson(props: JsonProps): string[] {
-  const problems = validateFileProps(props);
+  if (typeof props !== 'object' || props === null) return ['props: must be an object'];
+  const problems = [...checkUnknownProps(props, JSON_PROPS), ...validateFileProps(props)];
   if (props.set !== undefined && (typeof props.set !== 'object' || props.set === null || Array.isArray(props.set))) problems.push('set: must be an object of dotted path → value');
   if (props.remove !== undefined && (!Array.isArray(props.remove) || props.remove.some((r) => typeof r !== 'string' || r === ''))) problems.push('remove: must be a list of dotted paths');
   for (const [k, v] of Object.entries(props.set ?? {})) {

@@ -190,3 +190,18 @@ test('every @default that names a value is what the module applies (plan without
   t.log(`defaults checked against the modules' plans: ${checked.join(', ')}`);
   t.true(checked.length >= 20);
 });
+
+test('every module\'s validation knows exactly the props its interface documents: an unknown prop is refused, naming them', (t) => {
+  const wrong: string[] = [];
+  for (const m of reference.modules) {
+    if (!m.props.length || !m.examples.length) continue;
+    const props = { ...(evaluateExample(m.examples[0]!).props as Record<string, unknown>), rigUnknownProp: 1 };
+    const problem = byName.get(m.name)!.validate(props).find((p) => p.startsWith('rigUnknownProp: '));
+    if (!problem) { wrong.push(`${m.source}: ${m.name} accepts a prop its ${m.propsType} does not have (a typo is ignored)`); continue; }
+    const allowed = new Set(/unknown prop \(allowed: (.*)\)$/.exec(problem)?.[1]?.split(', ') ?? []);
+    const documented = new Set(m.props.map((p) => p.name));
+    for (const a of allowed) if (!documented.has(a)) wrong.push(`${m.source}: ${m.name} accepts ${a}, which ${m.propsType} does not declare`);
+    for (const d of documented) if (!allowed.has(d)) wrong.push(`${m.source}: ${m.name} refuses ${d}, which ${m.propsType} declares`);
+  }
+  t.deepEqual(wrong, []);
+});
