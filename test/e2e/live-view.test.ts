@@ -5,14 +5,16 @@
  * - after: worker1 failed with its error (never a ✔), worker2/worker3 and master1's second play `not run` with the
  *   reason, the recap says `not run (aborted: …)`, the retry file lists the failed and the not-run hosts;
  * - counts: the plan's per-host changes = the view's `pending/applying N changes` = the recap's changed=, on the
- *   aborted run, on a full run, and on its rollback.
+ *   aborted run, on a full run, and on its rollback;
+ * - without a terminal, --json says the same (hosts[].status `not-run` with notRun.cause `aborted`, schema-valid).
  */
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
-import { PROJECT_ROOT } from '../helpers/run-rig.ts';
+import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 import { TmuxTerminal } from '../helpers/tmux-terminal.ts';
 import { FAIL_MARK, GO_MARK } from '../fixtures/playbooks/live-view.ts';
 
@@ -144,4 +146,25 @@ test.serial('a full run and its rollback: plan, live view and recap count the sa
   t.deepEqual(Object.fromEntries(recapCounts(rend.slice(rend.lastIndexOf('RECAP')))), Object.fromEntries(rplan), rend);
   const rows = section(rend, /^rollback play 1 /);
   for (const [h, n] of rplan) t.regex(row(rows, h)?.text ?? '', new RegExp(`^done: ${n} changes?$`), rend);
+});
+
+test.serial('--json of an aborted run: not-run hosts with the cause, valid against the published schema', async (t) => {
+  for (const h of fleet.hosts) await execInHost(fleet, h.name, ['rm', '-f', '/etc/rig-live.conf', '/etc/rig-live-2.conf', '/etc/rig-live-after.conf']);
+  await execInHost(fleet, 'worker1', ['sh', '-c', `touch ${FAIL_MARK} ${GO_MARK}`]);
+  const r = await runRig(args('apply', '--json', PLAYBOOK));
+  t.is(r.code, 1, r.stderr);
+  const j = JSON.parse(r.stdout) as { hosts: Array<{ host: string; status: string; recap: { changed: number; notRun?: string }; notRun?: { plays: number[]; cause: string } }> };
+  t.deepEqual(compileResultSchema()(j), []);
+  const by = new Map(j.hosts.map((h) => [h.host, h]));
+  t.is(by.get('worker1')?.status, 'failed');
+  for (const h of ['worker2', 'worker3']) {
+    t.is(by.get(h)?.status, 'not-run');
+    t.deepEqual(by.get(h)?.notRun?.plays, [0]);
+    t.is(by.get(h)?.notRun?.cause, 'aborted');
+    t.regex(by.get(h)?.recap.notRun ?? '', /^aborted: 1 of 1 host of play 1/);
+  }
+  t.is(by.get('master1')?.status, 'not-run');
+  t.deepEqual(by.get('master1')?.notRun?.plays, [1]);
+  t.is(by.get('master1')?.recap.changed, 3);
+  await execInHost(fleet, 'worker1', ['rm', '-f', FAIL_MARK, GO_MARK]);
 });

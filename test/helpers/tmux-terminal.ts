@@ -39,7 +39,7 @@ export class TmuxTerminal {
 
   /** The window's screen and scrollback, wrapped lines joined. */
   screen(window: string): string {
-    return this.tmux('capture-pane', '-p', '-J', '-S', '-1000', '-t', `${this.#session}:${window}`);
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `${this.#session}:${window}`);
   }
 
   /**

@@ -42,7 +42,7 @@ const tagSelection = (opts: PlanCommandOptions): TagSelection => {
   const skipTags = parseTagList(opts.skipTags);
   return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
 };
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean; readonly forceHandlers?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -127,7 +127,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
     .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
-    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')))
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')
+    .option('--force-handlers', 'run the handlers notified on a host even when a later task fails there (like Ansible\'s; rig.yaml force_handlers)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
@@ -170,12 +171,12 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           }
         }
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
-        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan), { command: 'apply', runId, color }))) {
           setExitCode(1);
           return;
         }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
-        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop, ...(opts.forceHandlers ? { forceHandlers: true } : {}) });
         await reporter.flush();
         writeRetry(opts.stateDir, result);
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
@@ -207,16 +208,24 @@ export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
 }
 
 /**
- * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). On any answer
- * but `yes`: the locks are released, "not applied" is printed, false is returned (exit 1), nothing changed.
+ * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). With --json the
+ * plan (not shown on stdout, which holds only the JSON result) and the question go to stderr. On any answer but
+ * `yes`: the locks are released, "not applied" is said (with --json: the one JSON object, error NOT_CONFIRMED), false
+ * is returned (exit 1), nothing changed.
  */
-export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>): Promise<boolean> {
-  const question = describeConfirmation(plan);
+export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>, result: { readonly command: 'apply' | 'rollback'; readonly runId: string; readonly color: boolean }): Promise<boolean> {
+  const question = describeConfirmation(plan, result.command === 'rollback' ? 'Roll back' : 'Apply');
   if (!question || !wantsConfirmation(opts)) return true;
+  if (opts.json) process.stderr.write(`${renderPlan(plan, { color: result.color })}\n`);
   const yes = await askConfirmation(question, process.stdin, opts.json ? process.stderr : process.stdout);
   if (yes && !stop.requested) return true;
   await release();
-  process.stderr.write('not applied: nothing changed, locks released\n');
+  const message = 'not applied: nothing changed, locks released';
+  process.stderr.write(`${message}\n`);
+  if (opts.json) {
+    const error: JsonError = { code: 'NOT_CONFIRMED', message, where: {}, hint: 'answer `yes` to the question, or pass --yes (-y) to apply without asking' };
+    jsonResult.write({ command: result.command, runId: result.runId, exitCode: 1, error, plan: planToJson(plan, false) });
+  }
   return false;
 }
 
