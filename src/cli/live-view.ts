@@ -1,6 +1,7 @@
 import { LiveViewModel } from './live-view-model.ts';
 import type { Reporter } from './reporter.ts';
 import type { RunEvent } from '../engine/run-events.ts';
+import { setNoticeWriter } from './terminal-notice.ts';
 
 export interface LiveViewOptions {
   /** A terminal (its `columns` and `rows` bound the live area). */
@@ -29,9 +30,13 @@ export class LiveView implements Reporter {
   #drawn = 0;
   #timer: NodeJS.Timeout | undefined;
 
+  readonly #notice = (text: string): void => this.draw(false, text);
+
   constructor(o: LiveViewOptions) { this.#o = o; }
 
   readonly onEvent = (e: RunEvent): void => {
+    // While the view draws, notices go above its live area.
+    setNoticeWriter(this.#notice);
     this.#model.applyEvent(e);
     // Events come in bursts (a batch of hosts reporting steps): draw once per burst.
     this.#timer ??= setTimeout(() => { this.#timer = undefined; this.draw(false); }, 50);
@@ -42,14 +47,17 @@ export class LiveView implements Reporter {
     this.#timer = undefined;
     this.#model.closeAll();
     this.draw(true);
+    setNoticeWriter(undefined);
   }
 
-  private draw(all: boolean): void {
+  /** Redraw; `notice` (a signal's message) is written for good above the live area. */
+  private draw(all: boolean, notice = ''): void {
     const columns = Math.max(20, this.#o.out.columns || 80);
     const rows = Math.max(5, this.#o.out.rows || 24);
     const blocks = this.#model.blocks(this.#o.color, 24);
     // Up to the start of the live area, erase it: CPL (cursor to the start of the line n up), ED (erase below).
     let s = this.#drawn ? `\x1b[${this.#drawn}F\x1b[J` : '';
+    s += notice;
     while (this.#committed < blocks.length && (all || blocks[this.#committed]!.final)) {
       for (const line of blocks[this.#committed]!.lines) s += `${line}\n`;
       this.#committed++;

@@ -6,6 +6,8 @@
  *   reason, the recap says `not run (aborted: …)`, the retry file lists the failed and the not-run hosts;
  * - counts: the plan's per-host changes = the view's `pending/applying N changes` = the recap's changed=, on the
  *   aborted run, on a full run, and on its rollback;
+ * - Ctrl-C while worker1 is mid-play: it finishes its step and stops (interrupted), the others are `not run
+ *   (interrupted: …)` in the view and the recap, the signal's notice stays on the screen above the view;
  * - without a terminal, --json says the same (hosts[].status `not-run` with notRun.cause `aborted`, schema-valid).
  */
 import test from 'ava';
@@ -16,7 +18,7 @@ import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.t
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
 import { compileResultSchema } from '../helpers/result-schema.ts';
 import { TmuxTerminal } from '../helpers/tmux-terminal.ts';
-import { FAIL_MARK, GO_MARK } from '../fixtures/playbooks/live-view.ts';
+import { FAIL_MARK, GO_MARK, HOLD_MARK } from '../fixtures/playbooks/live-view.ts';
 
 const FLEET_ID = 63;
 const PLAYBOOK = join(PROJECT_ROOT, 'test/fixtures/playbooks/live-view.ts');
@@ -167,4 +169,29 @@ test.serial('--json of an aborted run: not-run hosts with the cause, valid again
   t.deepEqual(by.get('master1')?.notRun?.plays, [1]);
   t.is(by.get('master1')?.recap.changed, 3);
   await execInHost(fleet, 'worker1', ['rm', '-f', FAIL_MARK, GO_MARK]);
+});
+
+test.serial('Ctrl-C mid-run: the host in flight stops after its step, the others are not run (interrupted)', async (t) => {
+  for (const h of fleet.hosts) await execInHost(fleet, h.name, ['rm', '-f', '/etc/rig-live.conf', '/etc/rig-live-2.conf', '/etc/rig-live-after.conf']);
+  await execInHost(fleet, 'worker1', ['touch', HOLD_MARK]);
+  const w = term.startRig(args('apply', '-y', PLAYBOOK), { cwd: PROJECT_ROOT });
+  await term.waitForScreen(w, /▸ worker1 +applying 3 changes: 1\/3 steps done/);
+  term.tmux('send-keys', '-t', `live-${FLEET_ID}:${w}`, 'C-c');
+  await term.waitForScreen(w, /SIGINT: stopping after the steps in flight/);
+  await execInHost(fleet, 'worker1', ['touch', GO_MARK]);
+  const end = await term.waitForScreen(w, /EXIT=\d+/);
+  t.regex(end, /EXIT=130/, end);
+  const play1 = section(end, /^apply play 1 "rolling": 4 batches/);
+  t.is(row(play1, 'worker1')?.mark, '■', end);
+  t.regex(row(play1, 'worker1')?.text ?? '', /^interrupted after step 2\/3 \(2 changes made\): a stop was requested$/, end);
+  for (const h of ['worker2', 'worker3']) t.regex(row(play1, h)?.text ?? '', /^not run: interrupted: a stop was requested before it started$/, end);
+  t.regex(row(section(end, /^apply play 2 "after"/), 'master1')?.text ?? '', /^not run: interrupted/, end);
+  const notice = end.indexOf('SIGINT: stopping after the steps in flight');
+  t.true(notice >= 0 && notice < end.indexOf('batch 2/4\n    ■ worker1'), `the notice stays on the screen, above the view:\n${end}`);
+  t.notRegex(end, /^\s+[·▸] /m, 'no row left pending or running');
+  const recap = end.slice(end.lastIndexOf('RECAP'));
+  for (const h of ['worker2', 'worker3']) t.regex(recap, new RegExp(`^${h}\\s+: not run \\(interrupted: a stop was requested before it started\\)$`, 'm'), recap);
+  t.regex(recap, /^worker1\s+: ok=\d+ changed=2 failed=0 /m, recap);
+  t.deepEqual(readFileSync(join(stateDir, 'retry'), 'utf8').trim().split('\n').sort(), ['master1', 'worker1', 'worker2', 'worker3']);
+  await execInHost(fleet, 'worker1', ['rm', '-f', HOLD_MARK, GO_MARK]);
 });

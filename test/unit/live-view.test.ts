@@ -11,6 +11,7 @@ import { RigError } from '../../src/errors.ts';
 import type { RunEvent } from '../../src/engine/run-events.ts';
 import type { PlanStep } from '../../src/engine/plan-types.ts';
 import { secret } from '../../src/core/secret.ts';
+import { writeNotice } from '../../src/cli/terminal-notice.ts';
 
 const step = (id: string, path: string): PlanStep => ({
   id, change: { kind: 'write-file', path, task: 't', reason: 'r', before: { exists: false }, after: { mode: '0644', owner: 'root', group: 'root', sha256: 'x', size: 1 }, content: '', secret: false } as unknown as PlanStep['change'],
@@ -124,6 +125,11 @@ test('the terminal writer: final blocks once, the live area redrawn in place, fl
   const first = written;
   t.regex(first, /✔ m\s+done: 2 changes\n/);
   t.regex(first, /▸ w1/);
+  // A signal's notice while the view draws: written for good above the live area, which is drawn again below it.
+  written = '';
+  writeNotice('\nSIGINT: stopping after the steps in flight\n');
+  t.true(written.startsWith('\x1b[4F\x1b[J\nSIGINT: stopping after the steps in flight\n'), JSON.stringify(written));
+  t.regex(written, /SIGINT[^]*▸ w1[^]*· w2/);
   written = '';
   for (const e of failedRun.slice(9)) view.onEvent(e);
   await view.flush();
@@ -133,6 +139,14 @@ test('the terminal writer: final blocks once, the live area redrawn in place, fl
   t.regex(written, /✖ w1/);
   t.regex(written, /– w2/);
   for (const line of first.split('\n')) t.true(line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').length <= 59, line);
+  // Flushed: notices go straight to stderr again.
+  written = '';
+  const write = process.stderr.write;
+  let direct = '';
+  process.stderr.write = ((s: string) => { direct += s; return true; }) as typeof process.stderr.write;
+  try { writeNotice('after\n'); } finally { process.stderr.write = write; }
+  t.is(direct, 'after\n');
+  t.is(written, '');
 });
 
 test('truncate counts visible characters only', (t) => {
