@@ -124,18 +124,28 @@ export class LiveViewModel {
         }
         return;
       }
-      case 'host-not-run': {
-        const row = this.playSection(e.play)?.batches.flatMap((b) => b.rows).find((r) => r.host === e.host);
-        if (!row) return;
-        row.mark = 'skipped';
-        row.text = `not run: ${e.reason.message}`;
+      case 'host-not-run':
+        this.setRow(e.play, e.host, 'skipped', `not run: ${e.reason.message}`);
         return;
-      }
       default: {
         const unknown: never = e;
         void unknown;
       }
     }
+  }
+
+  /** A note on a batch's header line (e.g. a health gate's state): shown while the batch is on screen. */
+  noteBatch(play: number, batch: number, note: string): void {
+    const b = this.playSection(play)?.batches[batch];
+    if (b) b.note = note;
+  }
+
+  /** Set a host's row in a play (for an event kind about one host that is not an apply step). */
+  setRow(play: number, host: string, mark: RowMark, text: string): void {
+    const row = this.playSection(play)?.batches.flatMap((b) => b.rows).find((r) => r.host === host);
+    if (!row) return;
+    row.mark = mark;
+    row.text = text;
   }
 
   /** No more events for what is shown (the view is flushed). */

@@ -154,3 +154,9 @@ test('truncate counts visible characters only', (t) => {
   t.is(truncate('\x1b[31mab\x1b[39m', 2), '\x1b[31mab\x1b[39m');
   t.is(truncate('abc', 3), 'abc');
 });
+
+test('a batch note (a gate\'s state) shows on its batch header', (t) => {
+  const m = run(failedRun.slice(0, 7));
+  m.noteBatch(0, 1, 'gate: waiting for /healthz');
+  t.regex(text(m.blocks(false, 24)), /^ {2}batch 2\/3 {2}gate: waiting for \/healthz$/m);
+});
