@@ -117,6 +117,13 @@ test.serial('a failed host and an aborted batch: the view shows each host\'s rea
 
   // The retry file: the failed host and every host with a play that never ran.
   t.deepEqual(readFileSync(join(stateDir, 'retry'), 'utf8').trim().split('\n').sort(), ['master1', 'worker1', 'worker2', 'worker3']);
+  // The journal keeps it: `rig show` names the hosts not run and why; `rig log` counts the changes made (3 + 1),
+  // the failed host and the hosts not run.
+  const show = await runRig(['show', '--state-dir', stateDir]);
+  for (const h of ['master1', 'worker2', 'worker3']) t.regex(show.stdout, new RegExp(`^${h}: not run: aborted: 1 of 1 host`, 'm'), show.stdout);
+  const log = await runRig(['log', '--state-dir', stateDir]);
+  t.regex(log.stdout, /HOSTS +CHANGES +FAILED +NOT-RUN/);
+  t.regex(log.stdout, /apply +failed +\S+ +4 +4 +1 +3 /, log.stdout);
 });
 
 test.serial('a full run and its rollback: plan, live view and recap count the same changes', async (t) => {
@@ -146,6 +153,8 @@ test.serial('a full run and its rollback: plan, live view and recap count the sa
   const rplan = planCounts(rend);
   t.true([...rplan.values()].every((n) => n > 0), rend);
   t.deepEqual(Object.fromEntries(recapCounts(rend.slice(rend.lastIndexOf('RECAP')))), Object.fromEntries(rplan), rend);
+  const rgather = section(rend, /^gathering facts on 4 hosts/);
+  for (const h of fleet.hosts) t.regex(row(rgather, h.name)?.text ?? '', /^facts gathered/, rend);
   const rows = section(rend, /^rollback play 1 /);
   for (const [h, n] of rplan) t.regex(row(rows, h)?.text ?? '', new RegExp(`^done: ${n} changes?$`), rend);
 });
