@@ -147,6 +147,8 @@ test('the terminal writer: final blocks once, the live area redrawn in place, fl
   try { writeNotice('after\n'); } finally { process.stderr.write = write; }
   t.is(direct, 'after\n');
   t.is(written, '');
+  await view.flush();
+  t.is(written, '', 'a second flush (the command\'s finally) writes nothing');
 });
 
 test('truncate counts visible characters only', (t) => {

@@ -136,6 +136,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         }
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });

@@ -118,6 +118,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           [renderPlan(plan, { color: useColor(opts), verbose: opts.verbose === true })]);
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
@@ -188,6 +189,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
