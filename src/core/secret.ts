@@ -30,6 +30,7 @@ function indexSecrets(): Map<number, string[]> {
   return index;
 }
 
+/** A value that is never shown: made with `secret('…')`, masked in diffs, logs, events, errors and the journal. */
 export class Secret {
   readonly #value: string;
   constructor(value: string) {
