@@ -66,7 +66,13 @@ export function registerSecretText(text: string): void {
   // text without surrounding whitespace, which also masks it where the newline is kept (and keeps that newline).
   const trimmed = text.trim();
   if (trimmed.length < MIN_SECRET) return;
-  byPrefix = undefined;
+  const before = registered.size;
+  registerSecretParts(text, trimmed);
+  // The same secret registered again (a task reading its vars per host) keeps the index.
+  if (registered.size !== before) byPrefix = undefined;
+}
+
+function registerSecretParts(text: string, trimmed: string): void {
   const blocks = trimmed.match(PEM_BLOCKS);
   if (blocks && trimmed.replace(PEM_BLOCKS, '').trim() === '') {
     // Nothing but PEM blocks (a key, or a certificate chain beside its key): only the private keys are secret; the
