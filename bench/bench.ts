@@ -6,16 +6,28 @@
  * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
  * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
  * each round re-seeds every host, times the changing run, then the converged run. The floor: N parallel OpenSSH
- * connections each reading the job's target files in one command. Ansible runs twice over: plain and with the
- * ansible-mitogen strategy (when installed). rig's runs go through /usr/bin/time for peak RSS
- * and `--json --stats` for SSH round trips per host. Results go to bench/RESULTS.md (and the terminal).
+ * connections each reading the job's target files in one command, measured twice per round: with
+ * `KexAlgorithms=curve25519-sha256` (the key exchange ssh2, so rig, negotiates: like with like) and with OpenSSH's
+ * default key exchange (a post-quantum hybrid, slower per handshake). Ansible runs twice over: plain and with the
+ * ansible-mitogen strategy (when installed). rig's runs go through /usr/bin/time for peak RSS and `--json --stats`
+ * for SSH round trips per host. A tool failing a run is recorded with its error and the bench goes on.
+ *
+ * The scaling line (`--scaling 50,200,500,1000`): rig's converged run of bench/scaling-playbook.ts on fleets seeded
+ * with `--seed files` (no daemons), several fleets joined above 200 hosts (bench/bench-fleet.ts); ms per host and
+ * controller peak RSS at each N.
+ *
+ * Each run of the bench is one sitting: it is added at the top of the sittings in bench/RESULTS.md (the machine's
+ * load noted), older sittings stay below it.
  */
 import { spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { downFleet, execInHost, upFleet, type Fleet } from '../test/fleet/fleet-lib.ts';
+import { existsSync } from 'node:fs';
+import { execInHost } from '../test/fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
+import { downBenchFleet, splitFleetSizes, upBenchFleet, type BenchFleet } from './bench-fleet.ts';
+import { attempt, errorText, fmt, FLOOR_KEX, log, renderSitting, SCALING_PLAYBOOK, writeSitting, type ScalingPoint, type SizeResult } from './bench-report.ts';
 
 const WORK = join(PROJECT_ROOT, 'bench', '.work');
 const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
@@ -33,8 +45,10 @@ interface Options {
   readonly out: string;
   /** Longest wait, in seconds, for the fleet's boot load to settle before measuring (default 180; 0 for smoke runs). */
   readonly settleSeconds: number;
-  /** Fleet id to bring up (default 60; the test suite's fleets use lower ids). */
+  /** Fleet id to bring up (default 60; the test suite's fleets use lower ids); a scaling fleet above 200 hosts also
+   *  uses the next ids. */
   readonly fleetId: number;
+  readonly argv: readonly string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -53,7 +67,7 @@ function parseOptions(argv: readonly string[]): Options {
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!(settleSeconds >= 0)) throw new Error('--settle must be a number of seconds');
   if (scalingOnly && !scaling.length) throw new Error('--scaling-only needs --scaling N,N,...');
-  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId };
+  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId, argv };
 }
 
 interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -70,16 +84,13 @@ function timeCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Prom
   });
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
-const fmt = (ms: number): string => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
-const spread = (xs: number[]): string => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
 
 class Bench {
   readonly pkiDir: string;
   readonly stateDir: string;
   readonly rssFile: string;
 
-  constructor(readonly fleet: Fleet) {
+  constructor(readonly fleet: BenchFleet) {
     const dir = join(WORK, `n${fleet.hosts.length}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -90,14 +101,14 @@ class Bench {
 
   get master(): string { return this.fleet.hosts.find((h) => h.role === 'master')!.ip; }
 
-  rigArgs(cmd: string, extra: string[] = []): string[] {
+  rigArgs(cmd: string, extra: string[] = [], playbook = PLAYBOOK): string[] {
     return ['/usr/bin/time', '-f', '%M', '-o', this.rssFile, process.execPath, RIG, cmd, '-i', this.fleet.inventoryPath, '--ssh-config', this.fleet.sshConfigPath,
-      '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, ...extra, PLAYBOOK];
+      '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, ...extra, playbook];
   }
 
   /** One `rig apply`; all workers in one batch unless `workerSerial` says otherwise. */
-  async rig(extra: string[] = [], workerSerial = '100%'): Promise<Timed & { rssKb: number; roundTrips?: number }> {
-    const r = await timeCommand(this.rigArgs('apply', ['-e', `worker_serial=${workerSerial}`, ...extra]), { ...process.env, NO_COLOR: '1' });
+  async rig(extra: string[] = [], workerSerial = '100%', playbook = PLAYBOOK): Promise<Timed & { rssKb: number; roundTrips?: number }> {
+    const r = await timeCommand(this.rigArgs('apply', ['-e', `worker_serial=${workerSerial}`, ...extra], playbook), { ...process.env, NO_COLOR: '1' });
     if (r.code !== 0) throw new Error(`rig apply failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
     let roundTrips: number | undefined;
@@ -122,41 +133,37 @@ class Bench {
     return r;
   }
 
-  /** N parallel OpenSSH connections, each reading the job's target files in one command. */
-  async floor(): Promise<number> {
+  /** N parallel OpenSSH connections, each reading the job's target files in one command; `kex` pins the key
+   *  exchange (else OpenSSH's default). Throws when a connection fails (a floor with lost hosts is no floor). */
+  async floor(kex?: string): Promise<number> {
     const t0 = process.hrtime.bigint();
-    await Promise.all(this.fleet.hosts.map((h) => timeCommand(['ssh', '-F', this.fleet.sshConfigPath, '-o', 'ControlMaster=no', '-o', 'ControlPath=none', h.name,
-      `cat ${TARGETS.join(' ')} 2>/dev/null | sha256sum`])));
-    return Number(process.hrtime.bigint() - t0) / 1e6;
+    const runs = await Promise.all(this.fleet.hosts.map((h) => timeCommand(['ssh', '-F', this.fleet.sshConfigPath, '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+      ...(kex ? ['-o', `KexAlgorithms=${kex}`] : []), h.name, `cat ${TARGETS.join(' ')} 2>/dev/null | sha256sum`])));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const failed = runs.filter((r) => r.code !== 0);
+    if (failed.length) throw new Error(`floor${kex ? ` (${kex})` : ''}: ${failed.length} of ${runs.length} ssh connections failed: ${failed[0]!.stderr.trim().slice(0, 300)}`);
+    return ms;
   }
 
   async snapshotSeed(): Promise<void> {
     const script = `cd / && tar czf /var/tmp/rig-bench-seed.tgz $(for p in ${SEED_PATHS.join(' ')}; do [ -e "$p" ] && echo "$p"; done)`;
-    await Promise.all(this.fleet.hosts.map((h) => execInHost(this.fleet, h.name, ['sh', '-c', script])));
+    await Promise.all(this.fleet.hosts.map((h) => execInHost(h.fleet, h.fleetName, ['sh', '-c', script])));
   }
 
   async reseed(): Promise<void> {
     const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
-    await Promise.all(this.fleet.hosts.map((h) => execInHost(this.fleet, h.name, ['sh', '-c', script])));
+    await Promise.all(this.fleet.hosts.map((h) => execInHost(h.fleet, h.fleetName, ['sh', '-c', script])));
   }
-}
-
-interface SizeResult {
-  readonly n: number;
-  readonly rig: { changing: number[]; converged: number[]; rssKb: number[] };
-  readonly ansible: { changing: number[]; converged: number[] };
-  /** Ansible with the mitogen strategy; empty when it was not measured (see `mitogenNote`). */
-  readonly mitogen: { changing: number[]; converged: number[] };
-  readonly mitogenNote: string;
-  readonly floor: number[];
-  readonly roundTrips: { changing: number; converged: number };
 }
 
 type Tool = 'rig' | 'ansible' | 'mitogen';
 
+const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+
 async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): Promise<SizeResult> {
   log(`\n== N=${n}: fleet up`);
-  const fleet = await upFleet({ size: n, id: opts.fleetId, seed: 'full' });
+  const fleet = await upBenchFleet(n, opts.fleetId, 'full', join(WORK, `fleet-n${n}`));
   try {
     const b = new Bench(fleet);
     await settle(opts.settleSeconds);
@@ -164,12 +171,12 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
     // Issue the certificates once (rig's PKI); both tools install these same files.
     const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
     if (plan.code !== 2) throw new Error(`rig plan (issuing the certificates) exited ${plan.code}: ${plan.stderr.slice(-2000)}`);
-    const res: SizeResult & { mitogenNote: string } = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] },
-      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], roundTrips: { changing: 0, converged: 0 } };
+    const res: SizeResult = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] },
+      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [], load: [] };
     // Round trips from --stats (one extra, uncounted pair).
     await b.reseed();
-    res.roundTrips.changing = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
-    res.roundTrips.converged = (await b.rig(['--json', '--stats'])).roundTrips ?? 0;
+    res.roundTrips.changing = (await attempt(res.failures, 'round trips, changing', () => b.rig(['--json', '--stats'])))?.roundTrips ?? 0;
+    res.roundTrips.converged = (await attempt(res.failures, 'round trips, converged', () => b.rig(['--json', '--stats'])))?.roundTrips ?? 0;
     const tools: Tool[] = ['rig', 'ansible'];
     if (!mitogenInstalled) res.mitogenNote = 'not installed (`apt-get install ansible-mitogen`); not measured.';
     else {
@@ -183,46 +190,73 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
     for (let round = 0; round <= opts.runs; round++) {
       const order = tools.map((_, i) => tools[(i + round) % tools.length]!); // A B C, B C A, C A B, …
       const label = round ? `round ${round}` : 'warm-up';
+      const counted = round > 0;
+      // A failure in the warm-up round is recorded too: it says the tool is unreliable here.
+      const failures = res.failures;
+      if (counted) res.load.push(loadAverage());
       for (const tool of order) {
         await b.reseed();
         if (tool === 'rig') {
-          const c = await b.rig(); const v = await b.rig();
-          if (round > 0) { res.rig.changing.push(c.ms); res.rig.converged.push(v.ms); res.rig.rssKb.push(c.rssKb, v.rssKb); }
-          log(`  ${label} rig      changing ${fmt(c.ms)}, converged ${fmt(v.ms)} (peak RSS ${Math.round(Math.max(c.rssKb, v.rssKb) / 1024)} MB)`);
+          const c = await attempt(failures, `N=${n} ${label} rig changing`, () => b.rig());
+          const v = c && await attempt(failures, `N=${n} ${label} rig converged`, () => b.rig());
+          if (counted && c) { res.rig.changing.push(c.ms); res.rig.rssKb.push(c.rssKb); }
+          if (counted && v) { res.rig.converged.push(v.ms); res.rig.rssKb.push(v.rssKb); }
+          log(`  ${label} rig      changing ${c ? fmt(c.ms) : 'failed'}, converged ${v ? fmt(v.ms) : 'failed'}${c ? ` (peak RSS ${Math.round(Math.max(c.rssKb, v?.rssKb ?? 0) / 1024)} MB)` : ''}`);
         } else {
           const m = tool === 'mitogen';
-          const c = await b.ansible(m); const v = await b.ansible(m);
-          if (round > 0) { res[tool].changing.push(c.ms); res[tool].converged.push(v.ms); }
-          log(`  ${label} ${tool.padEnd(8)} changing ${fmt(c.ms)}, converged ${fmt(v.ms)}`);
+          const c = await attempt(failures, `N=${n} ${label} ${tool} changing`, () => b.ansible(m));
+          const v = c && await attempt(failures, `N=${n} ${label} ${tool} converged`, () => b.ansible(m));
+          if (counted && c) res[tool].changing.push(c.ms);
+          if (counted && v) res[tool].converged.push(v.ms);
+          log(`  ${label} ${tool.padEnd(8)} changing ${c ? fmt(c.ms) : 'failed'}, converged ${v ? fmt(v.ms) : 'failed'}`);
         }
       }
-      const f = await b.floor();
-      if (round > 0) res.floor.push(f);
+      // The two floors alternate which goes first, round by round.
+      const kexes = round % 2 ? [undefined, FLOOR_KEX] : [FLOOR_KEX, undefined];
+      const floors: string[] = [];
+      for (const kex of kexes) {
+        const f = await attempt(failures, `N=${n} ${label} floor (${kex ?? 'default kex'})`, () => b.floor(kex));
+        if (f !== undefined && counted) (kex ? res.floor : res.floorDefaultKex).push(f);
+        floors.push(`${kex ?? 'default kex'} ${f === undefined ? 'failed' : fmt(f)}`);
+      }
+      log(`  ${label} floor    ${floors.join(', ')} (load ${loadAverage()})`);
     }
     return res;
   } finally {
-    await downFleet({ id: opts.fleetId });
+    await downBenchFleet(fleet.fleets.length, opts.fleetId);
   }
 }
 
-/** rig's converged run at each N; sizes already benched above reuse their counted converged runs (same job, same fleet). */
-async function scalingLine(sizes: number[], benched: readonly SizeResult[], opts: Options): Promise<Array<{ n: number; ms: number[] }>> {
-  const out: Array<{ n: number; ms: number[] }> = [];
+/**
+ * rig's converged run of bench/scaling-playbook.ts at each N, on fleets seeded with `--seed files` (no daemons: 1,000
+ * hosts fit on one machine); above 200 hosts several fleets (ids from --fleet-id on) joined into one inventory.
+ * Each N: bring the fleet up, one untimed changing run (retried), settle, 3 timed converged runs.
+ */
+async function scalingLine(sizes: number[], opts: Options): Promise<ScalingPoint[]> {
+  const out: ScalingPoint[] = [];
   for (const n of sizes) {
-    const known = benched.find((r) => r.n === n);
-    if (known) { out.push({ n, ms: known.rig.converged }); continue; }
-    log(`\n== scaling N=${n}`);
-    const fleet = await upFleet({ size: n, id: opts.fleetId, seed: 'full' });
+    log(`\n== scaling N=${n} (${splitFleetSizes(n).length} fleet(s))`);
+    const point: ScalingPoint = { n, fleets: splitFleetSizes(n).length, ms: [], rssKb: [], failures: [], load: [] };
+    out.push(point);
+    let fleet: BenchFleet | undefined;
     try {
+      fleet = await upBenchFleet(n, opts.fleetId, 'files', join(WORK, `fleet-n${n}`));
       const b = new Bench(fleet);
       await settle(opts.settleSeconds);
-      await prepareConverged(b, n);
+      await prepareConverged(b, n, SCALING_PLAYBOOK);
       await settle(opts.settleSeconds);
-      const ms: number[] = [];
-      for (let i = 0; i < 3; i++) ms.push((await b.rig()).ms);
-      log(`  rig converged ${ms.map(fmt).join(', ')}`);
-      out.push({ n, ms });
-    } finally { await downFleet({ id: opts.fleetId }); }
+      for (let i = 0; i < 3; i++) {
+        point.load.push(loadAverage());
+        const r = await attempt(point.failures, `scaling N=${n} run ${i + 1}`, () => b.rig([], '100%', SCALING_PLAYBOOK));
+        if (r) { point.ms.push(r.ms); point.rssKb.push(r.rssKb); }
+      }
+      log(`  rig converged ${point.ms.map(fmt).join(', ')}; peak RSS ${point.rssKb.length ? Math.round(Math.max(...point.rssKb) / 1024) : '?'} MB`);
+    } catch (e) {
+      point.failures.push(`scaling N=${n}: ${errorText(e)}`);
+      log(`  scaling N=${n} FAILED: ${errorText(e)}`);
+    } finally {
+      await downBenchFleet(splitFleetSizes(n).length, opts.fleetId);
+    }
   }
   return out;
 }
@@ -241,9 +275,9 @@ function summarizeAnsibleFailure(output: string): string {
  * 2-core machine delayed the workers' TLS checks past their 60 s wait (an operator would roll a cluster that size in
  * batches too). Hosts that still fail are retried by running again, at most twice.
  */
-async function prepareConverged(b: Bench, n: number): Promise<void> {
+async function prepareConverged(b: Bench, n: number, playbook = PLAYBOOK): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    try { await b.rig([], n >= 100 ? '25' : '100%'); return; } catch (e) {
+    try { await b.rig([], n >= 100 ? '25' : '100%', playbook); return; } catch (e) {
       if (attempt === 3) throw e;
       log(`  preparing the converged state, attempt ${attempt} failed; settling and running again`);
       await settle(120);
@@ -251,7 +285,6 @@ async function prepareConverged(b: Bench, n: number): Promise<void> {
   }
 }
 
-function log(s: string): void { process.stdout.write(`${s}\n`); }
 
 /** Wait until the fleet's boot (N sshd + 2N stand-in daemons starting) has calmed down: 1-minute load < cores. */
 async function settle(maxSeconds: number): Promise<void> {
@@ -263,38 +296,6 @@ async function settle(maxSeconds: number): Promise<void> {
   log(`  settled after ${Math.round((Date.now() - t0) / 1000)} s (load ${load()})`);
 }
 
-const ratio = (rig: number[], other: number[]): string => (other.length ? `${(median(other) / median(rig)).toFixed(1)}×` : '–');
-
-function renderResults(opts: Options, results: SizeResult[], scaling: Array<{ n: number; ms: number[] }>): string {
-  const lines: string[] = [];
-  lines.push('# Benchmark results: rig vs Ansible on the local fleet', '');
-  lines.push(`Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
-  const args = opts.sizes.length ? [...opts.sizes, '--runs', opts.runs] : ['--scaling-only'];
-  lines.push(`Command: \`npm run bench -- ${[...args, ...(opts.scaling.length ? ['--scaling', opts.scaling.join(',')] : [])].join(' ')}\``, '');
-  lines.push('Job: `playbooks/secure-cluster.ts` (rig) and `bench/ansible/secure-cluster.yml` (Ansible: file, copy, template, replace, lineinfile,',
-    'service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering), also run with Debian\'s',
-    'ansible-mitogen `mitogen_linear` strategy. All install the same certificates (issued once by rig\'s PKI before the runs).',
-    'Every run pair re-seeds each host (old cluster state) before the changing run; the converged run follows it. The tools',
-    'rotate round by round after one warm-up round; medians and min–max over the counted rounds. The floor is N parallel',
-    'OpenSSH connections (no multiplexing), each reading the job\'s target files in one command, once per round.', '');
-  if (results.length) lines.push('| N | run | rig | Ansible | Ansible + mitogen | floor | Ansible / rig | mitogen / rig | rig / floor |', '|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    const mit = (xs: number[]): string => (xs.length ? spread(xs) : 'not measured');
-    lines.push(`| ${r.n} | changing | ${spread(r.rig.changing)} | ${spread(r.ansible.changing)} | ${mit(r.mitogen.changing)} | | ${ratio(r.rig.changing, r.ansible.changing)} | ${ratio(r.rig.changing, r.mitogen.changing)} | |`);
-    lines.push(`| ${r.n} | converged | ${spread(r.rig.converged)} | ${spread(r.ansible.converged)} | ${mit(r.mitogen.converged)} | ${spread(r.floor)} | ${ratio(r.rig.converged, r.ansible.converged)} | ${ratio(r.rig.converged, r.mitogen.converged)} | ${(median(r.rig.converged) / median(r.floor)).toFixed(2)} |`);
-  }
-  if (results.length) {
-    lines.push('', '"Ansible / rig" reads "Ansible takes that many times as long as rig".', '');
-    lines.push('| N | counted rounds | SSH round trips per host (rig --stats), changing / converged | controller peak RSS (rig) |', '|---|---|---|---|');
-  }
-  for (const r of results) lines.push(`| ${r.n} | ${r.rig.converged.length} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB |`);
-  for (const r of results) if (r.mitogenNote) lines.push('', `Ansible with mitogen at N=${r.n}: ${r.mitogenNote}`);
-  if (scaling.length) {
-    lines.push('', '## Scaling: rig converged run', '', '| N | median | runs | per host |', '|---|---|---|---|');
-    for (const s of scaling) lines.push(`| ${s.n} | ${fmt(median(s.ms))} | ${s.ms.length} | ${(median(s.ms) / s.n).toFixed(1)} ms |`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 async function isMitogenInstalled(): Promise<boolean> {
   return (await timeCommand(['dpkg-query', '-W', '-f=${Status}', 'ansible-mitogen'])).stdout.includes('install ok installed');
@@ -303,17 +304,24 @@ async function isMitogenInstalled(): Promise<boolean> {
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   mkdirSync(WORK, { recursive: true });
+  const started = { at: new Date(), load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
+  const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
   const results: SizeResult[] = [];
+  const scaling: ScalingPoint[] = [];
   const mitogen = await isMitogenInstalled();
   // Written after each size, so a long run that is stopped still leaves what it measured.
   for (const n of opts.sizes) {
-    results.push(await benchSize(n, opts, mitogen));
-    writeFileSync(opts.out, renderResults(opts, results, []));
+    try { results.push(await benchSize(n, opts, mitogen)); } catch (e) {
+      log(`  N=${n} FAILED: ${errorText(e)}`);
+      results.push({ n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, mitogen: { changing: [], converged: [] }, mitogenNote: '',
+        floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [] });
+    }
+    writeSitting(opts.out, renderSitting(opts, started, results, scaling), previous);
   }
-  const scaling = opts.scaling.length ? await scalingLine(opts.scaling, results, opts) : [];
-  const text = renderResults(opts, results, scaling);
-  writeFileSync(opts.out, text);
-  log(`\n${text}\nwritten to ${opts.out}`);
+  if (opts.scaling.length) scaling.push(...await scalingLine(opts.scaling, opts));
+  const sitting = renderSitting(opts, started, results, scaling);
+  writeSitting(opts.out, sitting, previous);
+  log(`\n${sitting}\nwritten to ${opts.out}`);
 }
 
 main().catch((e: unknown) => { process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 1; });
