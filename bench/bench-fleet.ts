@@ -29,9 +29,25 @@ export function splitFleetSizes(n: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor(n / count) + (i < n % count ? 1 : 0));
 }
 
+/**
+ * The controller's ARP table must hold every host: Linux's default (gc_thresh3 = 1024 entries) overflows near 1,000
+ * hosts ("neighbor table overflow" in dmesg) and the hosts beyond it never answer a SYN — a limit of the machine, not
+ * of rig. Raised (never lowered) when a bench fleet is that large.
+ */
+const NEIGHBOUR_LIMITS: ReadonlyArray<[string, number]> = [['gc_thresh1', 4096], ['gc_thresh2', 8192], ['gc_thresh3', 16384]];
+
+function raiseNeighbourLimits(hosts: number): void {
+  if (hosts < 200) return;
+  for (const [name, value] of NEIGHBOUR_LIMITS) {
+    const file = `/proc/sys/net/ipv4/neigh/default/${name}`;
+    if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, `${value}\n`);
+  }
+}
+
 /** Bring up N hosts as fleets `firstId`, `firstId + 1`, … (one after the other, so boot load does not pile up). */
 export async function upBenchFleet(n: number, firstId: number, seed: SeedMode, workDir: string): Promise<BenchFleet> {
   const sizes = splitFleetSizes(n);
+  raiseNeighbourLimits(n);
   const fleets: Fleet[] = [];
   try {
     for (const [i, size] of sizes.entries()) fleets.push(await upFleet({ size, id: firstId + i, seed, timeoutMs: 300_000 }));

@@ -45,14 +45,14 @@ interface Options {
   readonly out: string;
   /** Longest wait, in seconds, for the fleet's boot load to settle before measuring (default 180; 0 for smoke runs). */
   readonly settleSeconds: number;
-  /** Fleet id to bring up (default 60; the test suite's fleets use lower ids); a scaling fleet above 200 hosts also
+  /** Fleet id to bring up (default 240; the test suite's fleets use lower ids); a scaling fleet above 200 hosts also
    *  uses the next ids. */
   readonly fleetId: number;
   readonly argv: readonly string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 60; let scalingOnly = false;
+  const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 240; let scalingOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') runs = Number(argv[++i]);
