@@ -14,8 +14,8 @@
  *
  * Each compiled file carries an inline source map; Node's source-map support is on while the playbook is imported,
  * so a playbook that throws at import reports its own file and line. Anything unusual (an import cycle between
- * local files, a cache directory that is not private to this user, esbuild missing) returns undefined and the caller
- * loads the playbook through tsx as before.
+ * local files, a compile error, a cache directory that is not private to this user, esbuild missing) returns
+ * undefined and the caller loads the playbook through tsx as before.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -82,9 +82,10 @@ export async function importCompiledPlaybook(path: string, rootUrl: string): Pro
   let url: string;
   try {
     url = await compileModule(path, ctx);
-  } catch (e) {
-    if (e instanceof CycleError) return undefined;
-    throw e;
+  } catch {
+    // An import cycle, an import esbuild cannot resolve (a package's self-reference…), a syntax error: tsx loads the
+    // playbook as before and reports what is wrong in its words. The cache is only ever a shortcut.
+    return undefined;
   }
   const wasEnabled = process.sourceMapsEnabled;
   process.setSourceMapsEnabled(true);

@@ -345,6 +345,12 @@ export async function upFleet(options: FleetOptions): Promise<Fleet> {
 export async function downFleet(ref: FleetRef = {}): Promise<void> {
   const { id, dir } = resolveRef(ref);
   await checkFleetPrerequisites();
+  // A fleet another live process brought up (and still holds) is not ours to remove: a test's cleanup for an id it
+  // never got tore down a 1,000-host bench fleet mid-run.
+  const holder = liveClaimHolder(id);
+  if (holder !== undefined && holder !== process.pid) {
+    throw new FleetError(`fleet id ${id} is in use by process ${holder}: not tearing it down`, { hint: 'Wait for that process, or use another id (RIG_FLEET_ID_OFFSET).' });
+  }
   await teardown(id, dir);
   await rm(join(dir, 'fleet.json'), { force: true });
   releaseFleetId(id);
@@ -370,6 +376,13 @@ async function claimFleetId(id: number, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new FleetError(`fleet id ${id} is in use by process ${holder}`, { hint: 'Wait for it, or set RIG_FLEET_ID_OFFSET to use other ids.' });
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** The live process holding fleet id `id`, if any. */
+function liveClaimHolder(id: number): number | undefined {
+  let holder = 0;
+  try { holder = Number(readFileSync(join(CLAIMS_DIR, String(id)), 'utf8')); } catch { return undefined; }
+  return holder && isLive(holder) ? holder : undefined;
 }
 
 function releaseFleetId(id: number): void {
