@@ -14,6 +14,9 @@ import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.t
 import { releaseHold, startRig, waitForHold, waitForPath } from '../helpers/drill-control.ts';
 import { runRig } from '../helpers/run-rig.ts';
 import { RESTARTS } from '../fixtures/playbooks/pending-handlers.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
+
+const validateResult = compileResultSchema();
 
 const FLEET_ID = 67;
 const PLAYBOOK = 'test/fixtures/playbooks/pending-handlers.ts';
@@ -53,6 +56,7 @@ test.serial('a failed run leaves its handler pending; the next plan shows it, a 
   t.notRegex(plan.stdout, /task 1 "kube-proxy flags"/, 'the template is not shown as a change');
   t.regex(plan.stdout, new RegExp(`Plan: ${workers().length} changes on ${workers().length} of ${workers().length} hosts`));
   const json = JSON.parse((await runRig(['plan', '--json', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK])).stdout) as { plan: JsonPlan };
+  t.deepEqual(validateResult(json), [], 'the published JSON schema documents pendingHandlers');
   for (const h of json.plan.hosts) t.deepEqual(h.plays[0]!.pendingHandlers?.map((p) => [p.handler, p.fromRuns]), [['restart kube-proxy', [runX]]]);
 
   // Saved, then applied later: the saved plan carries the pending handler.
@@ -106,6 +110,9 @@ test.serial('--force-handlers, and the play\'s forceHandlers from -e: the notifi
   const plan = await runRig(['plan', ...args(), '-e', 'proxy_master=10.0.0.3', PLAYBOOK]);
   t.is(plan.code, 0, plan.stdout + plan.stderr);
 
+  const planned = JSON.parse((await runRig(['plan', '--json', ...args(), '-e', 'proxy_master=10.0.0.4', '-e', 'play_force_handlers=true', PLAYBOOK])).stdout) as { plan: { plays: Array<{ forceHandlers?: boolean }> } };
+  t.true(planned.plan.plays[0]!.forceHandlers);
+  t.deepEqual(validateResult(planned), []);
   const byPlay = await runRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.4', '-e', 'fail_later=true', '-e', 'play_force_handlers=true', PLAYBOOK]);
   t.is(byPlay.code, 1, byPlay.stdout + byPlay.stderr);
   t.deepEqual(await allRestarts(), before.map((n) => n + 2));
