@@ -1,24 +1,27 @@
 /**
  * Issue 20 end to end. "Handlers are never lost": a template change notifies `restart kube-proxy`, a later task fails
- * (or the run is interrupted with Ctrl-C between them): the handler stays pending on the host, the next plan of the
- * playbook shows it ("pending from run X") and the next apply — here of a saved plan — runs it (counted on the
- * host), then it is gone. A rollback of the interrupted run clears its pending handler. `--force-handlers` (and the
- * play's forceHandlers from a variable) run it in the failed run itself. "worker_serial": `-e worker_serial=2`
- * changes secure-cluster's batches in the plan and in the apply (the journal's order).
+ * (or the run is interrupted with Ctrl-C between them, or the host is cut off and its script dies there): the handler
+ * stays pending on the host, the next plan of the playbook shows it ("pending from run X") and the next apply — once
+ * of a saved plan — runs it (counted on the host), then it is gone. A rollback of the interrupted run clears its
+ * pending handler. `--force-handlers` (and the play's forceHandlers from a variable) run it in the failed run itself.
+ * "worker_serial": `-e worker_serial=2` changes secure-cluster's batches in the plan and in the apply (journal order).
  */
 import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { downFleet, execInHost, layoutFleet, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { releaseHold, startRig, waitForHold, waitForPath } from '../helpers/drill-control.ts';
 import { runRig } from '../helpers/run-rig.ts';
-import { RESTARTS } from '../fixtures/playbooks/pending-handlers.ts';
+import { RESTARTS, SCRIPT_PID } from '../fixtures/playbooks/pending-handlers.ts';
 import { compileResultSchema } from '../helpers/result-schema.ts';
 
 const validateResult = compileResultSchema();
 
 const FLEET_ID = 67;
+const exec = promisify(execFile);
 const PLAYBOOK = 'test/fixtures/playbooks/pending-handlers.ts';
 let fleet: Fleet;
 let work: string;
@@ -98,6 +101,38 @@ test.serial('Ctrl-C between the template and its handler: pending; a rollback of
   t.is(after.code, 0, after.stdout + after.stderr);
   t.notRegex(after.stdout, /pending/);
   t.deepEqual(await allRestarts(), before, 'no restart: the handler never ran and the rollback owes none');
+});
+
+test.serial('a host cut off and crashed between the template and its handler: unreachable; its restart stays pending and runs on the next apply, the others ran theirs', async (t) => {
+  t.timeout(300_000);
+  t.is((await runRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK])).code, 0);
+  const before = await allRestarts();
+  const [victim, ...others] = workers();
+  const veth = layoutFleet(fleet.id, fleet.hosts.length).hosts.find((h) => h.name === victim)!.veth;
+  const run = startRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.5', '-e', 'hold=true', PLAYBOOK]);
+  await waitForHold(fleet, workers());
+  const z = readdirSync(join(stateDir, 'runs')).sort().at(-1)!;
+  // The victim's link goes down and its apply script dies there (the shell that ran the template step, by its pid).
+  await exec('ip', ['link', 'set', veth, 'down']);
+  try {
+    await execInHost(fleet, victim!, ['sh', '-c', `kill -9 "$(cat ${SCRIPT_PID})"`]);
+    await releaseHold(fleet);
+    t.is(await run.exited, 1, run.output());
+  } finally {
+    await exec('ip', ['link', 'set', veth, 'up']);
+  }
+  t.regex(run.output(), new RegExp(`${victim}\\s*: .*unreachable=1`));
+  t.deepEqual(await allRestarts(), [before[0]!, ...before.slice(1).map((n) => n + 1)], 'the others ran their handler');
+
+  const plan = await runRig(['plan', '--json', ...args(), '-e', 'proxy_master=10.0.0.5', PLAYBOOK]);
+  t.is(plan.code, 2, plan.stdout + plan.stderr);
+  const pending = (JSON.parse(plan.stdout) as { plan: JsonPlan }).plan.hosts.map((h) => [h.host, h.plays[0]!.pendingHandlers?.map((p) => p.fromRuns)]);
+  t.deepEqual(pending, [[victim, [[z]]], ...others.map((o) => [o, undefined])]);
+  // The dead script left its lock: a stale lock, broken with --break-lock (its controller is gone).
+  const apply = await runRig(['apply', ...args(), '--break-lock', '-e', 'proxy_master=10.0.0.5', PLAYBOOK]);
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  t.deepEqual(await allRestarts(), before.map((n) => n + 1));
+  t.is((await runRig(['plan', ...args(), '-e', 'proxy_master=10.0.0.5', PLAYBOOK])).code, 0);
 });
 
 test.serial('--force-handlers, and the play\'s forceHandlers from -e: the notified handler runs in the failed run itself', async (t) => {
