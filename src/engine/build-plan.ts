@@ -11,7 +11,7 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
-import { annotatePendingOutcomes, pendingForPlay, type PendingRecord } from './pending-handlers.ts';
+import { annotatePendingOutcomes, pendingForPlay, pendingPlayLabel, type PendingRecord } from './pending-handlers.ts';
 import { resolvePlayOptions, type SerialValue } from '../playbook/play-options.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -177,7 +177,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts, pendingRecord
     const notified: string[] = [];
     // Handlers an earlier run notified here and did not run: notified again from the start of the play.
     const handlerNames = (play.handlers ?? []).flatMap((h) => (h.name ? [h.name] : []));
-    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, info.name, handlerNames);
+    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, pendingPlayLabel(tasks.plays, info.index), handlerNames);
     notified.push(...pendingNotify);
     let n = 0;
     const push = (change: Change, handler?: string): string => {
