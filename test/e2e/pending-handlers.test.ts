@@ -51,6 +51,7 @@ test.serial('a failed run leaves its handler pending; the next plan shows it, a 
   t.truthy(runX, failed.stdout);
   for (const w of workers()) t.regex(await proxyFlags(w), /--master=10\.0\.0\.1 /, 'the template was applied');
   t.deepEqual(await allRestarts(), before, 'the handler did not run: the later task failed');
+  for (const w of workers()) t.regex(failed.stdout, new RegExp(`handlers left pending .*\\n(.*\\n)*  ${w}: restart kube-proxy\\n`), 'the operator is told');
 
   // The template is in place: the plan has nothing to write, but the restart is pending from run X.
   const plan = await runRig(['plan', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK]);
@@ -89,6 +90,7 @@ test.serial('Ctrl-C between the template and its handler: pending; a rollback of
   t.is(await run.exited, 130, run.output());
   t.deepEqual(await allRestarts(), before);
   for (const w of workers()) t.regex(await proxyFlags(w), /--master=10\.0\.0\.2 /);
+  t.regex(run.output(), /handlers left pending/);
 
   const plan = await runRig(['plan', ...args(), '-e', 'proxy_master=10.0.0.2', PLAYBOOK]);
   t.is(plan.code, 2, plan.stdout + plan.stderr);
