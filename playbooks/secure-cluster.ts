@@ -10,7 +10,7 @@
  *   npx rig rollback
  * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook } from 'rig';
 import { masterHandlers, secureMasterTasks } from '../tasks/kube-master.ts';
 import { secureWorkerTasks, workerHandlers } from '../tasks/kube-worker.ts';
 
