@@ -4,7 +4,7 @@
  * that depends on rig. When rig loads a playbook, the specifier `rig` always resolves to the running rig's own copy of
  * this file (src/playbook/typescript-loader.ts), so the playbook and the engine share one instance of every module.
  */
-export { definePlaybook, type Playbook, type PlaybookDefinition, type PlayDefinition, type TaskList } from './playbook/types.ts';
+export { definePlaybook, fromVar, type Playbook, type PlaybookDefinition, type PlayDefinition, type TaskList } from './playbook/types.ts';
 export * from './modules/index.ts';
 export {
   defineModule, type Module, type PlanResult, type PropsInput, type Task, type TaskContext, type TaskOptions, type WhenContext,

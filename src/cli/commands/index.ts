@@ -6,6 +6,7 @@ import { register as registerInventory } from './inventory-command.ts';
 import { register as registerPrune } from './prune-command.ts';
 import { register as registerConfig } from './config-command.ts';
 import { register as registerInit } from './init-command.ts';
+import { register as registerHelp } from './help-command.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
 export type SetExitCode = (code: number) => void;
@@ -22,4 +23,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode, sto
   registerPrune(program, setExitCode);
   registerConfig(program);
   registerInit(program);
+  registerHelp(program);
 }
