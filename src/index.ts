@@ -5,6 +5,7 @@
  * this file (src/playbook/typescript-loader.ts), so the playbook and the engine share one instance of every module.
  */
 export { definePlaybook, fromVar, type Playbook, type PlaybookDefinition, type PlayDefinition, type TaskList } from './playbook/types.ts';
+export type { PlayOption, PlayOptionContext, VarReference } from './playbook/play-options.ts';
 export * from './modules/index.ts';
 export {
   defineModule, type Module, type PlanResult, type PropsInput, type Task, type TaskContext, type TaskOptions, type WhenContext,
