@@ -9,7 +9,7 @@
  * checkout), `rig plan playbooks/secure-cluster.ts` with no other flag plans the fleet (exit 2).
  */
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,10 +17,9 @@ import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.t
 import { writeFleetProjectFile } from '../fleet/fleet-project-file.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
 import { isBuiltCliFresh } from '../../bin/built-cli.js';
-import { quoteShell } from '../../src/text/shell-quote.ts';
+import { TmuxTerminal } from '../helpers/tmux-terminal.ts';
 
 const FLEET_ID = 60;
-const SOCKET = `rig-project-init-${FLEET_ID}-${process.pid}`;
 const run = promisify(execFile);
 let fleet: Fleet;
 let work: string;
@@ -44,16 +43,7 @@ async function npxRig(args: readonly string[], extraEnv: Record<string, string> 
   }
 }
 
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-async function waitForScreen(name: string, pattern: RegExp): Promise<string> {
-  // Polls until the text appears; the limit only bounds a hung run (no timing is asserted).
-  for (let i = 0; i < 1200; i++) {
-    const screen = tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `init:${name}`);
-    if (pattern.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${pattern} in window ${name}:\n${tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `init:${name}`)}`);
-}
+const terminal = new TmuxTerminal(`project-init-${FLEET_ID}`);
 
 const HOST_STATE = 'for f in /etc/rig-example/team /etc/rig-example/motd; do [ -e "$f" ] && cat "$f" || echo "absent $f"; done';
 const hostState = async (name: string) => (await execInHost(fleet, name, ['sh', '-c', HOST_STATE])).stdout;
@@ -61,12 +51,11 @@ const hostState = async (name: string) => (await execInHost(fleet, name, ['sh', 
 test.before(async () => {
   work = mkdtempSync('/tmp/rig-project-init-');
   fleet = await upFleet({ size: 2, id: FLEET_ID, seed: 'full' });
-  tmux('new-session', '-d', '-s', 'init', '-x', '200', '-y', '50');
+  terminal.open();
 });
 
 test.after.always(async () => {
-  try { tmux('kill-server'); } catch { /* not started */ }
-  rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+  terminal.close();
   await downFleet({ id: FLEET_ID });
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -105,13 +94,11 @@ test.serial('a rig init project with rig installed from a tarball: plan, apply t
   t.regex(withBecome.stdout + withBecome.stderr, /become method "su" is not supported/);
 
   // apply in a real terminal: the prompt, answered yes
-  const cmd = ['env', '-u', 'RIG_PROJECT_FILE', 'NO_COLOR=1', 'npx', '--no', 'rig', 'apply', 'playbooks/site.ts'].map(quoteShell).join(' ');
-  tmux('new-window', '-d', '-t', 'init:', '-n', 'apply', '-c', project, `${cmd}; echo "EXIT=$?"; sleep 600`);
-  const question = await waitForScreen('apply', /\(yes\/no\)/);
+  const w = terminal.start(['env', '-u', 'RIG_PROJECT_FILE', 'NO_COLOR=1', 'npx', '--no', 'rig', 'apply', 'playbooks/site.ts'], project);
+  const question = await terminal.waitFor(w, /\(yes\/no\)/);
   t.regex(question, /Apply these 6 changes on 2 hosts\? \(yes\/no\)/);
-  tmux('send-keys', '-t', 'init:apply', '-l', 'yes');
-  tmux('send-keys', '-t', 'init:apply', 'Enter');
-  const end = await waitForScreen('apply', /EXIT=\d+/);
+  terminal.answer(w, 'yes');
+  const end = await terminal.waitFor(w, /EXIT=\d+/);
   t.regex(end, /EXIT=0/, end);
   for (const h of fleet.hosts) {
     const state = await hostState(h.name);
