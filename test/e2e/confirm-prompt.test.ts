@@ -24,13 +24,12 @@ const FLEET_ID = 57;
 const PLAYBOOK = join(PROJECT_ROOT, 'test/fixtures/playbooks/confirm.ts');
 let fleet: Fleet;
 let project: string;
+let term: TmuxTerminal;
 
-const terminal = new TmuxTerminal(`confirm-${FLEET_ID}`);
-/** Run rig with `args` in a fresh terminal window in the project directory; returns the window's name. */
-const startInTerminal = (args: readonly string[]): string =>
-  terminal.start(['env', '-u', 'RIG_PROJECT_FILE', 'NO_COLOR=1', process.execPath, join(PROJECT_ROOT, 'bin', 'rig.js'), ...args], project);
-const waitForScreen = (name: string, pattern: RegExp): Promise<string> => terminal.waitFor(name, pattern);
-const answer = (name: string, text: string): void => terminal.answer(name, text);
+/** Run rig in a fresh tmux window (a real pty) in the project directory; returns its window name. */
+const startInTerminal = (args: readonly string[]): string => term.startRig(args, { cwd: project });
+const waitForScreen = (name: string, pattern: RegExp): Promise<string> => term.waitForScreen(name, pattern);
+const answer = (name: string, text: string): void => term.answer(name, text);
 
 const HOST_STATE = `for f in /etc/rig-confirm.motd /srv/rig-confirm.conf; do [ -e "$f" ] && sha256sum "$f" || echo "absent $f"; done; ls -A /var/lib/rig 2>/dev/null | grep -x lock || echo "no lock"`;
 const hostState = async () => (await Promise.all(fleet.hosts.map((h) => execInHost(fleet, h.name, ['sh', '-c', HOST_STATE])))).map((r) => r.stdout).join('');
@@ -41,11 +40,11 @@ test.before(async () => {
   mkdirSync(join(project, 'fleet'));
   copyFileSync(fleet.inventoryPath, join(project, 'fleet', 'inventory.yaml'));
   writeFileSync(join(project, 'rig.yaml'), `# relative paths: against this directory\ninventory: fleet/inventory.yaml\nssh_config: ${fleet.sshConfigPath}\nstate_dir: state\n`);
-  terminal.open();
+  term = new TmuxTerminal(`confirm-${FLEET_ID}`);
 });
 
 test.after.always(async () => {
-  terminal.close();
+  term?.kill();
   await downFleet({ id: FLEET_ID });
   if (project) rmSync(project, { recursive: true, force: true });
 });

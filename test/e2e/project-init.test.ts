@@ -43,7 +43,7 @@ async function npxRig(args: readonly string[], extraEnv: Record<string, string> 
   }
 }
 
-const terminal = new TmuxTerminal(`project-init-${FLEET_ID}`);
+let terminal: TmuxTerminal;
 
 const HOST_STATE = 'for f in /etc/rig-example/team /etc/rig-example/motd; do [ -e "$f" ] && cat "$f" || echo "absent $f"; done';
 const hostState = async (name: string) => (await execInHost(fleet, name, ['sh', '-c', HOST_STATE])).stdout;
@@ -51,11 +51,11 @@ const hostState = async (name: string) => (await execInHost(fleet, name, ['sh', 
 test.before(async () => {
   work = mkdtempSync('/tmp/rig-project-init-');
   fleet = await upFleet({ size: 2, id: FLEET_ID, seed: 'full' });
-  terminal.open();
+  terminal = new TmuxTerminal(`project-init-${FLEET_ID}`);
 });
 
 test.after.always(async () => {
-  terminal.close();
+  terminal?.kill();
   await downFleet({ id: FLEET_ID });
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -94,11 +94,11 @@ test.serial('a rig init project with rig installed from a tarball: plan, apply t
   t.regex(withBecome.stdout + withBecome.stderr, /become method "su" is not supported/);
 
   // apply in a real terminal: the prompt, answered yes
-  const w = terminal.start(['env', '-u', 'RIG_PROJECT_FILE', 'NO_COLOR=1', 'npx', '--no', 'rig', 'apply', 'playbooks/site.ts'], project);
-  const question = await terminal.waitFor(w, /\(yes\/no\)/);
+  const w = terminal.startCommand(['npx', '--no', 'rig', 'apply', 'playbooks/site.ts'], { cwd: project });
+  const question = await terminal.waitForScreen(w, /\(yes\/no\)/);
   t.regex(question, /Apply these 6 changes on 2 hosts\? \(yes\/no\)/);
   terminal.answer(w, 'yes');
-  const end = await terminal.waitFor(w, /EXIT=\d+/);
+  const end = await terminal.waitForScreen(w, /EXIT=\d+/);
   t.regex(end, /EXIT=0/, end);
   for (const h of fleet.hosts) {
     const state = await hostState(h.name);
