@@ -59,8 +59,9 @@ test.serial('a failed run leaves its handler pending; the next plan shows it, a 
   t.regex(plan.stdout, new RegExp(`handler "restart kube-proxy": pending from run ${runX}`));
   t.notRegex(plan.stdout, /task 1 "kube-proxy flags"/, 'the template is not shown as a change');
   t.regex(plan.stdout, new RegExp(`Plan: ${workers().length} changes on ${workers().length} of ${workers().length} hosts`));
-  const json = JSON.parse((await runRig(['plan', '--json', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK])).stdout) as { plan: JsonPlan };
+  const json = JSON.parse((await runRig(['plan', '--json', '--stats', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK])).stdout) as { plan: JsonPlan; stats: Array<{ host: string; roundTrips: number }> };
   t.deepEqual(validateResult(json), [], 'the published JSON schema documents pendingHandlers');
+  t.deepEqual(json.stats.map((x) => x.roundTrips), workers().map(() => 1), 'pending handlers are read in the one gather round trip');
   for (const h of json.plan.hosts) t.deepEqual(h.plays[0]!.pendingHandlers?.map((p) => [p.handler, p.fromRuns]), [['restart kube-proxy', [runX]]]);
 
   // Saved, then applied later: the saved plan carries the pending handler.
