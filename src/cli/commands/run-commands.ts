@@ -20,6 +20,7 @@ import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { renderPendingLeft } from '../render-pending-left.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { redactText } from '../../core/secret.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
 import { isSavedPlanFile } from '../is-saved-plan-file.ts';
@@ -107,7 +108,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       if (opts.listTasks || opts.listHosts) {
         const loaded = await loadPlaybook(playbookFile);
         const hosts = opts.listHosts ? listPlayHosts(await loadInventoryOption(opts), loaded, opts.limit) : undefined;
-        out(renderTaskList(loaded, tagSelection(opts), { ...(hosts ? { hosts } : {}), tasks: opts.listTasks === true }));
+        // masked like every other output: a task name or a play pattern may be built from a secret
+        out(redactText(renderTaskList(loaded, tagSelection(opts), { ...(hosts ? { hosts } : {}), tasks: opts.listTasks === true })));
         return;
       }
       const t0 = Date.now();
