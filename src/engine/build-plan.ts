@@ -58,10 +58,10 @@ export function selectPlays(input: PlanInput): PlayInfo[] {
     }
     const selected = hosts.filter((h) => !limited || limited.has(h.name));
     const names = selected.map((h) => h.name);
-    const become = resolvePlayBecome(play.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
-    // serial, maxFailPercentage, forceHandlers may come from variables (inventory, -e): one value for the play.
+    // serial, maxFailPercentage, forceHandlers, become may come from variables (inventory, -e): one value for the play.
     const contexts = selected.length ? selected.map((host) => ({ host, vars: mergePlayVars(host.vars, input, play) })) : [{ vars: mergePlayVars({}, input, play) }];
     const options = resolvePlayOptions(play, contexts, `plays[${index}] "${play.name ?? play.hosts}"`, input.playbook.path);
+    const become = resolvePlayBecome(options.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
     return {
       index, name: play.name ?? play.hosts, hosts: play.hosts, hostNames: names,
       batches: computeBatches(names, options.serial), maxFailPercentage: options.maxFailPercentage,
