@@ -39,6 +39,9 @@ const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPa
 const restarts = async (host: string) => Number((await execInHost(fleet, host, ['sh', '-c', `cat ${RESTARTS} 2>/dev/null | wc -l`])).stdout.trim());
 const allRestarts = () => Promise.all(workers().map(restarts));
 const proxyFlags = async (host: string) => (await execInHost(fleet, host, ['cat', '/etc/default/kube-proxy'])).stdout;
+const runDirs = (): Set<string> => new Set(readdirSync(join(stateDir, 'runs')));
+/** The run started since `before` was listed (ids of runs started in the same second do not sort by start). */
+const newRun = (before: Set<string>): string => { const n = [...runDirs()].filter((d) => !before.has(d)); if (n.length !== 1) throw new Error(`expected one new run, got ${n.join(', ')}`); return n[0]!; };
 const runIdOf = (out: string) => /run (\S+) journaled/.exec(out)?.[1] ?? /rig rollback (\S+)/.exec(out)?.[1];
 interface JsonPlan { plays: Array<{ name: string; batches: string[][] }>; hosts: Array<{ host: string; plays: Array<{ pendingHandlers?: Array<{ handler: string; fromRuns: string[] }> }> }> }
 
@@ -81,9 +84,10 @@ test.serial('Ctrl-C between the template and its handler: pending; a rollback of
   const converge = await runRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK]);
   t.is(converge.code, 0, converge.stdout + converge.stderr);
   const before = await allRestarts();
+  const runsBefore = runDirs();
   const run = startRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.2', '-e', 'hold=true', PLAYBOOK]);
   await waitForHold(fleet, workers());
-  const y = readdirSync(join(stateDir, 'runs')).sort().at(-1)!;
+  const y = newRun(runsBefore);
   run.child.kill('SIGINT');
   // Each host finishes the step in flight (the hold) and stops before the handler.
   await waitForPath(fleet, workers(), `/var/lib/rig/runs/${y}/stop`);
@@ -112,9 +116,10 @@ test.serial('a host cut off and crashed between the template and its handler: un
   const before = await allRestarts();
   const [victim, ...others] = workers();
   const veth = layoutFleet(fleet.id, fleet.hosts.length).hosts.find((h) => h.name === victim)!.veth;
+  const runsBefore = runDirs();
   const run = startRig(['apply', ...args(), '-e', 'proxy_master=10.0.0.5', '-e', 'hold=true', PLAYBOOK]);
   await waitForHold(fleet, workers());
-  const z = readdirSync(join(stateDir, 'runs')).sort().at(-1)!;
+  const z = newRun(runsBefore);
   // The victim's link goes down and its apply script dies there (the shell that ran the template step, by its pid).
   await exec('ip', ['link', 'set', veth, 'down']);
   try {
