@@ -36,7 +36,7 @@ export function summarizeModule(m: ModuleReference): string {
  */
 export function renderModulePage(m: ModuleReference, taskOptions: readonly PropReference[]): string {
   const out = [`# ${m.name}`, '', m.summary || UNDOCUMENTED, ''];
-  out.push(`Task factory: \`${m.factory}(${m.propsType ? `props: ${m.propsType}, ` : ''}options?: TaskOptions)\`, from \`src/modules/index.ts\` (defined in ${m.source}).`, '');
+  out.push(`Task factory: \`${m.factory}(${m.propsType ? `props: ${m.propsType}, ` : ''}options?: TaskOptions)\`, \`import { ${m.factory} } from 'rig'\` (defined in ${m.source}).`, '');
   out.push('## Props', '');
   out.push(m.props.length ? renderProps(m.props) : 'None.', '');
   out.push('## What the plan shows', '', m.plan || UNDOCUMENTED, '');
@@ -58,8 +58,9 @@ export function renderModuleIndex(set: ModuleReferenceSet): string {
   const out = [
     '# Module reference', '',
     'One page per module: its props (types, defaults), what its plan shows, what rollback does, an example.',
-    '`rig help MODULE` prints the same page; `rig help` lists the modules. Playbooks import the task factories from',
-    '`src/modules/index.ts` (see [../modules.md](../modules.md) for notes on how some modules work).', '',
+    '`rig help MODULE` prints the same page; `rig help` lists the modules. Playbooks and task groups import the task',
+    'factories from rig\'s entry point, e.g. `import { file, template } from \'rig\'` (see [../modules.md](../modules.md)',
+    'for notes on how some modules work).', '',
     '| Module | Factory | What it does |', '| --- | --- | --- |',
     ...set.modules.map((m) => `| [${m.name}](${m.name}.md) | \`${m.factory}\` | ${summarizeModule(m).replace(/\|/g, '\\|')} |`),
     '', '## Task options', '',
