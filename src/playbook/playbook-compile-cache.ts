@@ -196,6 +196,8 @@ async function transpile(path: string, source: Buffer, ctx: Context, codeFile: s
         build.onResolve({ filter: /.*/ }, async (args) => {
           if (args.pluginData === 'rig-inner') return undefined;
           if (args.path.startsWith('node:')) return { path: args.path, external: true };
+          // `rig` is the running rig's public entry point (as scripts/playbook-resolve-hook.mjs resolves it for tsx)
+          if (args.path === 'rig') return { path: new URL('dist/src/index.js', ctx.rootUrl).href, external: true };
           const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'rig-inner' });
           if (r.errors.length) return { errors: r.errors };
           if (r.external || !r.path.startsWith('/')) return { path: args.path, external: true }; // a Node builtin

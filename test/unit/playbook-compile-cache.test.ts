@@ -7,6 +7,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBuiltCliFresh } from '../../bin/built-cli.js';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
@@ -95,4 +96,18 @@ test.serial('a cache directory that others can write to is not used (the playboo
   const r = await runRig(['plan', '-i', inventory, playbook], { env: { RIG_CACHE_DIR: cacheDir } });
   t.regex(r.stderr, /pattern "pattern-from-a" matches no host/);
   t.deepEqual(readdirSync(join(cacheDir, 'playbooks')), []);
+});
+
+test.serial('a playbook outside the checkout importing `rig` is compiled against the running build', async (t) => {
+  const cacheDir = join(work, 'cache4');
+  const dir = mkdtempSync(join(tmpdir(), 'rig-outside-'));
+  try {
+    const playbook = join(dir, 'site.ts');
+    writeFileSync(playbook, "import { definePlaybook, file } from 'rig';\n\nexport default definePlaybook({ name: 'outside', plays: [{ hosts: 'nowhere-outside', tasks: [file({ path: '/tmp/x', content: 'x' })] }] });\n");
+    const r = await runRig(['plan', '-i', inventory, playbook], { env: { RIG_CACHE_DIR: cacheDir } });
+    t.regex(r.stderr, /pattern "nowhere-outside" matches no host/, r.stderr);
+    t.true(listing(cacheDir).some((f) => f.includes('.mjs@')), 'compiled into the cache (not through tsx)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
