@@ -109,7 +109,8 @@ class Bench {
   /** One `rig apply`; all workers in one batch unless `workerSerial` says otherwise. */
   async rig(extra: string[] = [], workerSerial = '100%', playbook = PLAYBOOK): Promise<Timed & { rssKb: number; roundTrips?: number }> {
     const r = await timeCommand(this.rigArgs('apply', ['-e', `worker_serial=${workerSerial}`, ...extra], playbook), { ...process.env, NO_COLOR: '1' });
-    if (r.code !== 0) throw new Error(`rig apply failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    // The error's own lines first (the failure summary keeps only the start of the message)
+    if (r.code !== 0) throw new Error(`rig apply failed (${r.code}): ${r.stderr.trim().split('\n').slice(-6).join(' / ')} // stdout: ${r.stdout.trim().split('\n').slice(-8).join(' / ')}`);
     const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
     let roundTrips: number | undefined;
     if (extra.includes('--stats')) {
