@@ -35,6 +35,8 @@ export class ListrReporter {
       case 'host-apply-start': this.update(e.host, `${e.host}: applying ${describeApplyCount(e.changes, e.steps)} (play ${e.play + 1})`); break;
       case 'step-done': this.update(e.host, undefined, describeChange(e.step.change)); break;
       case 'host-apply-done': this.update(e.host, `${e.host}: play ${e.play + 1} done, ${e.changed} change${e.changed === 1 ? '' : 's'}`, undefined, true); break;
+      // Gates run after the batch's hosts finished; their results are in the recap (the rollback phase shows a revert).
+      case 'gates-start': case 'gate-done': case 'batch-revert': break;
     }
   };
 

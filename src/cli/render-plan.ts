@@ -6,6 +6,7 @@ import { countChanges } from '../engine/plan-types.ts';
 import { renderDiff } from '../text/render-diff.ts';
 import { renderCertificateChange } from '../pki/render-certificate-change.ts';
 import { MAX_CONTENT_BYTES } from '../facts/gather-script.ts';
+import { renderPlanGates } from './render-gates.ts';
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -71,6 +72,7 @@ function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
 export function renderPlan(plan: Plan, o: RenderOptions): string {
   const out: string[] = [];
   for (const h of plan.hosts) out.push(renderHostPlan(plan, h, o));
+  out.push(renderPlanGates(plan, o.color));
   out.push(renderSummary(plan, o.color));
   return redactText(out.filter(Boolean).join('\n'));
 }

@@ -11,6 +11,7 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
+import { planGates } from '../gates/plan-gates.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
 export interface PlanInput {
@@ -215,7 +216,9 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
     flush();
     // A wait only makes sense after something changed on this host in this play.
     const changed = steps.some((s) => s.change.kind !== 'wait');
-    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes });
+    // Gates likewise: a host with nothing to change in the play evaluates none.
+    const gates = changed ? planGates(info.index, play, { host, vars, projectRoot: tasks.input.projectRoot, inventory: tasks.input.inventory }) : [];
+    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes, ...(gates.length ? { gates } : {}) });
   }
   return { host: host.name, address: host.address, plays };
 }

@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import type { PlannedGate } from '../gates/gate-types.ts';
 
 export const PLAN_FORMAT = 'rig-plan/1';
 
@@ -33,6 +34,8 @@ export interface HostPlayPlan {
   readonly play: number;
   readonly steps: readonly PlanStep[];
   readonly tasks: readonly TaskOutcome[];
+  /** Health gates checked after this host's batch (only when the host has steps in the play). */
+  readonly gates?: readonly PlannedGate[];
 }
 
 export interface HostPlan {

@@ -13,6 +13,7 @@ import { flattenTasks } from '../playbook/load-playbook.ts';
 import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 import type { StopSignal } from './stop-signal.ts';
+import { gateBatch, type GateRunRecord } from '../gates/gate-batch.ts';
 
 export interface SessionOptions {
   readonly createConnector: (host: Host) => Connector;
@@ -140,6 +141,8 @@ export interface ApplyRunResult {
   readonly failed: boolean;
   /** True when a stop was requested (SIGINT/SIGTERM) during the run. */
   readonly interrupted: boolean;
+  /** Gate results (with timings) and the automatic revert of a batch whose gate failed (src/gates/). */
+  readonly gates?: GateRunRecord;
 }
 
 export interface ApplyRunOptions {
@@ -152,6 +155,8 @@ export interface ApplyRunOptions {
   readonly rollbackOf?: string;
   /** Graceful stop: start nothing new, let each host finish its step in flight; a forced stop journals at once. */
   readonly stop?: StopSignal;
+  /** Revert a batch whose gate failed (false: `--no-revert`, stop and leave it as is). @default true */
+  readonly revert?: boolean;
 }
 
 function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
@@ -193,6 +198,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   const lastPlay = new Map<string, number>();
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
   let aborted = false;
+  const gates: GateRunRecord = { results: [], reverts: [] };
   const stopped = (): boolean => o.stop?.requested === true;
   // A forced stop (second signal): journal the run as interrupted now, synchronously; the process exits next.
   const unForce = o.stop?.onForce(() => {
@@ -237,6 +243,13 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
       }
       if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) { aborted = true; break; }
+      // Health gates of the batch's hosts that changed; a failure reverts the batch (src/gates/gate-batch.ts).
+      const gated = await gateBatch(gates, {
+        plan, play: play.index, batch: bi, applied: results.filter((r): r is HostApplyResult => r?.status === 'ok').map((r) => r.host),
+        runId: o.runId, journal, store: o.store, session, hostsByName: o.hosts, lockedNow, dead, revert: o.revert !== false,
+        lockOwner, applyRun, stopped,
+      });
+      if (gated === 'stop') { aborted = true; break; }
     }
   }
   // Release locks still held (hosts with nothing to apply, or after an abort): the second round trip of a converged run.
@@ -265,5 +278,5 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     ...journal.meta, status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
     recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
   });
-  return { runId: o.runId, outcomes, failed, interrupted };
+  return { runId: o.runId, outcomes, failed, interrupted, ...(gates.results.length ? { gates } : {}) };
 }

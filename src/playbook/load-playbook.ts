@@ -1,3 +1,4 @@
+import { validateGate } from '../gates/plan-gates.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -79,6 +80,7 @@ export function validatePlaybook(pb: Playbook, file: string): void {
         problems.push(`${where}.serial: ${JSON.stringify(s)} is not a positive integer or a percentage`);
       }
     }
+    problems.push(...validateStaticGates(play.gates, where));
     const handlerNames = new Set<string>();
     (play.handlers ?? []).forEach((h, hi) => {
       if (!h || !h.module) { problems.push(`${where}.handlers[${hi}]: not a task`); return; }
@@ -102,6 +104,13 @@ export function validatePlaybook(pb: Playbook, file: string): void {
     });
   });
   if (problems.length) throw new ValidationError(problems, { file, hint: 'fix the props named above; every problem is listed' });
+}
+
+/** Static gates are checked at load time (gates given as functions at plan time, per host). */
+function validateStaticGates(gates: unknown, where: string): string[] {
+  if (gates === undefined) return [];
+  if (!Array.isArray(gates)) return [`${where}.gates: a list of gates`];
+  return gates.flatMap((g, gi) => (typeof g === 'function' ? [] : validateGate(g).map((p) => `${where}.gates[${gi}]: ${p}`)));
 }
 
 function validateTask(t: Task, label: string): string[] {

@@ -18,6 +18,7 @@ import { collectStats, createPlainReporter, renderRecap, renderStats, type Repor
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
+import { renderGateSummary } from '../render-gates.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
@@ -42,7 +43,7 @@ const tagSelection = (opts: PlanCommandOptions): TagSelection => {
   const skipTags = parseTagList(opts.skipTags);
   return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
 };
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean; readonly revert?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -88,7 +89,7 @@ function finishOutput(opts: CommonOptions, session: Session, t0: number, json: R
     jsonResult.write({ ...json, ...(opts.stats ? { stats } : {}) });
     return;
   }
-  for (const h of human) out(h);
+  for (const h of human) if (h) out(h);
   if (opts.stats) out(renderStats(stats, Date.now() - t0));
 }
 
@@ -126,7 +127,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
     .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
-    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')))
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')
+    .option('--no-revert', 'when a health gate fails, stop and leave the batch as it is (default: revert the batch from the journal)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
@@ -174,14 +176,15 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
-        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop, revert: opts.revert !== false });
         await reporter.flush();
         writeRetry(opts.stateDir, result);
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         finishOutput(opts, session, t0, {
           command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
           hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
-        }, [renderRecap(result, color), result.interrupted
+          ...(result.gates ? { gates: result.gates } : {}),
+        }, [renderRecap(result, color), renderGateSummary(result.gates, runId, color), result.interrupted
           ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
           : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
         setExitCode(code);
