@@ -2,7 +2,8 @@
  * Harden an old kube-up.sh cluster: bind the apiserver's insecure port to loopback, add client-certificate and
  * basic authentication on the secure port, and move every worker's kubelet and kube-proxy onto the secure port with
  * mutual TLS. Variables (inventory vars or -e): see tasks/cluster-vars.ts — cluster_name, pki_dir, master_address,
- * insecure_bind_address, basic_auth_users, worker_serial, gate_timeout_seconds, ...
+ * insecure_bind_address, basic_auth_users, gate_timeout_seconds, ...; and worker_serial: how many workers are moved at a
+ * time (a count or a percentage, default 50%), e.g. `-e worker_serial=1` for one worker at a time.
  * Order: the master's secure port first, then the workers in rolling batches, then the insecure port to loopback —
  * so until the last play the old way still works, and a worker batch reverted by its gate reaches the apiserver again.
  * Health gates (tasks/kube-gates.ts): after the master, its secure port answers with client-certificate auth; after
@@ -16,19 +17,17 @@
  *   npx rig rollback
  * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook, fromVar } from '../src/playbook/types.ts';
 import { closeInsecurePortTasks, masterHandlers, secureMasterTasks } from '../tasks/kube-master.ts';
 import { secureWorkerTasks, workerHandlers } from '../tasks/kube-worker.ts';
 import { insecurePortGates, masterGates, workerGates } from '../tasks/kube-gates.ts';
-
-const workerSerial = process.env['RIG_WORKER_SERIAL'] ?? '50%';
 
 export default definePlaybook({
   name: 'secure-cluster',
   plays: [
     { name: 'secure the master', hosts: 'masters', tasks: secureMasterTasks(), handlers: masterHandlers(), gates: masterGates() },
     {
-      name: 'move workers to TLS', hosts: 'workers', serial: /^\d+$/.test(workerSerial) ? Number(workerSerial) : workerSerial,
+      name: 'move workers to TLS', hosts: 'workers', serial: fromVar('worker_serial', '50%'),
       tasks: secureWorkerTasks(), handlers: workerHandlers(), gates: workerGates(),
     },
     // Last: once every worker is on the secure port, the insecure port goes to loopback.

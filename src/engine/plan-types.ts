@@ -1,5 +1,6 @@
 import type { Change } from '../core/change.ts';
 import type { PlannedGate } from '../gates/gate-types.ts';
+import type { PendingHandler } from './pending-handlers.ts';
 
 export const PLAN_FORMAT = 'rig-plan/1';
 
@@ -36,6 +37,8 @@ export interface HostPlayPlan {
   readonly tasks: readonly TaskOutcome[];
   /** Health gates checked after this host's batch (only when the host has steps in the play). */
   readonly gates?: readonly PlannedGate[];
+  /** Handlers earlier runs notified on this host and did not run (src/engine/pending-handlers.ts): run here. */
+  readonly pendingHandlers?: readonly PendingHandler[];
 }
 
 export interface HostPlan {
@@ -61,6 +64,8 @@ export interface PlayInfo {
   /** Batches of host names (serial). */
   readonly batches: readonly (readonly string[])[];
   readonly maxFailPercentage: number;
+  /** Run notified handlers on a host even when a later task fails there (play forceHandlers, or --force-handlers). */
+  readonly forceHandlers?: boolean;
   /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { countLogLines, waitForLogLine } from '../fleet/standin-log.ts';
 import { runRig } from '../helpers/run-rig.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 import { CLUSTER_PATHS, SNAPSHOT_SCRIPT } from '../helpers/cluster-snapshot.ts';
 
 const FLEET_ID = 71;
@@ -27,8 +28,8 @@ const KUBELET_LOG = '/var/log/kubelet.log';
 const sh = (host: string, script: string) => execInHost(fleet, host, ['sh', '-c', script]);
 const snapshot = async (host: string) => (await execInHost(fleet, host, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...CLUSTER_PATHS])).stdout;
 const master = () => fleet.hosts.find((h) => h.role === 'master')!;
-const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'gate_timeout_seconds=10'];
-const env = { RIG_WORKER_SERIAL: '1' };
+const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'gate_timeout_seconds=10', '-e', 'worker_serial=1'];
+const env = {};
 const apply = (extra: string[] = []) => runRig(['apply', ...args(), ...extra, 'playbooks/secure-cluster.ts'], { timeoutMs: 300_000, env });
 const events = (runId: string): Array<Record<string, unknown>> =>
   readFileSync(join(stateDir, 'runs', runId, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -102,8 +103,10 @@ test.serial('a worker whose kubelet rejects its new certificate fails its gate: 
 test.serial('passing gates are recorded with timings and cost only their own round trip; a converged run evaluates no gate; --no-revert leaves a failed batch', async (t) => {
   const [w1] = fleet.hosts.filter((h) => h.role === 'worker').map((h) => h.name) as [string];
   await sh(fleet.hosts.find((h) => h.name === 'worker2')!.name, `rm -f ${FAULT}`);
+  const validate = compileResultSchema();
   const r = await apply(['--json', '--stats']);
   t.is(r.code, 0, r.stdout + r.stderr);
+  t.deepEqual(validate(JSON.parse(r.stdout)), [], 'valid against docs/json-schema/rig-result.v1.json');
   const json = JSON.parse(r.stdout) as { runId: string; gates: { results: Array<{ host: string; passed: boolean; ms: number; attempts: number; from: string }> }; stats: Array<{ host: string; roundTrips: number }> };
   // master1: 1 gate after play 1, 2 after play 3; each worker: 2.
   t.is(json.gates.results.length, 9);
@@ -127,10 +130,13 @@ test.serial('passing gates are recorded with timings and cost only their own rou
   t.is((await runRig(['rollback', ...args()], { timeoutMs: 120_000 })).code, 0);
   const w1before = await snapshot(w1);
   await sh(w1, `mkdir -p /var/lib/rig-standins && echo crash-on-client-cert > ${FAULT}`);
-  const nr = await apply(['--no-revert']);
+  const nr = await apply(['--no-revert', '--json']);
   t.is(nr.code, 1, nr.stdout + nr.stderr);
-  t.regex(nr.stdout, new RegExp(`GATE_FAILED: gate "kubelet reaches the secure port" failed on ${w1}[^]*left as it is \\(--no-revert\\)`));
-  t.notRegex(nr.stdout, /REVERTED/);
+  const nrj = JSON.parse(nr.stdout) as { hosts: Array<{ host: string; error?: { code: string; message: string } }>; gates: { reverts: unknown[] } };
+  t.deepEqual(validate(nrj), []);
+  t.regex(nrj.hosts.find((h) => h.host === w1)!.error!.message, /^gate "kubelet reaches the secure port" failed on worker1 [^]*left as it is \(--no-revert\)/);
+  t.is(nrj.hosts.find((h) => h.host === w1)!.error!.code, 'GATE_FAILED');
+  t.deepEqual(nrj.gates.reverts, []);
   t.not(await snapshot(w1), w1before);
   await sh(w1, `rm -f ${FAULT}`);
 });

@@ -43,7 +43,7 @@ const tagSelection = (opts: PlanCommandOptions): TagSelection => {
   const skipTags = parseTagList(opts.skipTags);
   return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
 };
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean; readonly revert?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean; readonly forceHandlers?: boolean; readonly revert?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -128,6 +128,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
     .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
     .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')
+    .option('--force-handlers', 'run the handlers notified on a host even when a later task fails there (like Ansible\'s; rig.yaml force_handlers)')
     .option('--no-revert', 'when a health gate fails, stop and leave the batch as it is (default: revert the batch from the journal)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
@@ -176,7 +177,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
-        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop, revert: opts.revert !== false });
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop, revert: opts.revert !== false, ...(opts.forceHandlers ? { forceHandlers: true } : {}) });
         await reporter.flush();
         writeRetry(opts.stateDir, result);
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
