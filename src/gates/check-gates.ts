@@ -1,6 +1,7 @@
 import type { Connector } from '../connectors/connector.ts';
 import { redactText } from '../core/secret.ts';
 import { mapLimit } from '../engine/gather-facts.ts';
+import type { StopSignal } from '../engine/stop-signal.ts';
 import { probeFromController } from './controller-gate-probe.ts';
 import { buildGateScript, parseGateLine } from './gate-host-script.ts';
 import { describeGateCheck, type GateCheck, type GateResult, type PlannedGate } from './gate-types.ts';
@@ -20,15 +21,20 @@ export interface CheckGatesOptions {
   readonly phase: 'apply' | 'revert';
   readonly forks: number;
   readonly onResult?: (r: GateResult) => void;
+  /** A stop request (SIGINT/SIGTERM) ends the polling at once: the gates still pending fail as interrupted. */
+  readonly stop?: StopSignal;
 }
+
+const INTERRUPTED = 'interrupted: a stop was requested while polling';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll one controller-side gate like `wait`: attempt, sleep the interval, until it passes or the timeout ends. */
-async function pollFromController(check: GateCheck, g: PlannedGate): Promise<{ passed: boolean; attempts: number; output: string }> {
+async function pollFromController(check: GateCheck, g: PlannedGate, stop?: StopSignal): Promise<{ passed: boolean; attempts: number; output: string }> {
   const end = Date.now() + g.timeoutSeconds * 1000;
   let attempts = 0;
   for (;;) {
+    if (stop?.requested) return { passed: false, attempts, output: INTERRUPTED };
     attempts++;
     const r = await probeFromController(check);
     if (r.passed) return { passed: true, attempts, output: r.output };
@@ -70,6 +76,7 @@ export async function checkGates(targets: readonly GateTarget[], o: CheckGatesOp
       const longest = Math.max(...onHost.map((a) => a.g.timeoutSeconds + a.g.intervalSeconds));
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), (longest + 60) * 1000);
+      const unStop = o.stop?.onRequest(() => abort.abort());
       let failure = '';
       try {
         const script = buildGateScript(onHost.map((a) => ({ id: a.g.id, check: a.check, timeoutSeconds: a.g.timeoutSeconds, intervalSeconds: a.g.intervalSeconds })));
@@ -80,14 +87,15 @@ export async function checkGates(targets: readonly GateTarget[], o: CheckGatesOp
         if (partial) take(partial);
         if (pending.size) failure = `gate script ended early (exit ${res.exitCode}): ${res.stderr.trim().slice(-300) || 'no output'}`;
       } catch (e) {
-        failure = `gate script failed: ${(e as Error).message}`;
+        failure = o.stop?.requested ? INTERRUPTED : `gate script failed: ${(e as Error).message}`;
       } finally {
         clearTimeout(timer);
+        unStop?.();
       }
       for (const g of pending.values()) emit({ ...base(g), passed: false, attempts: 0, ms: Date.now() - t0, detail: redactText(failure) });
     };
     const controllerRuns = onController.map(async (a) => {
-      const r = await pollFromController(a.check, a.g);
+      const r = await pollFromController(a.check, a.g, o.stop);
       emit({ ...base(a.g), passed: r.passed, attempts: r.attempts, ms: Date.now() - t0, ...(r.output ? { detail: redactText(r.output) } : {}) });
     });
     await Promise.all([hostRun(), ...controllerRuns]);

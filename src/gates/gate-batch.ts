@@ -6,6 +6,7 @@ import { mapLimit } from '../engine/gather-facts.ts';
 import type { Plan } from '../engine/plan-types.ts';
 import type { ApplyRunOptions, ApplyRunResult, Session } from '../engine/run-playbook.ts';
 import type { Host } from '../inventory/types.ts';
+import type { StopSignal } from '../engine/stop-signal.ts';
 import { checkGates, type GateTarget } from './check-gates.ts';
 import type { GateResult } from './gate-types.ts';
 import { revertBatch, type RevertRecord } from './revert-batch.ts';
@@ -35,6 +36,7 @@ export interface GateBatchContext {
   readonly lockOwner: (runId: string) => string;
   readonly applyRun: (plan: Plan, session: Session, o: ApplyRunOptions) => Promise<ApplyRunResult>;
   readonly stopped: () => boolean;
+  readonly stop?: StopSignal;
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -65,9 +67,12 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
     c.session.options.onEvent?.({ kind: 'gate-done', result: r });
   };
   c.session.options.onEvent?.({ kind: 'gates-start', play: c.play, batch: c.batch, phase: 'apply', hosts: targets.map((t) => t.host) });
-  const results = await checkGates(targets, { play: c.play, batch: c.batch, phase: 'apply', forks: c.session.forks, onResult: record });
+  const results = await checkGates(targets, { play: c.play, batch: c.batch, phase: 'apply', forks: c.session.forks, onResult: record, ...(c.stop ? { stop: c.stop } : {}) });
   const failures = results.filter((r) => !r.passed);
   if (!failures.length) return 'go';
+  // Interrupted while polling: the batch stays applied, unverified, and nothing is reverted (`rig apply` again, or
+  // `rig rollback RUN`, as for any interrupted run).
+  if (c.stopped()) return 'stop';
 
   const first = failures[0]!;
   const batchHosts = c.applied;

@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeFromController, readKubeconfigTarget } from '../../src/gates/controller-gate-probe.ts';
 import { buildGateScript, parseGateLine, type HostGateProbe } from '../../src/gates/gate-host-script.ts';
-import type { GateCheck, GateProps } from '../../src/gates/gate-types.ts';
+import type { GateCheck, GateProps, PlannedGate } from '../../src/gates/gate-types.ts';
+import { checkGates } from '../../src/gates/check-gates.ts';
+import { StopSignal } from '../../src/engine/stop-signal.ts';
+import { LocalConnector } from '../../src/connectors/local-connector.ts';
 import { validateGate } from '../../src/gates/plan-gates.ts';
 import { renderPlanGates } from '../../src/cli/render-gates.ts';
 import { HostTasks, planHost, selectPlays } from '../../src/engine/build-plan.ts';
@@ -188,4 +191,13 @@ test('gates are planned per host only where the play changes something, resolved
   // Static gates are checked when the playbook loads.
   t.throws(() => validatePlaybook(definePlaybook({ name: 'x', plays: [{ hosts: 'all', tasks: [], gates: [{ name: 'n', check: { kind: 'agent', service: 'kubelet' }, from: 'controller' }] }] }), 'pb.ts'),
     { message: /plays\[0\]\.gates\[0\]: check\.the agent's log/ });
+});
+
+test('a stop request ends the polling at once: host and controller gates still pending fail as interrupted', async (t) => {
+  const stop = new StopSignal();
+  const host: Host = { name: 'local', address: '127.0.0.1', groups: ['all'], vars: {} };
+  const never = (id: string, from: 'host' | 'controller'): PlannedGate => ({ id, name: id, from, timeoutSeconds: 8, intervalSeconds: 0.2, check: { kind: 'command', argv: ['false'] }, afterRevert: null });
+  setTimeout(() => stop.request(), 700);
+  const results = await checkGates([{ host: 'local', connector: new LocalConnector(host), become: false, gates: [never('h', 'host'), never('c', 'controller')] }], { play: 0, batch: 0, phase: 'apply', forks: 2, stop });
+  t.deepEqual(results.map((r) => [r.gate, r.passed, r.detail]).sort(), [['c', false, 'interrupted: a stop was requested while polling'], ['h', false, 'interrupted: a stop was requested while polling']]);
 });
