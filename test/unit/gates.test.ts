@@ -4,9 +4,10 @@
  * servers and logs.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,4 +201,36 @@ test('a stop request ends the polling at once: host and controller gates still p
   setTimeout(() => stop.request(), 700);
   const results = await checkGates([{ host: 'local', connector: new LocalConnector(host), become: false, gates: [never('h', 'host'), never('c', 'controller')] }], { play: 0, batch: 0, phase: 'apply', forks: 2, stop });
   t.deepEqual(results.map((r) => [r.gate, r.passed, r.detail]).sort(), [['c', false, 'interrupted: a stop was requested while polling'], ['h', false, 'interrupted: a stop was requested while polling']]);
+});
+
+test('apiserver gates over TLS with client-certificate auth: the kubeconfig (controller), URL + files from the controller and the host agree', async (t) => {
+  const tls = mkdtempSync(join(tmpdir(), 'rig-gates-tls-'));
+  const ssl = (...a: string[]) => { const r = spawnSync('openssl', a, { cwd: tls, encoding: 'utf8' }); if (r.status !== 0) throw new Error(r.stderr); };
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2');
+  writeFileSync(join(tls, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.cnf');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'admin.key', '-out', 'admin.csr', '-subj', '/O=system:masters/CN=admin');
+  ssl('x509', '-req', '-in', 'admin.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'admin.crt', '-days', '2');
+  const f = (n: string) => join(tls, n);
+  // Like the stand-in apiserver: TLS, a client certificate is asked for, 401 without one; no /readyz (an old apiserver).
+  const server = https.createServer({ cert: readFileSync(f('server.crt')), key: readFileSync(f('server.key')), ca: readFileSync(f('ca.crt')), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const ok = (req.socket as import('node:tls').TLSSocket).authorized;
+    res.writeHead(!ok ? 401 : req.url === '/healthz' ? 200 : 404); res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  writeFileSync(f('kubeconfig'), ['apiVersion: v1', 'kind: Config', 'current-context: c', `clusters: [{name: k, cluster: {server: "${url}", certificate-authority: ca.crt}}]`,
+    `users: [{name: u, user: {client-certificate-data: ${readFileSync(f('admin.crt')).toString('base64')}, client-key: admin.key}}]`, 'contexts: [{name: c, context: {cluster: k, user: u}}]'].join('\n'));
+  const withCert: GateCheck = { kind: 'apiserver', url, caFile: f('ca.crt'), clientCert: f('admin.crt'), clientKey: f('admin.key') };
+  const noCert: GateCheck = { kind: 'apiserver', url, caFile: f('ca.crt') };
+  const wrongCa: GateCheck = { kind: 'apiserver', url, caFile: f('admin.crt'), clientCert: f('admin.crt'), clientKey: f('admin.key') };
+  t.true((await probeFromController({ kind: 'apiserver', kubeconfig: f('kubeconfig') })).passed);
+  for (const [check, want] of [[withCert, true], [noCert, false], [wrongCa, false]] as const) {
+    const c = await probeFromController(check);
+    t.is(c.passed, want, `controller: ${c.output}`);
+    const h = (await runHostGates([once(check)])).get('g')!;
+    t.is(h.passed, want, `host: ${h.output}`);
+  }
+  server.close();
 });
