@@ -2,7 +2,8 @@ import { styleText } from 'node:util';
 import { redactText } from '../core/secret.ts';
 import type { Plan } from '../engine/plan-types.ts';
 import type { GateRunRecord } from '../gates/gate-batch.ts';
-import { describeGateCheck } from '../gates/gate-types.ts';
+import { describeGateCheck, type GateResult } from '../gates/gate-types.ts';
+import type { JournalEvent } from '../changelog/journal-store.ts';
 
 const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string): string => (color ? styleText(style, text, { validateStream: false }) : text);
 
@@ -30,14 +31,32 @@ export function renderPlanGates(plan: Plan, color = false): string {
   return lines.length ? redactText(`Gates (checked after each batch; a failure reverts the batch and stops the run):\n${lines.join('\n')}`) : '';
 }
 
+/** One line per gate result. */
+function renderGateResults(results: readonly GateResult[], color: boolean): string[] {
+  return results.map((r) => {
+    const mark = r.passed ? paint(color, 'green', 'pass') : paint(color, 'red', 'FAIL');
+    return `  ${mark} ${r.host}: "${r.name}"${r.phase === 'revert' ? ` after the revert (${r.check})` : ''} in ${(r.ms / 1000).toFixed(1)} s, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.passed ? '' : `: ${r.detail ?? ''}`}`;
+  });
+}
+
+/** `rig show`: the gates a run evaluated and the batches it reverted, from its journal. */
+export function renderJournalGates(events: readonly JournalEvent[], color = false): string {
+  const lines: string[] = [];
+  const results = events.flatMap((e) => (e.t === 'gate' ? [e] : []));
+  if (results.length) lines.push('gates:', ...renderGateResults(results, color));
+  for (const e of events) {
+    if (e.t !== 'revert') continue;
+    const notReverted = Object.entries(e.failed);
+    lines.push(`reverted batch ${e.batch + 1} of play ${e.play + 1} (${e.hosts.join(', ')})${e.rollbackRun ? ` by rollback run ${e.rollbackRun}` : ''}${e.verified === false ? ', a gate still failed after the revert' : ''}`);
+    for (const [h, why] of notReverted) lines.push(`  ${h}: NOT reverted: ${why}`);
+  }
+  return redactText(lines.join('\n'));
+}
+
 /** After a run: every gate result with its timing, and what a revert did and how to continue. */
 export function renderGateSummary(rec: GateRunRecord | undefined, runId: string, color = false): string {
   if (!rec || !rec.results.length) return '';
-  const lines = ['GATES'];
-  for (const r of rec.results) {
-    const mark = r.passed ? paint(color, 'green', 'pass') : paint(color, 'red', 'FAIL');
-    lines.push(`  ${mark} ${r.host}: "${r.name}"${r.phase === 'revert' ? ` after the revert (${r.check})` : ''} in ${(r.ms / 1000).toFixed(1)} s, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.passed ? '' : `: ${r.detail ?? ''}`}`);
-  }
+  const lines = ['GATES', ...renderGateResults(rec.results, color)];
   for (const v of rec.reverts) {
     lines.push(`REVERTED batch ${v.batch + 1} of play ${v.play + 1}${v.rollbackRun ? ` (rollback run ${v.rollbackRun})` : ''}:`);
     for (const h of v.hosts) {

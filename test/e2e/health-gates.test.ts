@@ -90,6 +90,8 @@ test.serial('a worker whose kubelet rejects its new certificate fails its gate: 
   t.is(gates.filter((e) => e['host'] === w2 && e['phase'] === 'revert').length, 2);
   const revert = events(runId).find((e) => e['t'] === 'revert')!;
   t.deepEqual(revert['hosts'], [w2]);
+  const show = await runRig(['show', '--state-dir', stateDir, runId]);
+  t.regex(show.stdout, new RegExp(`gates:\\n[^]*FAIL ${w2}: "kubelet reaches the secure port" in [\\d.]+ s[^]*reverted batch 2 of play 2 \\(${w2}\\) by rollback run ${revert['rollbackRun']}`));
 
   // rig rollback (no id) undoes the earlier batches; worker2 is left alone (already reverted).
   const rb = await runRig(['rollback', ...args()], { timeoutMs: 120_000 });

@@ -20,6 +20,7 @@ import { jsonResult, planFailureError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { describeRunStatus } from '../../changelog/run-liveness.ts';
+import { renderJournalGates } from '../render-gates.ts';
 
 interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean; readonly yes?: boolean }
 
@@ -181,5 +182,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${st.status}${st.diedState ? ` [${st.diedState}]` : ''}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
       out(renderPlan(run.plan, { color, before }));
       for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
+      const gates = renderJournalGates(run.events, color);
+      if (gates) out(gates);
     });
 }
