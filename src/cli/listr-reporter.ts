@@ -9,6 +9,7 @@ interface HostTask {
   resolve: () => void;
   reject: (e: Error) => void;
   set?: (title: string, output?: string) => void;
+  finished?: boolean;
 }
 
 /**
@@ -65,9 +66,10 @@ export class ListrReporter {
 
   private update(host: string, title?: string, output?: string, finish = false): void {
     const h = this.#hosts.get(host);
-    if (!h) return;
+    // A host finished in this display (its play done) may come back in a later play: the list may be over by then.
+    if (!h || h.finished) return;
     h.set?.(title ?? '', output);
-    if (finish) h.resolve();
+    if (finish) { h.finished = true; h.resolve(); }
   }
 
   private fail(host: string, title: string): void {

@@ -27,7 +27,12 @@ export interface SessionOptions {
 /** Open connections of one run, one per host, reused by every round trip. */
 export class Session {
   readonly connectors = new Map<string, Connector>();
-  constructor(readonly options: SessionOptions) {}
+  readonly options: SessionOptions;
+  constructor(options: SessionOptions) {
+    // A progress listener runs inside SSH data handlers: its exception must never pass for a lost connection.
+    const listen = options.onEvent;
+    this.options = listen ? { ...options, onEvent: (e) => { try { listen(e); } catch { /* a display problem, not the host's */ } } } : options;
+  }
   connector(host: Host): Connector {
     let c = this.connectors.get(host.name);
     if (!c) { c = this.options.createConnector(host); this.connectors.set(host.name, c); }
