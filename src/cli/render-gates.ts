@@ -65,7 +65,11 @@ export function renderGateSummary(rec: GateRunRecord | undefined, runId: string,
       lines.push(`  ${h}: ${steps.length} step${steps.length === 1 ? '' : 's'}${v.verified === true ? ', gates pass again' : v.verified === false ? paint(color, 'red', ', a gate still fails after the revert') : ''}`);
       for (const s of steps) lines.push(`      ${s}`);
     }
-    lines.push(`  the next batches did not start; earlier batches stay applied. Fix the cause and \`rig apply\` again, or undo the earlier batches with: rig rollback ${runId}`);
+  }
+  const stop = rec.stoppedBy;
+  if (stop) {
+    lines.push(`STOPPED at batch ${stop.batch + 1} of play ${stop.play + 1}: gate "${stop.gate}" failed on ${stop.host}; ${stop.reverted ? 'that batch was reverted' : 'that batch was left as it is (--no-revert)'}, the next batches did not start, earlier batches stay applied.`);
+    lines.push(`  Fix the cause and \`rig apply\` again, or undo ${stop.reverted ? 'the earlier batches' : 'the run'} with: rig rollback ${runId}`);
   }
   return redactText(lines.join('\n'));
 }

@@ -15,6 +15,8 @@ import { revertBatch, type RevertRecord } from './revert-batch.ts';
 export interface GateRunRecord {
   readonly results: GateResult[];
   readonly reverts: RevertRecord[];
+  /** The gate that stopped the run: where, and whether its batch was reverted. */
+  stoppedBy?: { readonly play: number; readonly batch: number; readonly host: string; readonly gate: string; readonly reverted: boolean };
 }
 
 export interface GateBatchContext {
@@ -102,6 +104,7 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
     rec.reverts.push(revert);
     c.journal.append({ t: 'revert', play: c.play, batch: c.batch, hosts: batchHosts, ...(r.rollbackRun ? { rollbackRun: r.rollbackRun } : {}), failed: r.failed, ...(verified !== undefined ? { verified } : {}) });
   }
+  rec.stoppedBy = { play: c.play, batch: c.batch, host: first.host, gate: first.name, reverted: revert !== undefined };
   const earlier = c.plan.hosts.filter((h) => !batchHosts.includes(h.host) && h.plays.some((p) => p.steps.length) && !c.dead.has(h.host)).map((h) => h.host);
   for (const n of batchHosts) {
     const mine = failures.find((f) => f.host === n);

@@ -62,7 +62,7 @@ test.serial('a worker whose kubelet rejects its new certificate fails its gate: 
   t.is(r.code, 1, out);
   t.regex(r.stdout, new RegExp(`GATE_FAILED: gate "kubelet reaches the secure port" failed on ${w2} after [^]*client certificate rejected[^]*reverted by rollback run \\S+: 13 steps, gates pass again`));
   t.regex(r.stdout, /REVERTED batch 2 of play 2[^]*update \/etc\/default\/kubelet[^]*restart service kubelet/);
-  t.regex(r.stdout, /rig rollback \S+ to undo the earlier batches|undo the earlier batches with: rig rollback \S+/);
+  t.regex(r.stdout, new RegExp(`STOPPED at batch 2 of play 2: gate "kubelet reaches the secure port" failed on ${w2}; that batch was reverted, the next batches did not start, earlier batches stay applied\\.\\n  Fix the cause and \`rig apply\` again, or undo the earlier batches with: rig rollback \\S+`));
   const runId = runIdOf(r.stdout);
 
   // worker2: byte-identical to before the run, its kubelet back on the insecure port the old way.
@@ -134,11 +134,12 @@ test.serial('passing gates are recorded with timings and cost only their own rou
   await sh(w1, `mkdir -p /var/lib/rig-standins && echo crash-on-client-cert > ${FAULT}`);
   const nr = await apply(['--no-revert', '--json']);
   t.is(nr.code, 1, nr.stdout + nr.stderr);
-  const nrj = JSON.parse(nr.stdout) as { hosts: Array<{ host: string; error?: { code: string; message: string } }>; gates: { reverts: unknown[] } };
+  const nrj = JSON.parse(nr.stdout) as { hosts: Array<{ host: string; error?: { code: string; message: string } }>; gates: { reverts: unknown[]; stoppedBy?: unknown } };
   t.deepEqual(validate(nrj), []);
   t.regex(nrj.hosts.find((h) => h.host === w1)!.error!.message, /^gate "kubelet reaches the secure port" failed on worker1 [^]*left as it is \(--no-revert\)/);
   t.is(nrj.hosts.find((h) => h.host === w1)!.error!.code, 'GATE_FAILED');
   t.deepEqual(nrj.gates.reverts, []);
+  t.like(nrj.gates, { stoppedBy: { play: 1, batch: 0, host: w1, gate: 'kubelet reaches the secure port', reverted: false } });
   t.not(await snapshot(w1), w1before);
   await sh(w1, `rm -f ${FAULT}`);
 });
