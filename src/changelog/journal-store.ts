@@ -41,6 +41,8 @@ export interface HostRecap {
   readonly skipped: number;
   readonly unreachable: boolean;
   readonly error?: string;
+  /** Plays of the host never started: why (src/engine/not-run-reason.ts). */
+  readonly notRun?: string;
 }
 
 /** Journal events, appended (and fsynced) as the run goes. */

@@ -7,6 +7,7 @@ import type { Plan } from '../engine/plan-types.ts';
 import type { ApplyRunOptions, ApplyRunResult, Session } from '../engine/run-playbook.ts';
 import type { Host } from '../inventory/types.ts';
 import type { StopSignal } from '../engine/stop-signal.ts';
+import type { NotRunReason } from '../engine/not-run-reason.ts';
 import { checkGates, type GateTarget } from './check-gates.ts';
 import type { GateResult } from './gate-types.ts';
 import { revertBatch, type RevertRecord } from './revert-batch.ts';
@@ -41,6 +42,12 @@ export interface GateBatchContext {
   readonly stop?: StopSignal;
 }
 
+/** Why the hosts after a batch whose gate failed did not run (the live view, the recap, --json notRun). */
+export function describeGateStop(play: { readonly index: number; readonly name: string }, batch: number, rec: GateRunRecord): NotRunReason {
+  const by = rec.stoppedBy;
+  return { cause: 'aborted', message: `aborted: a health gate failed after batch ${batch + 1} of play ${play.index + 1} "${play.name}"${by ? ` ("${by.gate}" on ${by.host})` : ''}` };
+}
+
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function describeFailure(r: GateResult): string {
@@ -70,6 +77,7 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
   };
   c.session.options.onEvent?.({ kind: 'gates-start', play: c.play, batch: c.batch, phase: 'apply', hosts: targets.map((t) => t.host) });
   const results = await checkGates(targets, { play: c.play, batch: c.batch, phase: 'apply', forks: c.session.forks, onResult: record, ...(c.stop ? { stop: c.stop } : {}) });
+  c.session.options.onEvent?.({ kind: 'gates-done', play: c.play, batch: c.batch, phase: 'apply', results });
   const failures = results.filter((r) => !r.passed);
   if (!failures.length) return 'go';
   // Interrupted while polling: the batch stays applied, unverified, and nothing is reverted (`rig apply` again, or
@@ -98,6 +106,7 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
     if (recheck.length) {
       c.session.options.onEvent?.({ kind: 'gates-start', play: c.play, batch: c.batch, phase: 'revert', hosts: recheck.map((t) => t.host) });
       const again = await checkGates(recheck, { play: c.play, batch: c.batch, phase: 'revert', forks: c.session.forks, onResult: record });
+      c.session.options.onEvent?.({ kind: 'gates-done', play: c.play, batch: c.batch, phase: 'revert', results: again });
       verified = again.every((x) => x.passed);
     }
     revert = { ...r, ...(verified !== undefined ? { verified } : {}) };

@@ -12,7 +12,7 @@ import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
-import { confirmOrRelease, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
+import { confirmOrRelease, hostResultJson, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
@@ -67,11 +67,14 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       try {
         const hostPlans: HostPlan[] = [];
         const conflicts: string[] = [];
+        const onEvent = session.options.onEvent;
+        onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
         await mapLimit(names, session.forks, async (name) => {
           const host = inventory.getHost(name);
           // As the undone run did (its plays' and tasks' become): the gather, the lock, the restores.
           const become = hostBecomes(run.plan.plays, host, run.plan.hosts.find((h) => h.host === name));
           const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock, become);
+          onEvent?.(g.ok ? { kind: 'host-gathered', host: name, ms: g.ms } : { kind: g.unreachable ? 'host-unreachable' : 'host-failed', host: name, error: g.error });
           if (!g.ok) {
             hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], become, unreachable: g.error.message } : { host: name, address: host.address, plays: [], become, error: errorRecord(g.error) });
             return;
@@ -123,7 +126,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         if (opts.json) {
           jsonResult.write({
             command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
-            hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
+            hosts: result.outcomes.map(hostResultJson),
             ...(opts.stats ? { stats } : {}),
           });
         } else {
@@ -134,6 +137,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         }
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
@@ -149,12 +153,14 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       const runs = store.listRuns().map((r) => ({ ...r, ...describeRunStatus(r, () => store.load(r.id).events) }));
       if (opts.json) { out(JSON.stringify(runs, null, 2)); return; }
       if (!runs.length) { out(`no runs recorded in ${opts.stateDir}`); return; }
-      out('RUN                      KIND      STATUS      STARTED                   HOSTS  CHANGED  FAILED  PLAYBOOK');
+      out('RUN                      KIND      STATUS      STARTED                   HOSTS  CHANGES  FAILED  NOT-RUN  PLAYBOOK');
       for (const r of runs) {
         const recap = Object.values(r.recap ?? {});
-        const changed = recap.filter((x) => x.changed > 0).length;
+        // Changes made, as the plan and the recap count them (isChangeStep); FAILED and NOT-RUN count hosts.
+        const changed = recap.reduce((n, x) => n + x.changed, 0);
         const failed = recap.filter((x) => x.failed > 0 || x.unreachable).length;
-        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(11)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}${r.diedState ? ` [${r.diedState}]` : ''}`);
+        const notRun = recap.filter((x) => x.notRun && !(x.failed > 0 || x.unreachable)).length;
+        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(11)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${String(notRun).padStart(7)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}${r.diedState ? ` [${r.diedState}]` : ''}`);
       }
     });
 
@@ -182,6 +188,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${st.status}${st.diedState ? ` [${st.diedState}]` : ''}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
       out(renderPlan(run.plan, { color, before }));
       for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
+      for (const [host, r] of Object.entries(run.meta.recap ?? {})) if (r.notRun) out(redactText(`${host}: not run: ${r.notRun}`));
       const gates = renderJournalGates(run.events, color);
       if (gates) out(gates);
     });
