@@ -114,7 +114,10 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
     c.journal.append({ t: 'revert', play: c.play, batch: c.batch, hosts: batchHosts, ...(r.rollbackRun ? { rollbackRun: r.rollbackRun } : {}), failed: r.failed, ...(verified !== undefined ? { verified } : {}) });
   }
   rec.stoppedBy = { play: c.play, batch: c.batch, host: first.host, gate: first.name, reverted: revert !== undefined };
-  const earlier = c.plan.hosts.filter((h) => !batchHosts.includes(h.host) && h.plays.some((p) => p.steps.length) && !c.dead.has(h.host)).map((h) => h.host);
+  // Hosts the run changed before this batch: earlier plays, earlier batches of this play.
+  const hasSteps = (n: string, play: number): boolean => (hostPlan(n)?.plays.find((p) => p.play === play)?.steps.length ?? 0) > 0;
+  const earlier = [...new Set(c.plan.plays.flatMap((p) => (p.index < c.play ? p.hostNames : p.index === c.play ? p.batches.slice(0, c.batch).flat() : [])
+    .filter((n) => hasSteps(n, p.index) && !batchHosts.includes(n))))];
   for (const n of batchHosts) {
     const mine = failures.find((f) => f.host === n);
     const what = mine ? describeFailure(mine) : `reverted with its batch: ${describeFailure(first)}`;
@@ -126,7 +129,7 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
       status: 'failed',
       error: new GateFailedError(`${what}; ${state}`, {
         host: n, task: `play ${c.play + 1} "${playInfo.name}" › gate "${(mine ?? first).name}"`,
-        hint: `fix the cause and \`rig apply\` again${earlier.length ? `, or \`rig rollback ${c.runId}\` to undo the earlier batches (${earlier.join(', ')})` : `, or \`rig rollback ${c.runId}\``}`,
+        hint: `fix the cause and \`rig apply\` again, or undo ${revert ? (earlier.length ? `the earlier batches (${earlier.join(', ')})` : 'what is left of the run') : 'the run'} with \`rig rollback ${c.runId}\``,
       }),
     });
   }
