@@ -1,5 +1,4 @@
-import type { GateInput } from '../src/gates/gate-types.ts';
-import type { TaskContext } from '../src/modules/module.ts';
+import type { GateInput, TaskContext } from 'rig';
 import { readClusterVars } from './cluster-vars.ts';
 
 /** Gate timeout: `gate_timeout_seconds` (inventory vars or -e). @default 60 */
