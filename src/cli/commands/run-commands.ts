@@ -19,6 +19,7 @@ import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { renderGateSummary } from '../render-gates.ts';
+import { renderPendingLeft } from '../render-pending-left.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { redactText } from '../../core/secret.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
@@ -196,7 +197,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
           hosts: result.outcomes.map(hostResultJson),
           ...(result.gates ? { gates: result.gates } : {}),
-        }, [renderRecap(result, color), renderGateSummary(result.gates, runId, color), result.interrupted
+        }, [renderRecap(result, color), renderGateSummary(result.gates, runId, color), ...[renderPendingLeft(plan, result)].filter(Boolean), result.interrupted
           ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
           : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
         setExitCode(code);
