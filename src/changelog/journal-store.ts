@@ -40,13 +40,21 @@ export interface HostRecap {
   readonly skipped: number;
   readonly unreachable: boolean;
   readonly error?: string;
+  /** Steps of this host were left undone because the run stopped first (a failed batch, an interrupt): why. */
+  readonly notRun?: string;
 }
 
 /** Journal events, appended (and fsynced) as the run goes. */
 export type JournalEvent =
   | { readonly t: 'intent'; readonly host: string; readonly play: number; readonly steps: readonly string[]; readonly at: string }
   | { readonly t: 'step'; readonly host: string; readonly id: string; readonly status: 'done' | 'failed' | 'restored'; readonly after?: string; readonly message?: string }
-  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted'; readonly message?: string };
+  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted'; readonly message?: string }
+  /**
+   * A batch of a play started / ended (every host of it finished or failed): the order in which the run went
+   * through its hosts, which rollback follows in reverse (src/changelog/rollback-order.ts). Journals written before
+   * these events existed have none: their rollback undoes every host at once.
+   */
+  | { readonly t: 'batch'; readonly phase: 'start' | 'end'; readonly play: number; readonly batch: number; readonly hosts: readonly string[]; readonly at: string };
 
 /** Sortable run id: UTC timestamp + random suffix, e.g. 20261123T011502Z-3f9a. */
 export function newRunId(now = new Date()): string {

@@ -140,6 +140,8 @@ export interface ApplyRunResult {
   readonly failed: boolean;
   /** True when a stop was requested (SIGINT/SIGTERM) during the run. */
   readonly interrupted: boolean;
+  /** The batch whose failures (beyond maxFailPercentage) stopped the run: later batches and plays did not run. */
+  readonly stoppedAt?: { readonly play: number; readonly playName: string; readonly batch: number; readonly failed: readonly string[] };
 }
 
 export interface ApplyRunOptions {
@@ -193,6 +195,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   const lastPlay = new Map<string, number>();
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
   let aborted = false;
+  let stoppedAt: ApplyRunResult['stoppedAt'];
   const stopped = (): boolean => o.stop?.requested === true;
   // A forced stop (second signal): journal the run as interrupted now, synchronously; the process exits next.
   const unForce = o.stop?.onForce(() => {
@@ -205,6 +208,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       const todo = batch.filter((n) => !dead.has(n) && (hostPlans.get(n)?.plays.find((p) => p.play === play.index)?.steps.length ?? 0) > 0);
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
+      journal.append({ t: 'batch', phase: 'start', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
@@ -236,7 +240,12 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         dead.set(r.host, { status: r.status === 'unreachable' ? 'unreachable' : 'failed', error });
         session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
       }
-      if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) { aborted = true; break; }
+      journal.append({ t: 'batch', phase: 'end', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
+      if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) {
+        aborted = true;
+        stoppedAt = { play: play.index, playName: play.name, batch: bi, failed: results.filter((r) => r && r.status !== 'ok' && r.status !== 'interrupted').map((r) => r!.host) };
+        break;
+      }
     }
   }
   // Release locks still held (hosts with nothing to apply, or after an abort): the second round trip of a converged run.
@@ -258,12 +267,16 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       return { host: h.host, status: 'interrupted', recap, done: [...d], error };
     }
     const status: HostOutcome['status'] = death ? death.status : recap.changed > 0 ? 'changed' : 'ok';
-    return { host: h.host, status, recap, done: [...d], ...(death ? { error: death.error } : {}) };
+    // Stopped by a failed batch before all of this host's steps ran: recorded, so a rollback cut short this way is
+    // not taken for a finished one (src/changelog/rollback-target.ts).
+    const notRun = aborted && !death && stoppedAt && h.plays.some((p) => p.steps.some((st) => !d.has(st.id)))
+      ? `not run: the run stopped when batch ${stoppedAt.batch + 1} of play ${stoppedAt.play + 1} failed` : undefined;
+    return { host: h.host, status, recap: notRun ? { ...recap, notRun } : recap, done: [...d], ...(death ? { error: death.error } : {}) };
   });
   const failed = outcomes.some((x) => x.status === 'failed' || x.status === 'unreachable') || aborted;
   journal.writeMeta({
     ...journal.meta, status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
     recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
   });
-  return { runId: o.runId, outcomes, failed, interrupted };
+  return { runId: o.runId, outcomes, failed, interrupted, ...(stoppedAt ? { stoppedAt } : {}) };
 }
