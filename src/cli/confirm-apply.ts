@@ -6,12 +6,15 @@ export function wantsConfirmation(opts: { readonly yes?: boolean }, input: { rea
   return opts.yes !== true && input.isTTY === true && output.isTTY === true;
 }
 
-/** "Apply these 3 changes on 2 hosts? (yes/no) ", or undefined when the plan changes nothing (nothing to ask). */
-export function describeConfirmation(plan: Plan): string | undefined {
+/**
+ * "Apply these 3 changes on 2 hosts? (yes/no) " ("Roll back …" for a rollback), or undefined when the plan changes
+ * nothing (nothing to ask).
+ */
+export function describeConfirmation(plan: Plan, verb: 'Apply' | 'Roll back' = 'Apply'): string | undefined {
   const counts = plan.hosts.map((h) => countChanges(h)).filter((n) => n > 0);
   const n = counts.reduce((a, b) => a + b, 0);
   if (n === 0) return undefined;
-  return `Apply ${n === 1 ? 'this 1 change' : `these ${n} changes`} on ${counts.length} host${counts.length === 1 ? '' : 's'}? (yes/no) `;
+  return `${verb} ${n === 1 ? 'this 1 change' : `these ${n} changes`} on ${counts.length} host${counts.length === 1 ? '' : 's'}? (yes/no) `;
 }
 
 /**

@@ -15,6 +15,17 @@ export type CertificateCheck = { readonly ok: true; readonly daysLeft: number } 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
+/**
+ * A certificate whose notBefore lies further ahead than this is "not yet valid": TLS peers refuse it, so it is
+ * reissued (with this machine's clock). Five minutes of clock skew between hosts is tolerated.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The reason given for a certificate that is not valid yet. */
+export function notYetValid(notBefore: Date): string {
+  return `not valid before ${notBefore.toISOString().replace(/\.000Z$/, 'Z')} (a clock is off?)`;
+}
+
 /** Parsed CA certificates by PEM (a run checks many certificates against the same CA). */
 const caByPem = new Map<string, X509Certificate>();
 
@@ -72,6 +83,8 @@ export function checkCertificate(certPem: string | undefined, keyPem: string | u
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return { ok: false, reason: 'signed by another CA' };
   } catch { return { ok: false, reason: 'signed by another CA' }; }
   const now = o.now ?? new Date();
+  const notBefore = new Date(cert.validFrom);
+  if (notBefore.getTime() > now.getTime() + CLOCK_SKEW_MS) return { ok: false, reason: notYetValid(notBefore) };
   const daysLeft = Math.floor((new Date(cert.validTo).getTime() - now.getTime()) / 86_400_000);
   if (daysLeft < 0) return { ok: false, reason: 'expired' };
   if (daysLeft < (o.renewBeforeDays ?? 30)) return { ok: false, reason: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}` };

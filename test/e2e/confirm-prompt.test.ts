@@ -40,11 +40,11 @@ function startInTerminal(args: readonly string[]): string {
 async function waitForScreen(name: string, pattern: RegExp): Promise<string> {
   // Polls until the text appears; the limit only bounds a hung run (no timing is asserted).
   for (let i = 0; i < 600; i++) {
-    const screen = tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', `confirm:${name}`);
+    const screen = tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `confirm:${name}`);
     if (pattern.test(screen)) return screen;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${pattern} in window ${name}:\n${tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', `confirm:${name}`)}`);
+  throw new Error(`timed out waiting for ${pattern} in window ${name}:\n${tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `confirm:${name}`)}`);
 }
 
 const answer = (name: string, text: string) => { tmux('send-keys', '-t', `confirm:${name}`, '-l', text); tmux('send-keys', '-t', `confirm:${name}`, 'Enter'); };
@@ -77,6 +77,23 @@ test.serial('plan with no flags uses the project file (exit 2); rig config names
   t.regex(c.stdout, new RegExp(`state_dir +${project}/state +\\[rig\\.yaml:4\\]`), c.stdout);
 });
 
+test.serial('apply --json on a terminal: the plan and the question on stderr; "no" still gives the one JSON result', async (t) => {
+  const before = await hostState();
+  const w = startInTerminal(['apply', '--json', PLAYBOOK]);
+  const screen = await waitForScreen(w, /\(yes\/no\)/);
+  t.regex(screen, /rig-confirm\.motd/, 'the plan is shown (on stderr) before the question');
+  answer(w, 'no');
+  const end = await waitForScreen(w, /EXIT=\d+/);
+  t.regex(end, /EXIT=1/);
+  const lines = end.split('\n');
+  const first = lines.lastIndexOf('{');
+  const json = lines.slice(first, lines.indexOf('}', first) + 1).join('\n');
+  const result = JSON.parse(json) as { exitCode: number; error: { code: string } };
+  t.is(result.exitCode, 1);
+  t.is(result.error.code, 'NOT_CONFIRMED');
+  t.is(await hostState(), before);
+});
+
 test.serial('apply on a terminal: "no" applies nothing and releases the locks; "yes" applies', async (t) => {
   const before = await hostState();
   t.regex(before, /absent \/etc\/rig-confirm\.motd/);
@@ -105,7 +122,7 @@ test.serial('rollback on a terminal: anything but "yes" is a no; without a termi
   const applied = await hostState();
   const w = startInTerminal(['rollback']);
   const screen = await waitForScreen(w, /\(yes\/no\)/);
-  t.regex(screen, /Apply these 4 changes on 2 hosts\?/);
+  t.regex(screen, /Roll back these 4 changes on 2 hosts\?/);
   answer(w, 'y');
   const end = await waitForScreen(w, /EXIT=\d+/);
   t.regex(end, /not applied/);

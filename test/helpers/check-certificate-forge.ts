@@ -3,7 +3,7 @@ import forge from 'node-forge';
 import type { CertificateSpec } from '../../src/pki/certificate-spec.ts';
 import type { CertificateAuthority } from '../../src/pki/pki-store.ts';
 
-import type { CertificateCheck } from '../../src/pki/check-certificate.ts';
+import { CLOCK_SKEW_MS, notYetValid, type CertificateCheck } from '../../src/pki/check-certificate.ts';
 
 /** Is this certificate (and key) what `spec` asks for, signed by `ca`, and valid beyond `renewBeforeDays`? */
 export function checkCertificateWithForge(certPem: string | undefined, keyPem: string | undefined, o: { ca: CertificateAuthority; spec: CertificateSpec; renewBeforeDays?: number; now?: Date }): CertificateCheck {
@@ -12,6 +12,7 @@ export function checkCertificateWithForge(certPem: string | undefined, keyPem: s
   try { cert = forge.pki.certificateFromPem(certPem); } catch { return { ok: false, reason: 'certificate does not parse' }; }
   try { if (!o.ca.cert.verify(cert)) return { ok: false, reason: 'signed by another CA' }; } catch { return { ok: false, reason: 'signed by another CA' }; }
   const now = o.now ?? new Date();
+  if (cert.validity.notBefore.getTime() > now.getTime() + CLOCK_SKEW_MS) return { ok: false, reason: notYetValid(cert.validity.notBefore) };
   const daysLeft = Math.floor((cert.validity.notAfter.getTime() - now.getTime()) / 86_400_000);
   if (daysLeft < 0) return { ok: false, reason: 'expired' };
   if (daysLeft < (o.renewBeforeDays ?? 30)) return { ok: false, reason: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}` };

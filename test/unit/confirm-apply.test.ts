@@ -18,6 +18,7 @@ test('asked only when stdin and stdout are terminals and --yes is not given', (t
 test('the question counts changes (waits are not changes) and the hosts with changes; nothing to change: no question', (t) => {
   t.is(describeConfirmation(plan(['write-file', 'write-file', 'wait'], [], ['run-handler'])), 'Apply these 3 changes on 2 hosts? (yes/no) ');
   t.is(describeConfirmation(plan(['write-file'])), 'Apply this 1 change on 1 host? (yes/no) ');
+  t.is(describeConfirmation(plan(['write-file']), 'Roll back'), 'Roll back this 1 change on 1 host? (yes/no) ');
   t.is(describeConfirmation(plan(['wait'], [])), undefined);
 });
 

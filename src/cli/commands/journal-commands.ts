@@ -90,7 +90,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         if (!opts.json) out(renderPlan(plan, { color }));
-        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan), { command: 'rollback', runId, color }))) {
           setExitCode(1);
           return;
         }

@@ -169,7 +169,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           }
         }
         if (!opts.json) out(renderPlan(plan, { color, verbose: opts.verbose === true }));
-        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan)))) {
+        if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan), { command: 'apply', runId, color }))) {
           setExitCode(1);
           return;
         }
@@ -201,16 +201,24 @@ export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
 }
 
 /**
- * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). On any answer
- * but `yes`: the locks are released, "not applied" is printed, false is returned (exit 1), nothing changed.
+ * The confirmation before apply/rollback changes anything (only on a terminal, see confirm-apply.ts). With --json the
+ * plan (not shown on stdout, which holds only the JSON result) and the question go to stderr. On any answer but
+ * `yes`: the locks are released, "not applied" is said (with --json: the one JSON object, error NOT_CONFIRMED), false
+ * is returned (exit 1), nothing changed.
  */
-export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>): Promise<boolean> {
-  const question = describeConfirmation(plan);
+export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>, result: { readonly command: 'apply' | 'rollback'; readonly runId: string; readonly color: boolean }): Promise<boolean> {
+  const question = describeConfirmation(plan, result.command === 'rollback' ? 'Roll back' : 'Apply');
   if (!question || !wantsConfirmation(opts)) return true;
+  if (opts.json) process.stderr.write(`${renderPlan(plan, { color: result.color })}\n`);
   const yes = await askConfirmation(question, process.stdin, opts.json ? process.stderr : process.stdout);
   if (yes && !stop.requested) return true;
   await release();
-  process.stderr.write('not applied: nothing changed, locks released\n');
+  const message = 'not applied: nothing changed, locks released';
+  process.stderr.write(`${message}\n`);
+  if (opts.json) {
+    const error: JsonError = { code: 'NOT_CONFIRMED', message, where: {}, hint: 'answer `yes` to the question, or pass --yes (-y) to apply without asking' };
+    jsonResult.write({ command: result.command, runId: result.runId, exitCode: 1, error, plan: planToJson(plan, false) });
+  }
   return false;
 }
 
