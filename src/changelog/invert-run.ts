@@ -96,6 +96,11 @@ export interface InvertOptions {
   readonly groups?: readonly (readonly number[])[];
   /** Re-run, after each group's restores and service actions, the waits its plays planned (WaitChange.rollback). @default false */
   readonly waits?: boolean;
+  /**
+   * Plays whose service actions (and waits) are re-run even when nothing is left to restore: an earlier rollback
+   * attempt restored the files and stopped before them (pendingServicePlays). @default none
+   */
+  readonly pendingServices?: ReadonlySet<number>;
 }
 
 /** The forward play a step of `run` belongs to, by step id, for one host. */
@@ -126,7 +131,8 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
   const conflicts: string[] = [];
   const unchanged: string[] = [];
   const plays = groups.map((_g, gi) => {
-    const planSteps = invertSteps(run, host, steps, facts, force, (s) => groupOf(s) === gi, options.waits === true, gi, conflicts, unchanged);
+    const rerun = groups[gi]!.some((p) => options.pendingServices?.has(p) === true);
+    const planSteps = invertSteps(run, host, steps, facts, force, (s) => groupOf(s) === gi, { waits: options.waits === true, rerun }, gi, conflicts, unchanged);
     return { play: gi, steps: planSteps, tasks: [{ task: `rollback of ${run.meta.id}`, status: planSteps.length ? 'changed' as const : 'ok' as const, reason: planSteps.length ? `${planSteps.length} steps` : 'nothing to restore', steps: planSteps.map((st) => st.id) }] };
   });
   return { plan: { host, address, plays }, conflicts, unchanged };
@@ -138,7 +144,7 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
  */
 function invertSteps(
   run: LoadedRun, host: string, allSteps: readonly PlanStep[], facts: HostFacts, force: boolean,
-  inGroup: (s: PlanStep) => boolean, waits: boolean, playIndex: number, conflicts: string[], unchanged: string[],
+  inGroup: (s: PlanStep) => boolean, after: { readonly waits: boolean; readonly rerun: boolean }, playIndex: number, conflicts: string[], unchanged: string[],
 ): PlanStep[] {
   const steps = allSteps.filter(inGroup);
   const done = doneSteps(run, host);
@@ -241,8 +247,9 @@ function invertSteps(
       changes.push({ kind: 'package', manager: c.manager, install: c.remove, remove: c.install, task, reason: 'reverse package changes' });
     }
   }
-  // Re-run the service actions the run ran (handlers), once each, after the files are back.
-  if (changes.length > 0) {
+  // Re-run the service actions the run ran (handlers), once each, after the files are back (or when an earlier
+  // rollback attempt put them back and stopped before these).
+  if (changes.length > 0 || after.rerun) {
     const seen = new Set<string>();
     for (const s of steps) {
       const c = s.change;
@@ -255,7 +262,7 @@ function invertSteps(
       changes.push({ ...rest, action, task, reason: `re-run ${c.action} ${c.service} (the run ran it)` });
     }
     // Then the waits that followed the undone steps, like the apply waited (a restarted apiserver is waited for).
-    if (waits) {
+    if (after.waits) {
       for (const s of steps) {
         if (s.change.kind !== 'wait') continue;
         const w = rollbackWait(s.change, task);

@@ -9,7 +9,7 @@ import type { Host } from '../inventory/types.ts';
 import type { PlayDefinition } from '../playbook/types.ts';
 import { invertRunForHost, rollbackFactRequests } from './invert-run.ts';
 import { newRunId, type JournalStore, type LoadedRun } from './journal-store.ts';
-import { rollbackOrder, rollbackPlays } from './rollback-order.ts';
+import { pendingServicePlays, rollbackOrder, rollbackPlays } from './rollback-order.ts';
 
 export interface PrepareRollbackOptions {
   /** The run whose part is undone (`store.load(id)`; a run still in progress is read as journaled so far). */
@@ -30,6 +30,11 @@ export interface PrepareRollbackOptions {
   readonly breakLock?: boolean;
   /** The rollback's run id. @default a new one */
   readonly runId?: string;
+  /**
+   * Earlier rollbacks of `run` (`store.load` of each run with `rollbackOf: run.meta.id`): where one restored a
+   * host's files and stopped before the service actions, those are re-run. @default none
+   */
+  readonly earlierAttempts?: readonly LoadedRun[];
 }
 
 export interface PreparedRollback {
@@ -69,7 +74,8 @@ export async function prepareRollback(o: PrepareRollbackOptions): Promise<Prepar
       return;
     }
     if (lock) locked.add(name);
-    const inv = invertRunForHost(o.run, name, host.address, g.facts, o.force === true, { groups: order.groups, waits: order.waits });
+    const pendingServices = pendingServicePlays(o.earlierAttempts ?? [], name);
+    const inv = invertRunForHost(o.run, name, host.address, g.facts, o.force === true, { groups: order.groups, waits: order.waits, pendingServices });
     for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
     byHost.set(name, { ...inv.plan, become });
   });

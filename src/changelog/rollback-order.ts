@@ -70,7 +70,7 @@ export function rollbackPlays(run: LoadedRun, order: RollbackOrder, hostPlans: r
       index: i,
       name: `rollback of ${group.length === 1 ? `"${names[0]}"` : `run ${run.meta.id}`}`,
       hosts: hostNames.join(','), hostNames, batches,
-      maxFailPercentage: order.maxFailPercentage[i] ?? 0,
+      maxFailPercentage: order.maxFailPercentage[i] ?? 0, undoes: [...group],
     };
   });
 }
@@ -86,4 +86,26 @@ export function parseSerialOption(text: string): PlayDefinition['serial'] {
   }
   const out = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
   return out.length === 1 ? out[0]! : out;
+}
+
+/**
+ * Plays of the undone run whose service actions an earlier rollback attempt on `host` left undone: its restores
+ * ran, then it stopped (a failed restart, a host lost) before a service action or wait of that play. Nothing is
+ * left to restore there, so without this the next attempt would not restart the services at all. The latest
+ * attempt that reached the host in a play decides.
+ */
+export function pendingServicePlays(attempts: readonly LoadedRun[], host: string): Set<number> {
+  const pending = new Set<number>();
+  const ordered = [...attempts].sort((a, b) => (a.meta.startedAt < b.meta.startedAt ? -1 : a.meta.startedAt > b.meta.startedAt ? 1 : 0));
+  for (const a of ordered) {
+    const hp = a.plan.hosts.find((h) => h.host === host);
+    const done = new Set(a.events.flatMap((e) => (e.t === 'step' && e.host === host && e.status === 'done' ? [e.id] : [])));
+    for (const play of a.plan.plays) {
+      if (!play.undoes || !a.events.some((e) => e.t === 'intent' && e.host === host && e.play === play.index)) continue;
+      const steps = hp?.plays.find((p) => p.play === play.index)?.steps ?? [];
+      const left = steps.some((s) => (s.change.kind === 'service' || s.change.kind === 'wait') && !done.has(s.id));
+      for (const f of play.undoes) { if (left) pending.add(f); else pending.delete(f); }
+    }
+  }
+  return pending;
 }

@@ -64,6 +64,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         // The run's plays in reverse, each in its batches last first (or --serial), then its waits.
         const prepared = await prepareRollback({
           run, hostNames: names, hosts, session, force: opts.force === true, lock: !opts.check, breakLock: opts.breakLock === true,
+          earlierAttempts: runs.filter((r) => r.kind === 'rollback' && r.rollbackOf === run.meta.id).flatMap((r) => { try { return [store.load(r.id)]; } catch { return []; } }),
           ...(serial !== undefined ? { serial } : {}),
         });
         const { plan, runId, locked } = prepared;
