@@ -92,12 +92,12 @@ class Bench {
 
   rigArgs(cmd: string, extra: string[] = []): string[] {
     return ['/usr/bin/time', '-f', '%M', '-o', this.rssFile, process.execPath, RIG, cmd, '-i', this.fleet.inventoryPath, '--ssh-config', this.fleet.sshConfigPath,
-      '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, '-e', 'worker_serial=100%', ...extra, PLAYBOOK];
+      '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, ...extra, PLAYBOOK];
   }
 
   /** One `rig apply`; all workers in one batch unless `workerSerial` says otherwise. */
   async rig(extra: string[] = [], workerSerial = '100%'): Promise<Timed & { rssKb: number; roundTrips?: number }> {
-    const r = await timeCommand(this.rigArgs('apply', extra), { ...process.env, NO_COLOR: '1', RIG_WORKER_SERIAL: workerSerial });
+    const r = await timeCommand(this.rigArgs('apply', ['-e', `worker_serial=${workerSerial}`, ...extra]), { ...process.env, NO_COLOR: '1' });
     if (r.code !== 0) throw new Error(`rig apply failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
     let roundTrips: number | undefined;

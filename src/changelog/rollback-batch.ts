@@ -6,7 +6,7 @@ import { PLAN_FORMAT, type HostPlan, type Plan } from '../engine/plan-types.ts';
 import { applyRun, errorRecord, lockOwner, type ApplyRunResult, type Session } from '../engine/run-playbook.ts';
 import type { StopSignal } from '../engine/stop-signal.ts';
 import type { Host } from '../inventory/types.ts';
-import type { PlayDefinition } from '../playbook/types.ts';
+import type { SerialValue } from '../playbook/play-options.ts';
 import { invertRunForHost, rollbackFactRequests } from './invert-run.ts';
 import { newRunId, type JournalStore, type LoadedRun } from './journal-store.ts';
 import { pendingServicePlays, rollbackOrder, rollbackPlays } from './rollback-order.ts';
@@ -24,7 +24,7 @@ export interface PrepareRollbackOptions {
   /** Restore paths changed since the run too (`rig rollback --force`). @default false */
   readonly force?: boolean;
   /** Batches of this size instead of the run's own (`--serial`). @default the run's batches, last first */
-  readonly serial?: PlayDefinition['serial'];
+  readonly serial?: SerialValue;
   /** Take each host's lock while gathering (false: `--check`, nothing will be applied). @default true */
   readonly lock?: boolean;
   readonly breakLock?: boolean;

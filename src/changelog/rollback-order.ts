@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.ts';
 import { computeBatches } from '../engine/build-plan.ts';
 import type { HostPlan, PlayInfo } from '../engine/plan-types.ts';
-import type { PlayDefinition } from '../playbook/types.ts';
+import { checkSerial, normalizeSerial, type SerialValue } from '../playbook/play-options.ts';
 import type { LoadedRun } from './journal-store.ts';
 
 /**
@@ -56,7 +56,7 @@ export function rollbackOrder(run: LoadedRun): RollbackOrder {
  * The plays of a rollback plan: one per group of `order`, with the run's batches (last first) narrowed to the hosts
  * that have something to undo in it, or `serial` batches over those hosts (in the order the run's batches are undone).
  */
-export function rollbackPlays(run: LoadedRun, order: RollbackOrder, hostPlans: readonly HostPlan[], serial?: PlayDefinition['serial']): PlayInfo[] {
+export function rollbackPlays(run: LoadedRun, order: RollbackOrder, hostPlans: readonly HostPlan[], serial?: SerialValue): PlayInfo[] {
   return order.groups.map((group, i) => {
     const busy = hostPlans.filter((h) => (h.plays.find((p) => p.play === i)?.steps.length ?? 0) > 0).map((h) => h.host);
     const listed = order.batches[i]!.flat();
@@ -76,16 +76,11 @@ export function rollbackPlays(run: LoadedRun, order: RollbackOrder, hostPlans: r
 }
 
 /** Parse `--serial` as a play's `serial`: `N`, `N%`, or a comma list of them (the last size repeats). */
-export function parseSerialOption(text: string): PlayDefinition['serial'] {
-  const parts = text.split(',').map((s) => s.trim());
-  const bad = parts.filter((p) => !/^[1-9]\d*$/.test(p) && !/^\d+(\.\d+)?%$/.test(p));
-  if (!parts.length || bad.length) {
-    throw new UsageError(`--serial ${JSON.stringify(text)}: ${bad.map((b) => JSON.stringify(b)).join(', ') || 'empty'} is not a positive integer or a percentage`, {
-      hint: 'e.g. --serial 1 (one host at a time), --serial 50%, --serial 1,2,50%',
-    });
-  }
-  const out = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  return out.length === 1 ? out[0]! : out;
+export function parseSerialOption(text: string): SerialValue {
+  const parts = text.split(',');
+  const problems = checkSerial(parts.length === 1 ? parts[0] : parts, `--serial ${JSON.stringify(text)}`);
+  if (problems.length) throw new UsageError(problems.join('; '), { hint: 'e.g. --serial 1 (one host at a time), --serial 50%, --serial 1,2,50%' });
+  return normalizeSerial(parts.length === 1 ? parts[0] : parts);
 }
 
 /**

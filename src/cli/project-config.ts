@@ -19,6 +19,7 @@ export const PROJECT_SCHEMA = {
   max_handshakes: { kind: 'int', env: 'RIG_MAX_HANDSHAKES', option: 'maxHandshakes', doc: 'SSH handshakes in flight (--max-handshakes)' },
   extra_vars: { kind: 'vars', env: undefined, option: undefined, doc: 'variables like -e (each -e key wins)' },
   become: { kind: 'bool', env: 'RIG_BECOME', option: undefined, doc: 'default ansible_become for hosts that do not set it' },
+  force_handlers: { kind: 'bool', env: 'RIG_FORCE_HANDLERS', option: 'forceHandlers', doc: 'run notified handlers even when a later task fails (apply --force-handlers)' },
 } as const;
 
 export type ProjectKey = keyof typeof PROJECT_SCHEMA;

@@ -1,11 +1,11 @@
 import { styleText } from 'node:util';
 import type { Change } from '../core/change.ts';
-import { MASK, redactText } from '../core/secret.ts';
+import { redactText } from '../core/secret.ts';
 import type { HostPlan, Plan, PlanStep } from '../engine/plan-types.ts';
 import { countChanges } from '../engine/plan-types.ts';
-import { renderDiff } from '../text/render-diff.ts';
-import { renderCertificateChange } from '../pki/render-certificate-change.ts';
-import { MAX_CONTENT_BYTES } from '../facts/gather-script.ts';
+import { renderDecodedCertificateChange } from '../pki/render-certificate-change.ts';
+import { renderDecodedKubeconfigChange } from '../kube/decode-kubeconfig-change.ts';
+import { viewContentChange } from './content-change-view.ts';
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -35,36 +35,15 @@ export function describeChange(c: Change): string {
 }
 
 function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
-  const c = step.change;
-  if (c.kind === 'restore-preimage') {
-    return `(content not shown: ${c.before.exists ? `${c.before.type} ${c.before.size ?? '?'} bytes, sha256 ${(c.before.sha256 ?? '-').slice(0, 12)}…` : 'absent'} → ${c.after.size ?? '?'} bytes, sha256 ${(c.after.sha256 ?? '?').slice(0, 12)}…)\n`;
-  }
-  if (c.kind !== 'write-file' && c.kind !== 'remove-path') return '';
-  if (c.before.exists && c.before.type !== 'file') return '';
   const before = step.preImage !== undefined ? Buffer.from(step.preImage, 'base64') : o.before?.(host, step);
-  const after = c.kind === 'write-file' ? (c.content === '' && c.secret ? undefined : Buffer.from(c.content, 'base64')) : undefined;
-  if (c.kind === 'write-file' && !c.before.exists && c.diffFrom && !c.secret && after !== undefined && after.length <= MAX_CONTENT_BYTES) {
-    // A new file made from another content (a transform's input): the diff from that input reads better than +everything.
-    const d = renderDiff({ path: c.path, before: Buffer.from(c.diffFrom.content, 'base64'), after, color: o.color });
-    return `new file, shown as the diff from ${c.diffFrom.label}:\n${d}`;
-  }
-  if ((c.before.exists && before === undefined) || (after?.length ?? 0) > MAX_CONTENT_BYTES) {
-    // The current content was not read (above the gather's cap) or is too big to diff: never diff against "empty".
-    const now = c.before.exists ? `${c.before.size ?? '?'} bytes, sha256 ${(c.before.sha256 ?? '?').slice(0, 12)}…` : 'absent';
-    const next = c.kind === 'write-file' ? `${c.after.size ?? '?'} bytes, sha256 ${(c.after.sha256 ?? '?').slice(0, 12)}…` : 'absent';
-    return `(content not shown: ${now} → ${next})\n`;
-  }
-  const diff = (): string => renderDiff({
-    path: c.path,
-    ...(c.before.exists ? { before: before ?? Buffer.alloc(0) } : {}),
-    ...(after !== undefined ? { after } : {}),
-    secret: c.secret,
-    color: o.color,
-  });
-  // A certificate (public) is shown decoded side by side; its base64 diff only with -v.
-  const decoded = c.secret ? undefined : renderCertificateChange(c.before.exists ? before : undefined, after);
-  if (decoded) return `certificate, decoded${o.verbose ? '' : ' (the base64 diff with -v)'}:\n${decoded}${o.verbose ? diff() : ''}`;
-  return diff();
+  const v = viewContentChange(step, before, { color: o.color });
+  if (!v) return '';
+  if (v.notShown) return `(content not shown: ${v.notShown})\n`;
+  if (v.diffFrom) return `new file, shown as the diff from ${v.diffFrom}:\n${v.diff ?? ''}`;
+  // A certificate (public) or a kubeconfig is shown decoded side by side; its raw diff only with -v.
+  const decoded = v.certificate ? ['certificate', renderDecodedCertificateChange(v.certificate)] : v.kubeconfig ? ['kubeconfig', renderDecodedKubeconfigChange(v.kubeconfig)] : undefined;
+  if (decoded) return `${decoded[0]}, decoded${o.verbose ? '' : ` (the ${decoded[0] === 'certificate' ? 'base64 ' : ''}diff with -v)`}:\n${decoded[1]}${o.verbose ? v.diff ?? '' : ''}`;
+  return v.diff ?? '';
 }
 
 /** Human rendering of a plan: per host, per task, each change with its unified diff; then a summary. */
@@ -123,20 +102,4 @@ export function renderSummary(plan: Plan, color: boolean): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
-/** Plan as JSON for --json / --out (contents and pre-images omitted unless `full`). */
-export function planToJson(plan: Plan, full: boolean): unknown {
-  if (full) return plan;
-  return {
-    ...plan,
-    hosts: plan.hosts.map((h) => ({
-      ...h,
-      changes: countChanges(h),
-      plays: h.plays.map((p) => ({
-        ...p,
-        steps: p.steps.map(({ preImage: _p, ...s }) => (s.change.kind === 'write-file'
-          ? { ...s, change: { ...s.change, content: s.change.secret ? MASK : `(${Buffer.from(s.change.content, 'base64').length} bytes)`, ...(s.change.diffFrom ? { diffFrom: { label: s.change.diffFrom.label, content: `(${Buffer.from(s.change.diffFrom.content, 'base64').length} bytes)` } } : {}) } }
-          : s)),
-      })),
-    })),
-  };
-}
+export { planToJson } from './plan-json.ts';

@@ -9,6 +9,7 @@ const registered = new Set<string>();
 /** `registered`, longest first; rebuilt after a registration (redactText runs on every journaled string). */
 let longestFirst: string[] | undefined;
 
+/** A value that is never shown: made with `secret('…')`, masked in diffs, logs, events, errors and the journal. */
 export class Secret {
   readonly #value: string;
   constructor(value: string) {

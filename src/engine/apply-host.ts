@@ -8,6 +8,7 @@ import { buildStopScript } from './stop-marker.ts';
 import type { StopSignal } from './stop-signal.ts';
 import { parseFileSignature } from './file-signature.ts';
 import type { PlanStep } from './plan-types.ts';
+import type { ApplyScriptHooks } from './handler-script.ts';
 import type { RunEventListener } from './run-events.ts';
 
 export interface HostApplyResult {
@@ -27,6 +28,8 @@ export interface ApplyHostOptions {
   readonly steps: readonly PlanStep[];
   readonly journal: RunJournal;
   readonly lock: LockSpec;
+  /** Handler bookkeeping and epilogue for the script (src/engine/handler-script.ts). */
+  readonly hooks?: ApplyScriptHooks;
   readonly onEvent?: RunEventListener;
   /** Run the script with sudo (src/engine/become.ts decides). @default false */
   readonly become?: boolean;
@@ -52,7 +55,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   const intent = { t: 'intent' as const, host, play: o.play, steps: o.steps.map((s) => s.id), at: new Date().toISOString() };
   o.journal.append(intent);
   const script = buildApplyScript({
-    runId: o.runId, lock: o.lock,
+    runId: o.runId, lock: o.lock, ...(o.hooks ? { hooks: o.hooks } : {}),
     steps: o.steps.map((s) => ({ id: s.id, change: s.change })),
     intentJson: JSON.stringify(redactDeep({ ...intent, steps: o.steps.map((s) => ({ id: s.id, kind: s.change.kind, path: pathOf(s), task: s.change.task })) })),
   });
@@ -81,7 +84,8 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
         const msg = Buffer.from(f[3] ?? '', 'base64').toString().trim();
         const step = byId.get(id);
         o.journal.append({ t: 'step', host, id, status: 'failed', message: msg.slice(0, 2000) });
-        failure = new RemoteCommandError(`${step ? `${step.change.kind} ${pathOf(step)}` : 'apply'} failed (exit ${f[2]}): ${msg || 'no output'}`, {
+        // The first failure is the host's error (forced handlers may run, and fail, after it).
+        failure ??= new RemoteCommandError(`${step ? `${step.change.kind} ${pathOf(step)}` : 'apply'} failed (exit ${f[2]}): ${msg || 'no output'}`, {
           host, ...(step ? { task: step.change.task } : {}),
         });
         status = 'failed';

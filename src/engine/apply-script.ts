@@ -4,6 +4,7 @@ import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
 import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
+import type { ApplyScriptHooks } from './handler-script.ts';
 
 /** Host-side root of rig's state: journals of runs, pre-images, the lock. */
 export const HOST_STATE_DIR = '/var/lib/rig';
@@ -90,7 +91,8 @@ rig_sig() {
   esac
   printf '%s %04o %s %s %s\n' "$rig_ty" "0$2" "$3" "$4" "$rig_tail"
 }
-rig_fail() { printf 'X %s %s %s\n' "$1" "$2" "$(printf %s "$3" | rig_b64)"; rig_jlog "failed $1"; rig_unlock; exit 1; }
+rig_fail() { printf 'X %s %s %s\n' "$1" "$2" "$(printf %s "$3" | rig_b64)"; rig_jlog "failed $1"; rig_on_fail; rig_unlock; exit 1; }
+rig_on_fail() { :; }
 rig_unlock() { if [ "$(cat "$RIG_LOCK/run" 2>/dev/null)" = "$RIG_ID" ]; then rm -rf -- "$RIG_LOCK"; fi; }
 rig_expect() { rig_now=$(rig_sig "$2"); [ "$rig_now" = "$3" ] || { printf 'V %s %s\n' "$1" "$rig_now"; rig_drift=1; }; }
 rig_done() { rig_jlog "done $1"; printf 'D %s %s\n' "$1" "$(rig_sig "$2")"; }
@@ -368,6 +370,29 @@ export interface ApplyScriptOptions {
   readonly checkDrift?: boolean;
   /** Host-side state directory. @default HOST_STATE_DIR */
   readonly stateDir?: string;
+  /** Handler bookkeeping (pending records, forced handlers: src/engine/handler-script.ts) and epilogue. */
+  readonly hooks?: ApplyScriptHooks;
+}
+
+/** Put `hook` between a step's change and its done record (the last line of every stepScript prints `D`). */
+function withAfterChange(script: string, hook: string | undefined): string {
+  if (!hook) return script;
+  const i = script.lastIndexOf('\n');
+  return `${script.slice(0, i + 1)}${hook}\n${script.slice(i + 1)}`;
+}
+
+/** A step with its hooks: before it (after the stop check), and between its change and its done record. */
+function hookedStep(s: ScriptStep, dir: string, hooks: ApplyScriptHooks | undefined): string {
+  const before = hooks?.beforeStep?.get(s.id);
+  return `${before ? `${before}\n` : ''}${withAfterChange(stepScript(s, dir), hooks?.afterChange?.get(s.id))}`;
+}
+
+/** `rig_on_fail` for forced handlers: once, the groups whose flag is set, in order (a failure among them stops it). */
+function onFailureFunction(steps: readonly ScriptStep[], dir: string, hooks: ApplyScriptHooks | undefined): string {
+  if (!hooks?.onFailure?.length) return '';
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const body = hooks.onFailure.map((g) => `if [ "\${${g.flag}:-0}" = 1 ]; then rig_jlog 'forced handlers'\n${g.stepIds.map((id) => byId.get(id)).filter((s): s is ScriptStep => s !== undefined).map((s) => hookedStep(s, dir, hooks)).join('\n')}\nfi`);
+  return `rig_on_fail() {\n[ "\${rig_forcing:-0}" = 0 ] || return 0; rig_forcing=1; cd /\n${body.join('\n')}\n}`;
 }
 
 /** Script that re-checks `before` states, journals the intent on the host, applies the steps in order. */
@@ -389,6 +414,8 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);
   }
   lines.push(restoreFunction(o.steps), STOP_CHECK_FUNCTION);
+  if (o.hooks?.prologue) lines.push(o.hooks.prologue);
+  lines.push(onFailureFunction(o.steps, dir, o.hooks));
   // Write-ahead: the intent and the pre-images are on the host's disk before the first change.
   lines.push(`mkdir -p -m 0700 -- "$RIG_RUN/pre" && chmod 0700 ${q(dir)} ${q(`${dir}/runs`)} "$RIG_RUN" || rig_fail - 1 'cannot create the journal directory'`);
   lines.push(`( umask 077; base64 -d >> "$RIG_RUN/intent.jsonl" ) ${heredocBase64(Buffer.from(o.intentJson + '\n').toString('base64'))}`);
@@ -400,7 +427,8 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
   if (o.checkDrift !== false) lines.push(`[ $rig_drift = 0 ] || { rig_jlog 'drift at the pre-images'; rig_unlock; exit 3; }`);
   lines.push(`sync -- "$RIG_RUN/intent.jsonl" "$RIG_RUN/pre" 2>/dev/null || sync`);
   // Between steps: stop here if the controller was interrupted (src/engine/stop-marker.ts).
-  for (const s of o.steps) lines.push(stopCheckLine(s.id), stepScript(s, dir));
+  for (const s of o.steps) lines.push(stopCheckLine(s.id), hookedStep(s, dir, o.hooks));
+  if (o.hooks?.epilogue) lines.push(o.hooks.epilogue);
   lines.push(`rm -f -- "$RIG_RUN/tmp"; rig_jlog finished${o.lock.release ? '; rig_unlock' : ''}; echo 'Z ok'`);
   return lines.join('\n') + '\n';
 }

@@ -11,6 +11,8 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
+import { annotatePendingOutcomes, pendingForPlay, type PendingRecord } from './pending-handlers.ts';
+import { resolvePlayOptions, type SerialValue } from '../playbook/play-options.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
 export interface PlanInput {
@@ -24,7 +26,7 @@ export interface PlanInput {
 }
 
 /** Split a play's hosts into rolling batches as Ansible's `serial` does (the last size repeats). */
-export function computeBatches(hostNames: readonly string[], serial: PlayDefinition['serial']): string[][] {
+export function computeBatches(hostNames: readonly string[], serial: SerialValue | undefined): string[][] {
   if (serial === undefined) return hostNames.length ? [[...hostNames]] : [];
   const sizes = (Array.isArray(serial) ? serial : [serial]).map((s) => {
     if (typeof s === 'number') return s;
@@ -54,14 +56,24 @@ export function selectPlays(input: PlanInput): PlayInfo[] {
       if (e instanceof PatternError) throw new PatternError(`play ${index + 1} "${play.name ?? play.hosts}": ${e.message}`, { file: input.playbook.path, hint: e.hint });
       throw e;
     }
-    const names = hosts.map((h) => h.name).filter((n) => !limited || limited.has(n));
+    const selected = hosts.filter((h) => !limited || limited.has(h.name));
+    const names = selected.map((h) => h.name);
     const become = resolvePlayBecome(play.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
+    // serial, maxFailPercentage, forceHandlers may come from variables (inventory, -e): one value for the play.
+    const contexts = selected.length ? selected.map((host) => ({ host, vars: mergePlayVars(host.vars, input, play) })) : [{ vars: mergePlayVars({}, input, play) }];
+    const options = resolvePlayOptions(play, contexts, `plays[${index}] "${play.name ?? play.hosts}"`, input.playbook.path);
     return {
       index, name: play.name ?? play.hosts, hosts: play.hosts, hostNames: names,
-      batches: computeBatches(names, play.serial), maxFailPercentage: play.maxFailPercentage ?? 0,
+      batches: computeBatches(names, options.serial), maxFailPercentage: options.maxFailPercentage,
+      ...(options.forceHandlers ? { forceHandlers: true } : {}),
       ...(become !== undefined ? { become } : {}),
     };
   });
+}
+
+/** A host's vars in a play: inventory (merged) < playbook vars < play vars < extra vars (-e). */
+export function mergePlayVars(hostVars: Readonly<Record<string, unknown>>, input: PlanInput, play: PlayDefinition): Record<string, unknown> {
+  return { ...hostVars, ...(input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(input.extraVars ?? {}) };
 }
 
 interface ResolvedTask {
@@ -80,7 +92,7 @@ export class HostTasks {
   constructor(readonly host: Host, readonly input: PlanInput, readonly plays: readonly PlayInfo[]) {}
 
   varsFor(play: PlayDefinition): Record<string, unknown> {
-    const vars = { ...this.host.vars, ...(this.input.playbook.playbook.vars ?? {}), ...(play.vars ?? {}), ...(this.input.extraVars ?? {}) };
+    const vars = mergePlayVars(this.host.vars, this.input, play);
     // Values of secret-named variables are masked wherever they are rendered, unless the playbook says public.
     registerSecretVars(vars, new Set([...(this.input.playbook.playbook.publicVars ?? []), ...(play.publicVars ?? [])]));
     return vars;
@@ -151,7 +163,7 @@ function annotate(e: unknown, host: string, task: string): RigError {
  * Plan one host: pure over its gathered facts. Facts are updated as each change is planned (overlay), so later
  * tasks and plays see the state earlier ones leave. Throws (annotated with host and task) on the first task error.
  */
-export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
+export function planHost(tasks: HostTasks, facts: MemoryHostFacts, pendingRecords: readonly PendingRecord[] = []): HostPlan {
   const host = tasks.host;
   const pb = tasks.input.playbook.playbook;
   const plays: HostPlayPlan[] = [];
@@ -163,6 +175,10 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
     const steps: PlanStep[] = [];
     const outcomes: TaskOutcome[] = [];
     const notified: string[] = [];
+    // Handlers an earlier run notified here and did not run: notified again from the start of the play.
+    const handlerNames = (play.handlers ?? []).flatMap((h) => (h.name ? [h.name] : []));
+    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, info.name, handlerNames);
+    notified.push(...pendingNotify);
     let n = 0;
     const push = (change: Change, handler?: string): string => {
       const id = `${info.index}.${n++}`;
@@ -213,9 +229,13 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts): HostPlan {
       runTask(task, `t${i}`, path);
     });
     flush();
+    annotatePendingOutcomes(outcomes, pending, (name) => {
+      const i = (play.handlers ?? []).findIndex((h) => h.name === name);
+      return i < 0 ? undefined : describeTask(info.index, play, i, play.handlers![i]!, true);
+    }, `play ${info.index + 1} "${info.name}"`);
     // A wait only makes sense after something changed on this host in this play.
     const changed = steps.some((s) => s.change.kind !== 'wait');
-    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes });
+    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes, ...(pending.length ? { pendingHandlers: pending } : {}) });
   }
   return { host: host.name, address: host.address, plays };
 }

@@ -6,6 +6,7 @@ import type { MemoryHostFacts } from '../facts/host-facts.ts';
 import { mergeFactRequests, parseGatherOutput } from '../facts/parse-gather-output.ts';
 import { HOST_STATE_DIR, buildReleaseScript, gatherLockScript, type LockSpec } from './apply-script.ts';
 import { isHolderAlive } from '../changelog/run-liveness.ts';
+import { parsePendingRecords, pendingGatherScript, type PendingRecord } from './pending-handlers.ts';
 
 /** Run `fn` over items with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -22,15 +23,15 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t:
 }
 
 export type GatherOutcome =
-  | { readonly ok: true; readonly facts: MemoryHostFacts; readonly ms: number }
+  | { readonly ok: true; readonly facts: MemoryHostFacts; readonly ms: number; readonly pending?: readonly PendingRecord[] }
   | { readonly ok: false; readonly error: RigError; readonly unreachable: boolean };
 
 /**
  * Connect (if needed) and gather every fact in ONE round trip; when `lock` is given, the same script takes the
  * host's lock after reading the facts.
  */
-export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean): Promise<GatherOutcome> {
-  const first = await gatherOnce(connector, requests, lock, become);
+export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string): Promise<GatherOutcome> {
+  const first = await gatherOnce(connector, requests, lock, become, pendingOf);
   // --break-lock: judge the holder on the controller; break only that holder's lock (one more round trip).
   if (first.ok || !lock?.spec.breakStale || !(first.error instanceof LockedError) || first.heldBy === undefined) return first;
   const holder = parseLockOwner(first.heldBy);
@@ -43,16 +44,18 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
       }),
     };
   }
-  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become);
+  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become, pendingOf);
 }
 
-async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean): Promise<GatherOutcome & { readonly heldBy?: string }> {
+async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string): Promise<GatherOutcome & { readonly heldBy?: string }> {
   const t0 = Date.now();
   const host = connector.host.name;
   try {
     await connector.connect();
     const merged = mergeFactRequests(requests);
-    const script = buildGatherScript(merged, lock ? gatherLockScript(lock.runId, lock.spec) : '');
+    // The playbook's pending handlers (pending-handlers.ts) are read in the same round trip.
+    const epilogue = [pendingOf !== undefined ? pendingGatherScript(pendingOf) : '', lock ? gatherLockScript(lock.runId, lock.spec) : ''].filter(Boolean).join('\n');
+    const script = buildGatherScript(merged, epilogue);
     const res = await connector.runScript(script, become === undefined ? {} : { become });
     const stdout = res.stdout.toString();
     let facts: MemoryHostFacts | undefined;
@@ -83,7 +86,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
       if (parseError !== undefined) await connector.runScript(buildReleaseScript(lock.runId), become === undefined ? {} : { become }).catch(() => undefined);
     }
     if (parseError !== undefined || !facts) throw parseError;
-    return { ok: true, facts, ms: Date.now() - t0 };
+    return { ok: true, facts, ms: Date.now() - t0, ...(pendingOf !== undefined ? { pending: parsePendingRecords(stdout) } : {}) };
   } catch (e) {
     const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
     if (!error.where.host) Object.assign(error, { where: { ...error.where, host } });

@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import type { PendingHandler } from './pending-handlers.ts';
 
 export const PLAN_FORMAT = 'rig-plan/1';
 
@@ -33,6 +34,8 @@ export interface HostPlayPlan {
   readonly play: number;
   readonly steps: readonly PlanStep[];
   readonly tasks: readonly TaskOutcome[];
+  /** Handlers earlier runs notified on this host and did not run (src/engine/pending-handlers.ts): run here. */
+  readonly pendingHandlers?: readonly PendingHandler[];
 }
 
 export interface HostPlan {
@@ -58,6 +61,8 @@ export interface PlayInfo {
   /** Batches of host names (serial). */
   readonly batches: readonly (readonly string[])[];
   readonly maxFailPercentage: number;
+  /** Run notified handlers on a host even when a later task fails there (play forceHandlers, or --force-handlers). */
+  readonly forceHandlers?: boolean;
   /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
   /** A rollback plan's play: the plays (index) of the undone run it undoes (src/changelog/rollback-order.ts). */

@@ -13,6 +13,8 @@ import { flattenTasks } from '../playbook/load-playbook.ts';
 import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
 import type { RunEventListener } from './run-events.ts';
 import type { StopSignal } from './stop-signal.ts';
+import type { PendingRecord } from './pending-handlers.ts';
+import { hostPlayHooks } from './handler-script.ts';
 
 export interface SessionOptions {
   readonly createConnector: (host: Host) => Connector;
@@ -70,7 +72,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   // Two phases: gather every host (network-bound, concurrent), then plan (CPU-bound, synchronous — issuing a
   // certificate generates a key). Planning while other hosts are still handshaking starved their SSH handshakes
   // at 50 hosts on 2 cores (timeouts), so no planning starts before the last gather has answered.
-  type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>['facts'] };
+  type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>['facts']; readonly pending: readonly PendingRecord[] };
   const gathered = await mapLimit(hosts, session.forks, async (host): Promise<Gathered> => {
     const tasks = new HostTasks(host, input, plays);
     try {
@@ -81,7 +83,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
       return { host: host.name, address: host.address, plays: [], error: errorRecord(error) };
     }
     // The gather and the lock run as the host's plays will (play- and task-level become included).
-    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host));
+    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host), input.playbook.playbook.name);
     if (!g.ok) {
       if (g.unreachable) {
         session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
@@ -92,13 +94,13 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
     }
     if (lockSpec) locked.add(host.name);
     session.options.onEvent?.({ kind: 'host-gathered', host: host.name, ms: g.ms });
-    return { tasks, facts: g.facts };
+    return { tasks, facts: g.facts, pending: g.pending ?? [] };
   });
   const hostPlans = gathered.map((x): HostPlan => {
     if (!('tasks' in x)) return x;
     const host = x.tasks.host;
     try {
-      return planHost(x.tasks, x.facts);
+      return planHost(x.tasks, x.facts, x.pending);
     } catch (e) {
       const err = isRigError(e) ? e : new RigError(String(e), { host: host.name });
       session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: err });
@@ -154,6 +156,8 @@ export interface ApplyRunOptions {
   readonly rollbackOf?: string;
   /** Graceful stop: start nothing new, let each host finish its step in flight; a forced stop journals at once. */
   readonly stop?: StopSignal;
+  /** `--force-handlers`: run notified handlers on a host even when a later task fails there (src/engine/handler-script.ts). */
+  readonly forceHandlers?: boolean;
 }
 
 function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
@@ -212,11 +216,13 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
-        const steps = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!.steps;
+        const hostPlay = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!;
+        const steps = hostPlay.steps;
         session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length, changes: steps.filter(isChangeStep).length });
         const r = await applyHostSteps({
           connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
           lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
+          hooks: hostPlayHooks({ plan, play, hostPlay, runId: o.runId, kind: o.kind, last: lastPlay.get(name) === play.index, ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}), ...(o.forceHandlers ? { forceHandlers: true } : {}) }),
           ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
           become: playBecomes(play, host, hostPlans.get(name)),
           ...(o.stop ? { stop: o.stop } : {}),

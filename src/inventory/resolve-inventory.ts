@@ -192,7 +192,7 @@ function matchBase(inv: Inventory, term: string): Host[] {
   }
   if (term.startsWith('~')) {
     let re: RegExp;
-    try { re = new RegExp(term.slice(1)); } catch (e) { throw new PatternError(`bad regular expression in pattern ${term}: ${(e as Error).message}`); }
+    try { re = new RegExp(term.slice(1)); } catch (e) { throw new PatternError(`bad regular expression in pattern ${term}: ${(e as Error).message}`, { hint: 'after ~ comes a JavaScript regular expression matched against host and group names, e.g. ~^web[0-9]+$' }); }
     return inv.hosts.filter((h) => re.test(h.name) || h.groups.some((g) => re.test(g)));
   }
   const g = inv.groups.get(term);
@@ -209,7 +209,7 @@ export function selectHosts(inv: Inventory, pattern: string): Host[] {
   // As Ansible's split_host_pattern: a comma list as is; otherwise split on ':' and whitespace, keeping [..] whole
   // (a `~regex` term runs to the next ':' or space, so a broken regex is reported rather than split apart).
   const terms = (pattern.includes(',') ? pattern.split(',') : pattern.match(/[&!]?~[^\s:]+|(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []).map((t) => t.trim()).filter(Boolean);
-  if (!terms.length) throw new PatternError('empty host pattern');
+  if (!terms.length) throw new PatternError('empty host pattern', { hint: 'give a host, a group, `all`, or terms joined by `:` (`workers:!worker2`)' });
   const union = new Set<string>();
   const inter: Host[][] = [];
   const excl = new Set<string>();

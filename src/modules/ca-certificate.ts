@@ -6,12 +6,24 @@ import { defineModule } from './module.ts';
 export interface CaCertificateProps {
   /** Where the CA certificate goes on the host. */
   readonly path: string;
+  /** Controller-side PKI directory holding ca.crt/ca.key (a new CA is created there when it is empty). */
   readonly pkiDir: string;
-  /** @default '0644' */
+  /** Mode of the certificate file. @default '0644' */
   readonly mode?: ModeInput;
 }
 
-/** `caCertificate({ path, pkiDir })`: install the CA certificate (never its key). */
+/**
+ * `caCertificate({ path, pkiDir })`: install the CA certificate of the controller's PKI directory on the host (never
+ * its key), owned by root unless the file exists with another owner.
+ *
+ * @plan `create PATH` / `update PATH` with the certificates decoded side by side; the no-op is `CA certificate
+ * installed`. Planning creates the CA in `pkiDir` when it is empty.
+ *
+ * @rollback Puts the previous file back (from the journal's pre-image), or removes it when the run created it.
+ *
+ * @example
+ * caCertificate({ path: '/usr/local/share/ca-certificates/rig-ca.crt', pkiDir: 'pki' })
+ */
 export const caCertificate = defineModule<CaCertificateProps>({
   name: 'ca-certificate',
   validate: (p) => [...checkUnknownProps(p, ['path', 'pkiDir', 'mode']), ...checkFileAttrs(p), ...(typeof p.pkiDir === 'string' && p.pkiDir ? [] : ['pkiDir: required'])],

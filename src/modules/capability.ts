@@ -40,8 +40,17 @@ function checkCapabilityText(text: unknown): string[] {
  * `capability({ path, capabilities: 'cap_net_bind_service=ep' })`: a file has exactly (or, with `exact: false`, at
  * least) these file capabilities. Read with getcap, set with setcap, removed with `setcap -r`; compared in one
  * canonical form (src/text/file-capabilities.ts), so a converged run plans nothing whatever form getcap printed.
- * Rollback puts the previous set back (none included). A missing file, a symlink or an unknown name is an error at
- * plan time.
+ * A missing file, a symlink, a file or directory that a user other than root could replace, or a capability the
+ * host's kernel does not know is an error at plan time.
+ *
+ * @plan `capabilities PATH: none → cap_net_bind_service=ep` with the reason (`add cap_net_bind_service=ep`); the no-op
+ * says `PATH has cap_net_bind_service=ep` (or no capabilities).
+ *
+ * @rollback Puts the previous set back (none included: `setcap -r`). A file whose capabilities changed since the run
+ * is a conflict unless `--force`.
+ *
+ * @example
+ * capability({ candidates: ['/usr/sbin/nginx', '/usr/local/nginx/sbin/nginx'], capabilities: 'cap_net_bind_service=ep' })
  */
 export const capability = defineModule<CapabilityProps>({
   name: 'capability',

@@ -11,20 +11,25 @@ import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.t
 import { defineModule, type PlanResult } from './module.ts';
 
 export interface CertificateProps {
+  /** Absolute path of the certificate (PEM) on the host. */
   readonly certPath: string;
+  /** Absolute path of the private key (PEM) on the host; written as a secret. */
   readonly keyPath: string;
   /** Controller-side PKI directory holding ca.crt/ca.key (created when empty) and issued/<name>.*. */
   readonly pkiDir: string;
   /** Name in the PKI store, e.g. `kubelet-worker1`. */
   readonly name: string;
+  /** What the certificate must say: profile, common name, SANs, organization, validity. */
   readonly spec: CertificateSpec;
-  /** @default 30 */
+  /** Replace a certificate that expires within this many days. @default 30 */
   readonly renewBeforeDays?: number;
-  /** @default '0644' */
+  /** Mode of the certificate file. @default '0644' */
   readonly certMode?: ModeInput;
-  /** @default '0600' */
+  /** Mode of the key file; one that lets group or others read it is refused. @default '0600' */
   readonly keyMode?: ModeInput;
+  /** Owner of both files. @default existing owner, else 'root' */
   readonly owner?: string;
+  /** Group of both files. @default existing group, else 'root' */
   readonly group?: string;
 }
 
@@ -32,6 +37,20 @@ export interface CertificateProps {
  * `certificate({ certPath, keyPath, pkiDir, name, spec })`: keep the host's certificate when it is signed by the CA,
  * says what `spec` says and does not expire within renewBeforeDays; otherwise install one from the PKI store (issuing
  * a new one there when the stored one does not pass either). The plan says why.
+ *
+ * @plan `create CERT_PATH` / `update CERT_PATH` with the reason (`file absent`, `expires in 12 days`, `signed by
+ * another CA`, `SAN 10.0.0.5 missing`…) and the old and new certificates decoded side by side (subject, SANs, validity,
+ * issuer), then the key as a secret change (never shown). A valid certificate whose files only have the wrong modes
+ * plans `attributes …`; otherwise a no-op `certificate valid, expires in N days`. Planning may issue a certificate into
+ * the controller's PKI directory (and create the CA there when it is empty).
+ *
+ * @rollback Puts the previous certificate and key back on the host (from the journal's pre-images; the key stays
+ * secret), or removes them when the run created them. What planning issued into the PKI directory stays there.
+ *
+ * @example
+ * certificate({ certPath: '/etc/kubernetes/pki/apiserver.crt', keyPath: '/etc/kubernetes/pki/apiserver.key',
+ *   pkiDir: 'pki', name: 'apiserver-master1',
+ *   spec: { profile: 'server', commonName: 'kube-apiserver', dnsNames: ['kubernetes.default'], ipAddresses: ['10.0.0.1'] } })
  */
 export const certificate = defineModule<CertificateProps>({
   name: 'certificate',

@@ -9,8 +9,10 @@ import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 
 export interface CniGuardProps extends CniPathProps {
-  /** The conflist the cluster is about to get (its text and where it came from). Without it: what Istio CNI's chained
-   *  mode would make of the node's current conf (or conflist). */
+  /**
+   * The conflist the cluster is about to get: its JSON text and where it came from (shown in messages). Without it:
+   * what Istio CNI's chained mode would make of the node's current conf (or conflist).
+   */
   readonly proposed?: { readonly text: string; readonly source: string };
   /** The version Istio's chained mode writes. @default '0.3.1' */
   readonly istioVersion?: string;
@@ -26,9 +28,20 @@ function sourcesOf(p: CniGuardProps): string[] {
 }
 
 /**
- * `cniGuard({ proposed })`: changes nothing. A node whose plugins would refuse the proposed CNI config fails its plan
- * with CNI_WOULD_BREAK and the reason (so `rig plan` and `--json` list exactly the nodes where pods would stop being
- * created, and `rig apply` stops those nodes before any later task); a node that keeps working is a noop saying why.
+ * `cniGuard({ proposed })`: changes nothing; checks, before a CNI change, that each node's plugins accept the proposed
+ * chained config (their CNI VERSION answers are gathered with the files). A node whose plugins would refuse it fails
+ * its plan with CNI_WOULD_BREAK and the reason (so `rig plan` and `--json` list exactly the nodes where pods would stop
+ * being created, and `rig apply` stops those nodes before any later task); a node that keeps working is a noop saying
+ * why.
+ *
+ * @plan No change ever. On each node, without `-v`: `Istio CNI's chained mode (cniVersion 0.3.1): REASON` (or the
+ * `proposed` source) when the node keeps working, or that the node has neither config file and is skipped; a node
+ * that would break fails with `CNI_WOULD_BREAK` naming the plugins and the versions they support.
+ *
+ * @rollback Nothing: the guard changes nothing.
+ *
+ * @example
+ * cniGuard({ istioVersion: '0.3.1' })
  */
 export const cniGuard = defineModule<CniGuardProps>({
   name: 'cni-guard',

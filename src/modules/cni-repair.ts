@@ -25,9 +25,21 @@ export function readCniConfigFact(fact: FileFact, path: string): string | undefi
 }
 
 /**
- * `cniRepair({ dir, confName, conflistName, binDir })`: the Galaxy repair of one node (src/cni/galaxy-repair.ts). The
- * first plugin's VERSION answer is gathered with the files; plans a write of the conf and the removal of the conflist,
- * or a noop with the reason (plugin supports the version, no conflist, neither file).
+ * `cniRepair({ dir, confName, conflistName, binDir })`: undo what Istio CNI's chained mode left on a node whose
+ * plugin cannot run it (the Galaxy repair, docs/cni-galaxy-repair.md): the conflist's first plugin is written back
+ * as the `.conf`, with the highest cniVersion the plugin supports (asked with CNI's VERSION command, gathered with the
+ * files) not above the original one, and the conflist is removed.
+ *
+ * @plan `create CONF` or `update CONF` (with the conflist's mode and owner) with the reason (`plugin galaxy supports
+ * 0.1.0, 0.2.0, not 0.3.1: plugins[0] as a .conf with cniVersion 0.2.0; Istio's entry dropped`) and the diff, then
+ * `remove CONFLIST`. A node left alone says why without `-v`: the plugin supports the conflist's version, there is
+ * no conflist, or neither file exists. A malformed conflist or a plugin that does not answer VERSION is an error.
+ *
+ * @rollback Puts the `.conf` back as it was (or removes it when the run created it) and restores the conflist from
+ * the journal's pre-image.
+ *
+ * @example
+ * cniRepair({ originalVersion: '0.2.0' })
  */
 export const cniRepair = defineModule<CniRepairProps>({
   name: 'cni-repair',

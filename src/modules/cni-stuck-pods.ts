@@ -7,7 +7,7 @@ import { defineModule } from './module.ts';
 export interface CniStuckPodsProps {
   /** kubectl on the master (a name looked up in PATH, or a path). @default 'kubectl' */
   readonly kubectl?: string;
-  /** @default '/root/.kube/config' */
+  /** Absolute path of the kubeconfig on the host kubectl uses, e.g. `/root/.kube/config`. */
   readonly kubeconfig: string;
 }
 
@@ -19,7 +19,16 @@ const key = (p: CniStuckPodsProps, what: string): string => `cni-stuck:${p.kubec
 /**
  * `cniStuckPods({ kubectl, kubeconfig })`: delete the pods stuck in ContainerCreating with the CNI error
  * (src/cni/stuck-pods.ts), one `kubectl delete pod` per pod; their controllers recreate them. Skipped with its reason
- * where kubectl or the kubeconfig is missing. Not undone by rollback (a deleted pod is recreated, not restored).
+ * where kubectl or the kubeconfig is missing. Pods and events are read at gather time with `kubectl get -A`.
+ *
+ * @plan One `run kubectl --kubeconfig K delete pod -n NS NAME --wait=false` per stuck pod, its reason quoting the
+ * pod's CNI error; the no-op says no pod is stuck. Without kubectl or the kubeconfig on the host the plan says so
+ * (without `-v`) and deletes nothing; a failing `kubectl get` is an error.
+ *
+ * @rollback Nothing: a deleted pod is recreated by its controller, not restored.
+ *
+ * @example
+ * cniStuckPods({ kubeconfig: '/root/.kube/config' })
  */
 export const cniStuckPods = defineModule<CniStuckPodsProps>({
   name: 'cni-stuck-pods',

@@ -3,23 +3,36 @@ import { checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
 
 export interface CommandProps {
-  /** The command as an argument array (never a shell string). */
+  /** The command as an argument array (never a shell string); run with the task's `become`. */
   readonly argv: readonly string[];
-  /** Skip when this path exists. */
+  /** Skip when this absolute path exists on the host (e.g. what the command creates). */
   readonly creates?: string;
-  /** Skip when this path does not exist. */
+  /** Skip when this absolute path does not exist on the host. */
   readonly removes?: string;
-  /** Skip when this command exits 0 (read-only check, run at gather time). */
+  /** Skip when this command exits 0. It runs at gather time, on every plan: it must only read. */
   readonly unless?: readonly string[];
+  /** Absolute working directory for `argv` (and `undo`). @default unset: the directory is unspecified, do not rely on it */
   readonly cwd?: string;
-  /** argv run by `rig rollback`. Without it the command is not undone. */
+  /** argv run by `rig rollback` when the command ran. Without it the command is not undone. */
   readonly undo?: readonly string[];
 }
 
 const isArgv = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
 const unlessKey = (argv: readonly string[]): string => `unless:${JSON.stringify(argv)}`;
 
-/** `command({ argv, creates })`: run a command, idempotent through creates / removes / unless. */
+/**
+ * `command({ argv, creates })`: run a command, idempotent through `creates` / `removes` / `unless`. Without any of
+ * them the command runs on every apply. A non-zero exit fails the host.
+ *
+ * @plan `run ARGV` with the reason it runs (`/usr/local/bin/app absent`, `… failed (unless)`, or `no
+ * creates/removes/unless guard`); the no-op names the guard that holds (`/x exists (creates)`).
+ *
+ * @rollback Runs `undo` (in `cwd`) when the command ran in the run being rolled back; without `undo` nothing.
+ *
+ * @example
+ * command({ argv: ['tar', '-xzf', '/opt/app.tgz', '-C', '/opt/app'], creates: '/opt/app/bin/app',
+ *   undo: ['rm', '-rf', '--', '/opt/app/bin'] })
+ */
 export const command = defineModule<CommandProps>({
   name: 'command',
   validate: (p) => {

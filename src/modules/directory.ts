@@ -6,18 +6,32 @@ import { defineModule } from './module.ts';
 import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
 export interface DirectoryProps {
+  /** Absolute path on the host; its parent must exist (or be created by an earlier task). */
   readonly path: string;
   /** Octal string ('0755', '2775') or number (0o2775). @default existing mode, else '0755' */
   readonly mode?: ModeInput;
-  /** @default existing owner, else 'root' */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** @default existing group, else 'root' */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
   /** 'absent' removes an empty directory (rmdir); a non-empty one makes the apply fail. @default 'present' */
   readonly state?: 'present' | 'absent';
 }
 
-/** `directory({ path, mode })`: a directory (not created recursively: parents must exist or be earlier tasks). */
+/**
+ * `directory({ path, mode })`: a directory with this mode and owner (not created recursively: parents must exist or
+ * be earlier tasks), or absent.
+ *
+ * @plan `create directory PATH (0755 root:root)` when it is absent; `attributes PATH: … → …` when only the mode,
+ * owner or group differ; `remove directory PATH` for state 'absent'. A file or link at `path` is an error at plan
+ * time; a directory already as wanted is a no-op (`-v`).
+ *
+ * @rollback Removes the directory when the run created it (rmdir: it fails when something was put in it since),
+ * puts back the mode and owner it had, or recreates it when the run removed it.
+ *
+ * @example
+ * directory({ path: '/etc/nginx/conf.d', mode: '0755', owner: 'root', group: 'root' })
+ */
 export const directory = defineModule<DirectoryProps>({
   name: 'directory',
   validate: (p) => {

@@ -6,15 +6,15 @@ import { defineModule } from './module.ts';
 export interface FileProps {
   /** Absolute path on the host. */
   readonly path: string;
-  /** Wanted content; a Secret makes the change secret. Required when present. */
+  /** Wanted content, byte for byte; a `secret()` makes the change secret. Required unless `state` is 'absent'. */
   readonly content?: string | Buffer | Secret;
-  /** @default existing mode, else '0644' */
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
-  /** @default existing owner, else 'root' */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** @default existing group, else 'root' */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
-  /** @default 'present' */
+  /** 'absent' removes the file (an empty directory too; a non-empty one makes the apply fail). @default 'present' */
   readonly state?: 'present' | 'absent';
   /** Treat the content (and the pre-image) as secret. @default false (true when content is a Secret) */
   readonly secret?: boolean;
@@ -24,7 +24,26 @@ export interface FileProps {
   readonly diffFrom?: { readonly label: string; readonly content: string | Buffer };
 }
 
-/** `file({ path, content, mode })`: a regular file with exactly this content, or absent. */
+/**
+ * `file({ path, content, mode })`: a regular file with exactly this content and these attributes, or absent. The new
+ * content is written to a temp file beside it and renamed into place (after `validate`, when given).
+ *
+ * @plan `create PATH` or `update PATH` with the mode and owner, followed by the unified diff of the content (masked
+ * when secret; a certificate is shown decoded); `attributes PATH: 0644 root:root → 0600 root:root` when only the
+ * mode, owner or group differ; `remove PATH` for state 'absent'. A file already as wanted is a no-op (`-v`).
+ * Something other than a regular file at `path` is an error at plan time.
+ *
+ * @rollback Puts the path back as it was before the run: the old content (from the journal's pre-image), mode and
+ * owner, or removes the file when the run created it, or recreates it when the run removed it. A file changed by
+ * someone else since the run is a conflict and is left alone unless `rig rollback --force`.
+ *
+ * @example
+ * file({ path: '/etc/motd', content: 'Managed by rig\n', mode: '0644' })
+ *
+ * @example
+ * file({ path: '/etc/sudoers.d/deploy', content: 'deploy ALL=(ALL) NOPASSWD: /usr/bin/systemctl\n', mode: '0440',
+ *   validate: ['/usr/sbin/visudo', '-cf', '%s'] })
+ */
 export const file = defineModule<FileProps>({
   name: 'file',
   validate: (p) => {

@@ -9,21 +9,26 @@ import { checkFlagEdits, type FlagEdit, type FlagEditResult } from '../text/flag
 import { applyFlagFileEdits, shellFlagSyntax } from '../text/flag-file.ts';
 import { applyManifestFlagEdits } from '../text/kubeadm-manifest-flags.ts';
 import { applyDropinFlagEdits } from '../text/systemd-dropin-flags.ts';
+import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 import { hasAttributes, resolveAttributes } from './wanted-attributes.ts';
 
+/** The kinds of file `flags` edits (see its `format` prop). */
 export type FlagsFormat = 'default-file' | 'systemd-dropin' | 'kubeadm-manifest';
 
 export interface FlagsProps {
   /** Absolute path of the file on the host, e.g. `/etc/default/kubelet`. */
   readonly path: string;
-  /** Variable holding the flags: `KUBELET_OPTS` (default-file), `KUBELET_EXTRA_ARGS` (systemd-dropin); unused for manifests. */
+  /** Variable holding the flags, e.g. `KUBELET_OPTS` (default-file), `KUBELET_EXTRA_ARGS` (systemd-dropin). Required, except for kubeadm-manifest, which does not use it. */
   readonly variable?: string;
   /** Flags to set: name (`--k` or `k`) → value, or `true` for a bare flag. */
   readonly set?: Readonly<Record<string, string | true>>;
   /** Flags to remove (every occurrence). */
   readonly remove?: readonly string[];
-  /** @default 'default-file' */
+  /**
+   * The file's kind: a shell `VAR="--a=1 --b"` file (/etc/default), a systemd drop-in's `Environment="VAR=…"`, or
+   * a kubeadm static-pod manifest's container `command` list. @default 'default-file'
+   */
   readonly format?: FlagsFormat;
   /** Container whose `command` holds the flags (kubeadm-manifest). @default the first container */
   readonly container?: string;
@@ -31,11 +36,11 @@ export interface FlagsProps {
   readonly keepOldCommented?: boolean;
   /** Create the file when it is absent (with just the wanted flags). @default false */
   readonly create?: boolean;
-  /** @default the file's current mode (0644 for a new file) */
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
-  /** @default the file's current owner (root for a new file) */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** @default the file's current group (root for a new file) */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
 }
 
@@ -62,8 +67,11 @@ export function flagEditsOf(props: Pick<FlagsProps, 'set' | 'remove'>): FlagEdit
   ];
 }
 
+const FLAGS_PROPS = ['path', 'variable', 'set', 'remove', 'format', 'container', 'keepOldCommented', 'create', 'mode', 'owner', 'group'];
+
 function validateFlags(props: FlagsProps): string[] {
-  const problems = validateFileProps(props);
+  if (typeof props !== 'object' || props === null) return ['props: must be an object'];
+  const problems = [...checkUnknownProps(props, FLAGS_PROPS), ...validateFileProps(props)];
   const format = props.format ?? 'default-file';
   if (!FORMATS.includes(format)) problems.push(`format: must be one of ${FORMATS.join(', ')}`);
   if (format !== 'kubeadm-manifest' && (typeof props.variable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(props.variable))) {
@@ -136,8 +144,24 @@ function applyEdits(text: string, edits: readonly FlagEdit[], props: FlagsProps)
 
 /**
  * `flags({ path, variable, set, remove })`: set, add or remove daemon flags in an `/etc/default` file, a systemd
- * drop-in or a kubeadm manifest, keeping every other byte. Plans one write-file change whose reason lists the flag
- * edits (`set --insecure-bind-address=127.0.0.1 (was 0.0.0.0); add --kubeconfig=/root/.kube/config`).
+ * drop-in or a kubeadm manifest, keeping every other byte. The file must be UTF-8 text.
+ *
+ * @plan One `update PATH` whose reason lists the flag edits (`set --insecure-bind-address=127.0.0.1 (was 0.0.0.0);
+ * add --kubeconfig=/root/.kube/config; remove --foo`), and the unified diff; the no-op is `flags already as wanted`.
+ * A variable that is not in the file yet is appended. A missing file (without `create`), a line that does not parse
+ * (an unterminated quote) or a manifest without the container is an error at plan time.
+ *
+ * @rollback Puts the file back byte for byte as it was before the run (from the journal's pre-image), or removes it
+ * when the run created it. A file changed since the run is a conflict unless `--force`.
+ *
+ * @example
+ * flags({ path: '/etc/default/kubelet', variable: 'KUBELET_OPTS',
+ *   set: { '--read-only-port': '0', '--rotate-certificates': true }, remove: ['--insecure-port'] },
+ *   { notify: 'restart kubelet' })
+ *
+ * @example
+ * flags({ path: '/etc/kubernetes/manifests/kube-apiserver.yaml', format: 'kubeadm-manifest',
+ *   set: { '--profiling': 'false' } })
  */
 export const flags = defineModule<FlagsProps>({
   name: 'flags',

@@ -7,10 +7,11 @@ import { checkUnknownProps, planFileWrite } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 
 export interface GroupProps {
+  /** Group name: lower-case letters, digits, `_` and `-`, starting with a letter or `_`, at most 32 characters. */
   readonly name: string;
-  /** @default 'present' */
+  /** 'absent' removes the entry (refused while the group is some user's primary group). @default 'present' */
   readonly state?: 'present' | 'absent';
-  /** @default the lowest free gid from 1000 (from 100 with `system`) */
+  /** The group's gid; an existing group with another gid gets this one. @default for a new group the lowest free gid from 1000 (from 100 with `system`); an existing group keeps its gid */
   readonly gid?: number;
   /** Allocate from the system range 100–999. @default false */
   readonly system?: boolean;
@@ -61,6 +62,16 @@ export function checkId(v: unknown, key: string): string[] {
  * `group({ name, gid })`: a group in /etc/group (and /etc/gshadow when the host has one), planned as file writes of
  * those databases — diff, journal and byte-exact rollback like any file. Absent removes the entry; a group that is
  * some user's primary group is not removed.
+ *
+ * @plan `update /etc/group` and `update /etc/gshadow` (secret, masked) with the diff of the one entry added, changed
+ * or removed; the no-op says `group NAME exists (gid N)` or `group NAME is absent`. A gid used by another group, or
+ * a database holding the name twice, is an error at plan time.
+ *
+ * @rollback Puts /etc/group and /etc/gshadow back byte for byte as they were (from the journal's pre-images). A
+ * database changed since the run (another group added meanwhile) is a conflict unless `--force`.
+ *
+ * @example
+ * group({ name: 'deploy', system: true })
  */
 export const group = defineModule<GroupProps>({
   name: 'group',

@@ -4,6 +4,7 @@ import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
 import type { HostFacts } from '../facts/fact-request.ts';
 import { editJson, parseJsonTree, type JsonEdit, type JsonPath } from '../text/json-edit.ts';
 import { planTextWrite, readTextFact, validateFileProps } from './flags.ts';
+import { checkUnknownProps } from './file-write.ts';
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 
 export interface JsonProps {
@@ -18,11 +19,11 @@ export interface JsonProps {
   readonly remove?: readonly string[];
   /** Create the file (as `{}` plus the `set` members) when it is absent. @default false */
   readonly create?: boolean;
-  /** @default the file's current mode (0644 for a new file) */
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
-  /** @default the file's current owner (root for a new file) */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** @default the file's current group (root for a new file) */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
 }
 
@@ -43,8 +44,11 @@ export function resolveJsonPath(tree: Node | undefined, dotted: string): JsonPat
 
 const shown = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 60 ? `${s.slice(0, 57)}…` : s; };
 
+const JSON_PROPS = ['path', 'set', 'remove', 'create', 'mode', 'owner', 'group'];
+
 function validateJson(props: JsonProps): string[] {
-  const problems = validateFileProps(props);
+  if (typeof props !== 'object' || props === null) return ['props: must be an object'];
+  const problems = [...checkUnknownProps(props, JSON_PROPS), ...validateFileProps(props)];
   if (props.set !== undefined && (typeof props.set !== 'object' || props.set === null || Array.isArray(props.set))) problems.push('set: must be an object of dotted path → value');
   if (props.remove !== undefined && (!Array.isArray(props.remove) || props.remove.some((r) => typeof r !== 'string' || r === ''))) problems.push('remove: must be a list of dotted paths');
   for (const [k, v] of Object.entries(props.set ?? {})) {
@@ -56,8 +60,18 @@ function validateJson(props: JsonProps): string[] {
 }
 
 /**
- * `json({ path, set, remove })`: format-preserving edits of a JSON file (e.g. repairing a CNI config). Plans one
- * write-file change whose reason lists the edits (`set plugins.0.type = "bridge" (was "ptp"); remove foo`).
+ * `json({ path, set, remove })`: format-preserving edits of a JSON file (e.g. repairing a CNI config): members are
+ * set or removed, every other byte (indentation, key order, spacing) is kept. Strict JSON: comments are an error.
+ *
+ * @plan One `update PATH` (or `create PATH`) whose reason lists the edits (`set plugins.0.type = "bridge" (was
+ * "ptp"); remove foo (was 1)`), and the unified diff; the no-op is `JSON already as wanted`. A file that is not JSON
+ * or not UTF-8, or a missing one without `create`, is an error at plan time.
+ *
+ * @rollback Puts the file back byte for byte as it was before the run (from the journal's pre-image), or removes it
+ * when the run created it. A file changed since the run is a conflict unless `--force`.
+ *
+ * @example
+ * json({ path: '/etc/cni/net.d/10-bridge.conf', set: { 'ipam.subnet': '10.244.0.0/16' }, remove: ['ipam.gateway'] })
  */
 export const json = defineModule<JsonProps>({
   name: 'json',

@@ -7,20 +7,21 @@ import { checkFileAttrs, checkUnknownProps, planFileWrite } from './file-write.t
 import { defineModule } from './module.ts';
 
 export interface KubeconfigProps {
+  /** Absolute path of the kubeconfig on the host. */
   readonly path: string;
   /** API server URL, e.g. https://10.0.0.1:6443 */
   readonly server: string;
-  /** @default 'kubernetes' */
+  /** Name of the cluster entry. @default 'kubernetes' */
   readonly clusterName?: string;
-  /** @default 'user' */
+  /** Name of the user entry. @default 'user' */
   readonly userName?: string;
-  /** @default `${userName}@${clusterName}` */
+  /** Name of the context, which becomes the current context. @default `${userName}@${clusterName}` */
   readonly contextName?: string;
   /** CA by path on the host, or embedded from a controller PKI directory. */
   readonly ca: { readonly path: string } | { readonly embedFrom: string };
   /** Client credentials by path on the host, or embedded PEMs (the file becomes secret). */
   readonly client: { readonly certPath: string; readonly keyPath: string } | { readonly embed: { readonly certPem: string; readonly keyPem: string } };
-  /** @default '0600' */
+  /** File mode. @default '0600' */
   readonly mode?: ModeInput;
 }
 
@@ -44,7 +45,20 @@ export function renderKubeconfig(p: KubeconfigProps): string {
   }, { lineWidth: 0 });
 }
 
-/** `kubeconfig({ path, server, ca, client })`: write a kubeconfig for a component or a user. */
+/**
+ * `kubeconfig({ path, server, ca, client })`: write a kubeconfig for a component or a user: one cluster, one user,
+ * one context (the current one), rendered deterministically, owned by root unless the file exists with another
+ * owner.
+ *
+ * @plan `create PATH` / `update PATH` and the YAML diff; with embedded client PEMs the whole file is secret (masked).
+ *
+ * @rollback Puts the previous file back (from the journal's pre-image), or removes it when the run created it.
+ *
+ * @example
+ * kubeconfig({ path: '/etc/kubernetes/kubelet.conf', server: 'https://10.0.0.1:6443', userName: 'kubelet',
+ *   ca: { path: '/etc/kubernetes/pki/ca.crt' },
+ *   client: { certPath: '/var/lib/kubelet/pki/kubelet.crt', keyPath: '/var/lib/kubelet/pki/kubelet.key' } })
+ */
 export const kubeconfig = defineModule<KubeconfigProps>({
   name: 'kubeconfig',
   validate: (p) => {

@@ -1,9 +1,11 @@
 import { checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
 
+/** A Kubernetes object by kind and name (in the task's namespace). */
 export interface KubeObjectName {
   /** e.g. Deployment, Service, DaemonSet. */
   readonly kind: string;
+  /** The object's metadata.name. */
   readonly name: string;
 }
 
@@ -21,7 +23,7 @@ export interface KubectlApplyProps {
    * Without it, rollback re-applies `manifest` when it was put back, and does nothing else.
    */
   readonly fallback?: { readonly manifest: string; readonly keepAs: string; readonly creates: readonly KubeObjectName[] };
-  /** @default 'kubectl' */
+  /** kubectl on the host: a name looked up in PATH, or a path. @default 'kubectl' */
   readonly kubectl?: string;
 }
 
@@ -45,6 +47,18 @@ const isName = (o: unknown): boolean => typeof o === 'object' && o !== null && /
  * the manifest changes in this run, or when `kubectl diff` says the cluster differs from it (an earlier apply failed,
  * someone edited the objects); a converged cluster plans nothing. Without kubectl on the host it plans nothing and
  * says so (not a failure).
+ *
+ * @plan `run sh -c … kubectl apply -f MANIFEST` with the reason: `MANIFEST is new`, `MANIFEST changes in this run`,
+ * `the cluster differs from MANIFEST (kubectl diff)`, then the objects it deletes (`then delete deployment/old`). The
+ * no-op says the cluster matches the manifest, or that kubectl is not on the host.
+ *
+ * @rollback Re-applies the manifest the host had before the run (put back by the rollback of the task that wrote it);
+ * when the run created the manifest and `fallback` is given, deletes `fallback.creates` and applies the copy kept at
+ * `fallback.keepAs`. Objects deleted through `replaces` are recreated only by those manifests.
+ *
+ * @example
+ * kubectlApply({ manifest: '/etc/kubernetes/addons/kong.yaml', namespace: 'kong',
+ *   replaces: [{ kind: 'DaemonSet', name: 'kong-old' }] })
  */
 export const kubectlApply = defineModule<KubectlApplyProps>({
   name: 'kubectl-apply',

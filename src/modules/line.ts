@@ -10,6 +10,7 @@ import { defineModule } from './module.ts';
  * matched against each line's raw bytes, its terminator included, as Ansible does (see docs/modules.md).
  */
 export interface LineProps {
+  /** Absolute path of the file on the host. */
   readonly path: string;
   /** The line wanted (state present). With `backrefs`, a template (`\1`, `\g<name>`). */
   readonly line?: string;
@@ -17,7 +18,7 @@ export interface LineProps {
   readonly regexp?: string;
   /** A plain substring instead of `regexp`. */
   readonly searchString?: string;
-  /** @default 'present' */
+  /** 'present': the line is there (replacing the match); 'absent': every matching line is removed. @default 'present' */
   readonly state?: 'present' | 'absent';
   /** Insert after the last line matching this Python regexp, or 'BOF' / 'EOF'. @default 'EOF' */
   readonly insertAfter?: string;
@@ -29,11 +30,11 @@ export interface LineProps {
   readonly firstMatch?: boolean;
   /** Create the file if absent. @default false */
   readonly create?: boolean;
-  /** @default the file's current mode (0644 for a new file) */
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
-  /** @default the file's current owner (root for a new file) */
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
-  /** @default the file's current group (root for a new file) */
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
   /** Check the edited file before it replaces the old one: argv, `%s` = the new content's path (Ansible's validate). */
   readonly validate?: readonly string[];
@@ -41,7 +42,22 @@ export interface LineProps {
 
 const PROPS = ['path', 'line', 'regexp', 'searchString', 'state', 'insertAfter', 'insertBefore', 'backrefs', 'firstMatch', 'create', 'mode', 'owner', 'group', 'validate'];
 
-/** `line({ path, regexp, line })`: Ansible's lineinfile on the file's bytes — never appends a duplicate when the regexp matches. */
+/**
+ * `line({ path, regexp, line })`: Ansible's lineinfile on the file's bytes — never appends a duplicate when the
+ * regexp matches. Every other byte of the file is kept (CRLF, Latin-1, NUL); see docs/modules.md for how lines and
+ * Python regexps are matched, and the differences from Ansible.
+ *
+ * @plan `update PATH` (or `create PATH` with `create: true`) and the unified diff of the edited file;
+ * `attributes PATH: … → …` when only the mode or owner differ. The no-op says `line present in PATH` or `no matching
+ * line`. A missing file without `create`, or a regexp Python would reject, is an error at plan time.
+ *
+ * @rollback Puts the file back byte for byte as it was before the run (from the journal's pre-image), or removes it
+ * when the run created it. A file changed since the run is a conflict unless `--force`.
+ *
+ * @example
+ * line({ path: '/etc/ssh/sshd_config', regexp: '^#?PermitRootLogin ', line: 'PermitRootLogin no',
+ *   validate: ['/usr/sbin/sshd', '-t', '-f', '%s'] }, { notify: 'reload sshd' })
+ */
 export const line = defineModule<LineProps>({
   name: 'line',
   validate: (p) => {

@@ -3,13 +3,27 @@ import { checkFileAttrs, checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
 
 export interface LinkProps {
+  /** Absolute path of the link on the host. */
   readonly path: string;
+  /** What the link points to, stored as given (absolute, or relative to the link's directory); it need not exist. */
   readonly target: string;
-  /** @default 'present' */
+  /** 'absent' removes the link (a file or directory at `path` is an error, not removed). @default 'present' */
   readonly state?: 'present' | 'absent';
 }
 
-/** `link({ path, target })`: a symbolic link (e.g. sites-enabled → sites-available). */
+/**
+ * `link({ path, target })`: a symbolic link (e.g. sites-enabled → sites-available), or absent.
+ *
+ * @plan `link PATH → TARGET` with the reason (`link absent`, or `points to OLD`); `remove PATH` for state 'absent'.
+ * A file or directory at `path` is an error at plan time; a link already pointing at `target` is a no-op (`-v`).
+ *
+ * @rollback Removes the link when the run created it, points it back at its old target, or recreates it when the
+ * run removed it.
+ *
+ * @example
+ * link({ path: '/etc/nginx/sites-enabled/app.conf', target: '/etc/nginx/sites-available/app.conf' },
+ *   { notify: 'reload nginx' })
+ */
 export const link = defineModule<LinkProps>({
   name: 'link',
   validate: (p) => {

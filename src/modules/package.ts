@@ -10,9 +10,18 @@ export interface PackageProps {
 }
 
 /**
- * `package({ names, state })` with the host's package manager (apt, dnf or yum, from the OS facts). Installed
- * versions are gathered in the facts round trip (dpkg-query / rpm); only missing (or present, for absent) names become
- * one change. Rollback removes what the run installed and reinstalls what it removed.
+ * `packages({ names, state })`: install or remove packages with the host's package manager (apt, dnf or yum, from
+ * the OS facts). Installed versions are gathered in the facts round trip (dpkg-query / rpm); only missing (or
+ * present, for absent) names become one change.
+ *
+ * @plan `packages install A B` or `packages remove A` with the reason (`not installed: A, B` or `installed: A 1.2`);
+ * the no-op says the names are installed (or not installed). A host without apt, dnf or yum is an error at plan time.
+ *
+ * @rollback Removes what the run installed and reinstalls what it removed (the repository's current version, not
+ * necessarily the one removed).
+ *
+ * @example
+ * packages({ names: ['nginx', 'libnginx-mod-http-lua'] })
  */
 export const packages = defineModule<PackageProps>({
   name: 'package',

@@ -4,8 +4,9 @@ import { checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
 
 export interface ServiceProps {
+  /** Service name as the init system knows it, e.g. `nginx`, `kubelet`, `getty@tty1`. */
   readonly name: string;
-  /** started/stopped converge; restarted/reloaded always act (use them in handlers). */
+  /** started/stopped converge; restarted/reloaded always act (use them in handlers). A reload or restart of a stopped service starts it. */
   readonly state: 'started' | 'stopped' | 'restarted' | 'reloaded';
   /** Validate before acting, e.g. ['nginx', '-t']: on failure the files written in the same play are put back. */
   readonly validate?: readonly string[];
@@ -13,7 +14,22 @@ export interface ServiceProps {
 
 const STATES = ['started', 'stopped', 'restarted', 'reloaded'];
 
-/** `service({ name, state })` through the host's init system (systemd, sysv `service`, upstart, openrc). */
+/**
+ * `service({ name, state })`: start, stop, restart or reload a service through the host's init system (systemd,
+ * sysv `service`, upstart, openrc — from the gathered OS facts). Mostly used as a handler, run once at the end of the
+ * play when a task that notified it changed something.
+ *
+ * @plan `start service NAME (systemd)` (or stop / restart / reload) with the reason (`not running`, `restart
+ * requested`); the no-op says `NAME is running` or `NAME is stopped`. A service the init system does not know is an
+ * error at plan time.
+ *
+ * @rollback Runs the action again once the files are back — after a restart or reload, the same action (so the
+ * service picks up the restored files); a start of a service that was stopped becomes a stop, a stop of a running
+ * one a start. Only when the rollback restores something.
+ *
+ * @example
+ * service({ name: 'nginx', state: 'reloaded', validate: ['nginx', '-t'] })
+ */
 export const service = defineModule<ServiceProps>({
   name: 'service',
   validate: (p) => {

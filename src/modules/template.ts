@@ -10,13 +10,20 @@ import { defineModule, type TaskContext } from './module.ts';
 export interface TemplateProps {
   /** Handlebars file: absolute, or relative to `<project>/templates/`. */
   readonly src: string;
+  /** Absolute path of the rendered file on the host. */
   readonly path: string;
-  /** Extra variables (over the task's merged vars). */
+  /**
+   * Extra variables, over the task's merged vars (inventory < playbook < play < `-e`). The template also sees
+   * `host.name`, `host.address` and `host.groups`.
+   */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** File mode, an octal string ('0644') or number (0o644). @default existing mode, else '0644' */
   readonly mode?: ModeInput;
+  /** Owner, a user name or numeric uid. @default existing owner, else 'root' */
   readonly owner?: string;
+  /** Group, a group name or numeric gid. @default existing group, else 'root' */
   readonly group?: string;
-  /** @default false (true when a Secret value is rendered) */
+  /** Treat the rendered content as secret: masked in the plan, the log and the journal. @default false (true when a Secret value is rendered) */
   readonly secret?: boolean;
   /** Check the new content before it replaces the file: argv, `%s` = the new content's path (Ansible's validate). */
   readonly validate?: readonly string[];
@@ -64,7 +71,22 @@ export function renderTemplate(file: string, data: Record<string, unknown>): { t
   }
 }
 
-/** `template({ src, path, vars })`: render a Handlebars template from templates/ to a host file. */
+/**
+ * `template({ src, path, vars })`: render a Handlebars template from templates/ to a host file. Rendering is strict:
+ * a variable the template uses and nobody defined is an error naming it (and the template's line), never an empty
+ * string; output is not HTML-escaped.
+ *
+ * @plan `create PATH` or `update PATH` with the mode and owner, and the unified diff of the rendered content (masked
+ * when a secret value was rendered or `secret` is set); `attributes PATH: … → …` when only the attributes differ. A
+ * missing template, a syntax error or an undefined variable fails the plan of that host.
+ *
+ * @rollback Puts the host file back as it was before the run (old content from the journal's pre-image, mode and
+ * owner), or removes it when the run created it. A file changed since the run is a conflict unless `--force`.
+ *
+ * @example
+ * template({ src: 'nginx/site.conf.hbs', path: '/etc/nginx/sites-available/app.conf', vars: { port: 8080 } },
+ *   { notify: 'reload nginx' })
+ */
 export const template = defineModule<TemplateProps>({
   name: 'template',
   validate: (p) => {

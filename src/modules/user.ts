@@ -10,18 +10,19 @@ import {
 import { defineModule, type PlanResult, type TaskContext } from './module.ts';
 
 export interface UserProps {
+  /** User name: lower-case letters, digits, `_` and `-`, starting with a letter or `_`, at most 32 characters. */
   readonly name: string;
-  /** @default 'present' */
+  /** 'absent' removes the account's entries and its group memberships (not its home directory nor its private group). @default 'present' */
   readonly state?: 'present' | 'absent';
-  /** @default the lowest uid from 1000 free in /etc/passwd (and, for a new private group, in /etc/group) */
+  /** The user's uid; an existing user with another uid gets this one (files it owns are not chowned). @default for a new user the lowest uid from 1000 free in /etc/passwd (and, for a new private group, in /etc/group); an existing user keeps its uid */
   readonly uid?: number;
-  /** Primary group (must exist or be created by an earlier task). @default a private group named like the user, created with it */
+  /** Primary group (must exist or be created by an earlier task). @default for a new user a private group named like the user, created with it; an existing user keeps its primary group */
   readonly group?: string;
   /** Supplementary groups: the user ends in exactly these (each must exist). @default not managed */
   readonly groups?: readonly string[];
-  /** @default '/bin/sh' for a new user, else kept */
+  /** Login shell. @default '/bin/sh' for a new user, else kept */
   readonly shell?: string;
-  /** @default '/home/<name>' for a new user, else kept */
+  /** Home directory. @default '/home/<name>' for a new user, else kept */
   readonly home?: string;
   /** Create the home directory (not recursively). @default true */
   readonly createHome?: boolean;
@@ -44,6 +45,20 @@ const PATH_FIELD = /^\/[^:\n\0]*$/;
  * put back), plus the home directory and authorized_keys through the file machinery. Every write is a diff (shadow
  * masked), journaled, and rolled back byte for byte: rollback removes what the run created and restores what it
  * changed. A new account has password `*` (no password login) and no password aging.
+ *
+ * @plan `update /etc/passwd`, `/etc/group` and the shadow files (secret, masked) with the diff of the entries added
+ * or changed; `create directory /home/NAME (0750 NAME:NAME)`, `.ssh` and `authorized_keys` with its diff. The no-op
+ * says `user NAME is as wanted (uid N)`. A uid used by another user, a group that does not exist, or a database
+ * holding the name twice is an error at plan time.
+ *
+ * @rollback Puts the account databases back byte for byte (from the journal's pre-images), removes the home
+ * directory, `.ssh` and `authorized_keys` the run created (rmdir: removing a directory someone put files in since
+ * fails) and restores the ones it changed. A database changed since the run is a conflict unless
+ * `--force`.
+ *
+ * @example
+ * user({ name: 'deploy', groups: ['sudo'], shell: '/bin/bash',
+ *   authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0k8Zk9Jq2r0m3b1m7p6sQ2b0x3n5v8c9d1e2f3g4h deploy@ci'] })
  */
 export const user = defineModule<UserProps>({
   name: 'user',

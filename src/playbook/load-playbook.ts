@@ -7,6 +7,7 @@ import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
 import type { Task } from '../modules/module.ts';
 import type { Playbook, PlayDefinition, TaskList } from './types.ts';
 import { prepareTypeScriptLoader } from './typescript-loader.ts';
+import { checkMaxFailPercentage, checkSerial, isDeferredOption } from './play-options.ts';
 
 export interface LoadedPlaybook {
   readonly path: string;
@@ -72,13 +73,9 @@ export function validatePlaybook(pb: Playbook, file: string): void {
   (pb.plays ?? []).forEach((play, pi) => {
     const where = `plays[${pi}]`;
     if (!play || typeof play.hosts !== 'string' || play.hosts.trim() === '') problems.push(`${where}.hosts: a host pattern is required`);
-    if (play.maxFailPercentage !== undefined && !(play.maxFailPercentage >= 0 && play.maxFailPercentage <= 100)) problems.push(`${where}.maxFailPercentage: must be 0..100`);
-    const serial = play.serial === undefined ? [] : Array.isArray(play.serial) ? play.serial : [play.serial];
-    for (const s of serial) {
-      if (!(typeof s === 'number' && s > 0 && Number.isInteger(s)) && !(typeof s === 'string' && /^\d+(\.\d+)?%$/.test(s))) {
-        problems.push(`${where}.serial: ${JSON.stringify(s)} is not a positive integer or a percentage`);
-      }
-    }
+    // Options computed from variables are checked when the play's hosts are known (resolvePlayOptions).
+    if (play.maxFailPercentage !== undefined && !isDeferredOption(play.maxFailPercentage)) problems.push(...checkMaxFailPercentage(play.maxFailPercentage, `${where}.maxFailPercentage`));
+    if (play.serial !== undefined && !isDeferredOption(play.serial)) problems.push(...checkSerial(play.serial, `${where}.serial`));
     const handlerNames = new Set<string>();
     (play.handlers ?? []).forEach((h, hi) => {
       if (!h || !h.module) { problems.push(`${where}.handlers[${hi}]: not a task`); return; }

@@ -1,4 +1,7 @@
 import type { Task } from '../modules/module.ts';
+import type { PlayOption } from './play-options.ts';
+
+export { fromVar } from './play-options.ts';
 
 /** Nested lists are allowed so that task groups from `tasks/` can be spread or inserted as arrays. */
 export type TaskList = ReadonlyArray<Task | TaskList>;
@@ -8,10 +11,19 @@ export interface PlayDefinition {
   readonly name?: string;
   /** Ansible host pattern: `masters`, `workers`, `all:!masters`. */
   readonly hosts: string;
-  /** Rolling batches like Ansible: a number, a percentage ('30%'), or a list of them. @default all hosts at once */
-  readonly serial?: number | string | ReadonlyArray<number | string>;
-  /** Abort the play when more than this percentage of a batch failed. @default 0 (any failure stops the play) */
-  readonly maxFailPercentage?: number;
+  /**
+   * Rolling batches like Ansible: a number, a percentage ('30%'), or a list of them; or computed from variables:
+   * `fromVar('worker_serial', '50%')` or `({ vars }) => ...` (src/playbook/play-options.ts: evaluated with each
+   * host's vars, inventory and -e included; must give one value for the play). @default all hosts at once
+   */
+  readonly serial?: PlayOption<number | string | ReadonlyArray<number | string>>;
+  /** Abort the play when more than this percentage of a batch failed (a value, fromVar or a function, like serial). @default 0 (any failure stops the play) */
+  readonly maxFailPercentage?: PlayOption<number>;
+  /**
+   * Run the handlers notified so far on a host even when a later task fails there, as Ansible's force_handlers
+   * (also `rig apply --force-handlers`). A value, fromVar or a function, like serial. @default false
+   */
+  readonly forceHandlers?: PlayOption<boolean>;
   /** Play variables (override inventory vars). */
   readonly vars?: Readonly<Record<string, unknown>>;
   /** Run tasks with sudo. @default host's ansible_become */

@@ -29,8 +29,7 @@ test.serial('audit proxy: TLS through nginx, two clusters by server_name, redact
   const pkiDir = join(work, 'pki');
   const stateDir = join(work, 'state');
   const base = ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`];
-  const env = { RIG_WORKER_SERIAL: '100%' };
-  const secured = await runRig(['apply', ...base, 'playbooks/secure-cluster.ts'], { timeoutMs: 240_000, env });
+  const secured = await runRig(['apply', ...base, '-e', 'worker_serial=100%', 'playbooks/secure-cluster.ts'], { timeoutMs: 240_000 });
   t.is(secured.code, 0, secured.stdout + secured.stderr);
 
   const master = fleet.hosts.find((h) => h.role === 'master')!;

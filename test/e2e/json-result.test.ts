@@ -7,7 +7,9 @@ import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downFleet, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
-import { PROJECT_ROOT, runRig, type RigResult } from '../helpers/run-rig.ts';
+import { runRig, type RigResult } from '../helpers/run-rig.ts';
+import { writePlaybook } from '../helpers/write-playbook.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 
 const FLEET_ID = 59;
 let fleet: Fleet;
@@ -25,23 +27,20 @@ const common = (inv = fleet.inventoryPath) => ['-i', inv, '--ssh-config', fleet.
 interface JsonResult { schemaVersion: number; command?: string; exitCode: number; error?: { code: string; message: string; where: Record<string, unknown>; hint?: string }; plan?: { hosts: { host: string }[] } }
 
 /** The whole of stdout is one JSON object whose exitCode is the process's. */
-function parseOne(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (a: boolean, m?: string) => void }, r: RigResult): JsonResult {
+const validateResult = compileResultSchema();
+function parseOne(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (a: boolean, m?: string) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void }, r: RigResult): JsonResult {
   let j: JsonResult;
   try { j = JSON.parse(r.stdout) as JsonResult; } catch (e) { throw new Error(`stdout is not one JSON object (${(e as Error).message}):\n${r.stdout}\n${r.stderr}`); }
   t.true(typeof j === 'object' && j !== null && !Array.isArray(j), 'an object');
   t.is(j.schemaVersion, 1);
   t.is(j.exitCode, r.code, `exitCode is the process exit code: ${r.stderr}`);
+  t.deepEqual(validateResult(j), [], 'valid against docs/json-schema/rig-result.v1.json');
   return j;
 }
 
-function badPlaybook(name: string, body: string): string {
-  const file = join(work, `${name}.ts`);
-  writeFileSync(file, `import { definePlaybook } from '${PROJECT_ROOT}/src/playbook/types.ts';\nimport { file } from '${PROJECT_ROOT}/src/modules/index.ts';\n${body}\n`);
-  return file;
-}
 
 test.serial('early errors: one JSON object with exitCode 1 and a typed error', async (t) => {
-  const validation = badPlaybook('validation', `export default definePlaybook({ name: 'x', plays: [{ hosts: 'all', tasks: [file({ paht: '/tmp/x', content: 'x' } as never)] }] });`);
+  const validation = writePlaybook(work, 'validation', `export default definePlaybook({ name: 'x', plays: [{ hosts: 'all', tasks: [file({ paht: '/tmp/x', content: 'x' } as never)] }] });`);
   const cases: Array<[string, string[], string]> = [
     ['missing playbook', ['plan', ...common(), '--json', join(work, 'no-such-playbook.ts')], 'PLAYBOOK'],
     ['bad pattern', ['plan', ...common(), '--json', '--limit', '~[unclosed', 'playbooks/example.ts'], 'PATTERN'],

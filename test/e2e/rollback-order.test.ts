@@ -26,10 +26,8 @@ const snapshot = (host: string) => snapshotTrees(fleet, host);
 const snapshots = () => Promise.all(fleet.hosts.map((h) => snapshot(h.name)));
 const master = () => fleet.hosts.find((h) => h.role === 'master')!.name;
 const workers = () => fleet.hosts.filter((h) => h.role === 'worker').map((h) => h.name);
-// Workers one at a time (the playbook's worker_serial; the environment variable is what it reads today).
-const ENV = { RIG_WORKER_SERIAL: '1' };
-const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'worker_serial=1'];
-const rig = (a: string[]) => runRig(a, { env: ENV, timeoutMs: 300_000 });
+const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'worker_serial=1']; // workers one at a time
+const rig = (a: string[]) => runRig(a, { timeoutMs: 300_000 });
 
 const eventsOf = (runId: string): JournalEvent[] =>
   readFileSync(join(stateDir, 'runs', runId, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEvent);

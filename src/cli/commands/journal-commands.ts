@@ -5,6 +5,7 @@ import { renderRollbackStopped } from '../render-rollback-stopped.ts';
 import { JournalStore } from '../../changelog/journal-store.ts';
 import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
 import { redactDeep, redactText } from '../../core/secret.ts';
+import { type PlanStep } from '../../engine/plan-types.ts';
 import { applyRun } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
@@ -148,21 +149,20 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .option('--no-color', 'disable colors')
     .action((runArg: string | undefined, opts: { stateDir: string; json?: boolean; color?: boolean }) => {
       const run = new JournalStore(opts.stateDir).load(runArg);
+      // The journal's copies of pre-images; never a secret file's.
+      const before = (host: string, step: PlanStep): Buffer | undefined => {
+        const c = step.change;
+        if ((c.kind === 'write-file' || c.kind === 'remove-path') && c.secret) return undefined;
+        return run.preImage(host, step.id);
+      };
       if (opts.json) {
-        out(JSON.stringify(redactDeep({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false), events: run.events }), null, 2));
+        out(JSON.stringify(redactDeep({ meta: { ...run.meta, ...describeRunStatus(run.meta, () => run.events) }, plan: planToJson(run.plan, false, { before }), events: run.events }), null, 2));
         return;
       }
       const color = opts.color !== false && process.stdout.isTTY === true;
       const st = describeRunStatus(run.meta, () => run.events);
       out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${st.status}${st.diedState ? ` [${st.diedState}]` : ''}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
-      out(renderPlan(run.plan, {
-        color,
-        before: (host, step) => {
-          const c = step.change;
-          if ((c.kind === 'write-file' || c.kind === 'remove-path') && c.secret) return undefined;
-          return run.preImage(host, step.id);
-        },
-      }));
+      out(renderPlan(run.plan, { color, before }));
       for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
     });
 }

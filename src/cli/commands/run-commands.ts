@@ -42,7 +42,7 @@ const tagSelection = (opts: PlanCommandOptions): TagSelection => {
   const skipTags = parseTagList(opts.skipTags);
   return { ...(tags ? { tags } : {}), ...(skipTags ? { skipTags } : {}) };
 };
-interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean }
+interface ApplyCommandOptions extends PlanCommandOptions { readonly force?: boolean; readonly yes?: boolean; readonly forceHandlers?: boolean }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s); };
@@ -126,7 +126,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .argument('<playbook-or-plan>', 'playbook file, or a plan saved by `rig plan --out`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
     .option('--force', 'with --break-lock: break the lock even if its holder is alive on this controller')
-    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')))
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')
+    .option('--force-handlers', 'run the handlers notified on a host even when a later task fails there (like Ansible\'s; rig.yaml force_handlers)')))
     .action(async (target: string, opts: ApplyCommandOptions) => {
       stop.enableGraceful();
       const t0 = Date.now();
@@ -174,7 +175,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         const hosts = new Map(plan.hosts.map((h) => [h.host, inventory.getHost(h.host)]));
-        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop });
+        const result = await applyRun(plan, session, { runId, kind: 'apply', store, locked, hosts, stop, ...(opts.forceHandlers ? { forceHandlers: true } : {}) });
         await reporter.flush();
         writeRetry(opts.stateDir, result);
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
