@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { releaseHold, startRig, waitForHold, waitForPath } from '../helpers/drill-control.ts';
 import { runRig } from '../helpers/run-rig.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 import { RESTARTS } from '../fixtures/playbooks/pending-handlers.ts';
 
 const FLEET_ID = 67;
@@ -53,6 +54,7 @@ test.serial('a failed run leaves its handler pending; the next plan shows it, a 
   t.notRegex(plan.stdout, /task 1 "kube-proxy flags"/, 'the template is not shown as a change');
   t.regex(plan.stdout, new RegExp(`Plan: ${workers().length} changes on ${workers().length} of ${workers().length} hosts`));
   const json = JSON.parse((await runRig(['plan', '--json', ...args(), '-e', 'proxy_master=10.0.0.1', PLAYBOOK])).stdout) as { plan: JsonPlan };
+  t.deepEqual(compileResultSchema()(json), [], 'pending handlers in --json: valid against docs/json-schema/rig-result.v1.json');
   for (const h of json.plan.hosts) t.deepEqual(h.plays[0]!.pendingHandlers?.map((p) => [p.handler, p.fromRuns]), [['restart kube-proxy', [runX]]]);
 
   // Saved, then applied later: the saved plan carries the pending handler.

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 
 const FLEET_ID = 25;
 let fleet: Fleet;
@@ -38,23 +39,28 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   const pkiDir = join(work, 'pki');
   const common = ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`];
   const outputs: string[] = [];
+  // Every --json result of secure-cluster and the audit proxy is valid against the published schema.
+  const validate = compileResultSchema();
+  const valid = (stdout: string, what: string): void => { t.deepEqual(validate(JSON.parse(stdout)), [], `${what}: docs/json-schema/rig-result.v1.json`); };
   const json = await runRig(['plan', ...common, '--json', 'playbooks/secure-cluster.ts']);
   outputs.push(json.stdout, json.stderr);
   t.is(json.code, 2, json.stderr);
-  JSON.parse(json.stdout);
+  valid(json.stdout, 'plan secure-cluster');
   outputs.push(runOnTty(['apply', '-y', ...common, 'playbooks/secure-cluster.ts']));
   const show = await runRig(['show', '--state-dir', stateDir]);
   outputs.push(show.stdout, show.stderr);
   const again = await runRig(['apply', ...common, '--json', 'playbooks/secure-cluster.ts']);
   outputs.push(again.stdout, again.stderr);
+  valid(again.stdout, 'apply secure-cluster');
   const rb = await runRig(['rollback', ...common, '--json']);
   outputs.push(rb.stdout, rb.stderr);
   t.is(rb.code, 0, rb.stdout);
+  valid(rb.stdout, 'rollback secure-cluster');
   // The audit proxy too: its server and client keys are issued into the same PKI and must never show.
   const pjson = await runRig(['plan', ...common, '--json', 'playbooks/audit-proxy.ts']);
   outputs.push(pjson.stdout, pjson.stderr);
   t.is(pjson.code, 2, pjson.stdout + pjson.stderr);
-  JSON.parse(pjson.stdout);
+  valid(pjson.stdout, 'plan audit-proxy');
   outputs.push(runOnTty(['apply', '-y', ...common, 'playbooks/audit-proxy.ts']));
   const pshow = await runRig(['show', '--state-dir', stateDir]);
   outputs.push(pshow.stdout, pshow.stderr);
@@ -62,6 +68,7 @@ test.serial('no secret in any output or journal; key and pre-image modes', async
   const prb = await runRig(['rollback', ...common, '--json']);
   outputs.push(prb.stdout, prb.stderr);
   t.is(prb.code, 0, prb.stdout);
+  valid(prb.stdout, 'rollback audit-proxy');
 
   // The secrets: basic-auth passwords and every private key rig issued (and the CA key).
   const secrets: string[] = [];

@@ -37,7 +37,11 @@ export function compileResultSchema(schemaText = readFileSync(RESULT_SCHEMA_PATH
   return (value) => {
     const errors: string[] = [];
     for (const [name, v] of [['schema', open], ['closed schema (every member documented)', closed]] as const) {
-      if (!v(value)) errors.push(...(v.errors ?? []).map((e) => `${name}: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`));
+      if (!v(value)) {
+        errors.push(...(v.errors ?? []).map((e) => (e.keyword === 'unevaluatedProperties'
+          ? `${e.instancePath || '/'}: member "${String((e.params as { unevaluatedProperty?: string }).unevaluatedProperty)}" is not in the schema: document it in docs/json-schema/rig-result.v1.json`
+          : `${name}: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)));
+      }
     }
     return errors;
   };

@@ -112,6 +112,8 @@ test('the plan shows a secret kubeconfig decoded, in text and in --json, with no
     { batch: 2, hosts: [{ host: 'h2', action: 'none', changes: 0, waits: 0 }, { host: 'h3', action: 'unreachable', changes: 0, waits: 0 }] },
   ]);
   const verbose = renderPlan(plan, { color: false, verbose: true });
+  // The same diffs as the terminal shows (masked the same way), line for line.
+  for (const step of [kc!, crt!]) t.true(verbose.includes(String(step['diff']).trimEnd().replace(/^/gm, '      ')), `${String(step['diff'])}\nnot in\n${verbose}`);
   for (const out of [text, verbose, JSON.stringify(json)]) for (const k of keyMaterial()) t.false(out.includes(k), 'no key material');
   t.false(JSON.stringify(json).includes('preImage'));
 });
