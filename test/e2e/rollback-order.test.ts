@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { JournalEvent } from '../../src/changelog/journal-store.ts';
 import type { Plan } from '../../src/engine/plan-types.ts';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
+import { compileResultSchema } from '../helpers/result-schema.ts';
 import { runRig } from '../helpers/run-rig.ts';
 import { snapshotTrees } from '../helpers/tree-snapshot.ts';
 
@@ -127,9 +128,13 @@ test.serial('rollback --serial 2 undoes the workers two at a time instead', asyn
   const before = await snapshots();
   const runId = await apply(t);
   t.is((await rig(['rollback', ...args(), '--serial', 'x', runId])).code, 1, 'a bad --serial is refused');
-  const rb = await rig(['rollback', ...args(), '--serial', '2', runId]);
+  const rb = await rig(['rollback', ...args(), '--json', '--serial', '2', runId]);
   t.is(rb.code, 0, rb.stdout + rb.stderr);
-  checkRollbackJournal(t, /rollback (\S+) of run/.exec(rb.stdout)![1]!, [[w3, w2], [w1], [master()]]);
+  // --json: one result, valid against the published schema, with the rollback's plays and batches
+  const result = JSON.parse(rb.stdout) as { runId: string; plan: { plays: { batches: string[][]; undoes: number[] }[] } };
+  t.deepEqual(compileResultSchema()(result), []);
+  t.deepEqual(result.plan.plays.map((p) => [p.undoes, p.batches]), [[[1], [[w3, w2], [w1]]], [[0], [[master()]]]]);
+  checkRollbackJournal(t, result.runId, [[w3, w2], [w1], [master()]]);
   t.deepEqual(await snapshots(), before);
 });
 

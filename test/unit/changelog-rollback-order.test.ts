@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FileState } from '../../src/core/file-state.ts';
 import { invertRunForHost } from '../../src/changelog/invert-run.ts';
 import type { JournalEvent, LoadedRun } from '../../src/changelog/journal-store.ts';
-import { parseSerialOption, rollbackOrder, rollbackPlays } from '../../src/changelog/rollback-order.ts';
+import { parseSerialOption, pendingServicePlays, rollbackOrder, rollbackPlays } from '../../src/changelog/rollback-order.ts';
 import type { HostPlan, PlanStep } from '../../src/engine/plan-types.ts';
 import { DEBIAN_SYSV_OS, MemoryHostFacts } from '../../src/facts/host-facts.ts';
 
@@ -106,4 +106,33 @@ test('--serial is parsed like a play\'s serial; anything else is a usage error',
   t.is(parseSerialOption('50%'), '50%');
   t.deepEqual(parseSerialOption('1,2,50%'), [1, 2, '50%']);
   for (const bad of ['0', '', 'x', '-1', '1,,2', '2 hosts']) t.throws(() => parseSerialOption(bad), { code: 'USAGE' } as never, bad);
+});
+
+test('a rollback attempt that restored a host and stopped before its restarts leaves them pending for the next one', (t) => {
+  const run = clusterRun(true);
+  const order = rollbackOrder(run);
+  const hostPlans = ['m', 'w1', 'w2', 'w3'].map((h) => invertRunForHost(run, h, h, facts, false, { groups: order.groups, waits: order.waits }).plan);
+  const attempt = (id: string, startedAt: string, host: string, doneKinds: string[]): LoadedRun => {
+    const hp = hostPlans.find((h) => h.host === host)!;
+    const steps = hp.plays[0]!.steps;
+    return {
+      ...run, dir: '/nowhere', preImage: () => undefined,
+      meta: { ...run.meta, id, kind: 'rollback', rollbackOf: 'R1', startedAt },
+      plan: { ...run.plan, plays: rollbackPlays(run, order, hostPlans), hosts: hostPlans },
+      events: [
+        { t: 'intent', host, play: 0, steps: steps.map((s) => s.id), at: '' },
+        ...steps.filter((s) => doneKinds.includes(s.change.kind)).map((s) => ({ t: 'step' as const, host, id: s.id, status: 'done' as const })),
+      ],
+    };
+  };
+  const restoredOnly = attempt('A', '1', 'w2', ['write-file']);
+  t.deepEqual([...pendingServicePlays([restoredOnly], 'w2')], [1], 'the workers\' play: its restart is owed');
+  t.deepEqual([...pendingServicePlays([restoredOnly], 'w1')], [], 'a host the attempt never reached owes nothing');
+  t.deepEqual([...pendingServicePlays([restoredOnly, attempt('B', '2', 'w2', ['write-file', 'service', 'wait'])], 'w2')], [], 'a later attempt did it');
+  // With nothing left to restore, the owed restart and wait are planned anyway.
+  const back = new MemoryHostFacts({ os: DEBIAN_SYSV_OS, files: { '/etc/kubelet': fileState('old') } });
+  const without = invertRunForHost(run, 'w2', 'w2', back, false, { groups: order.groups, waits: true });
+  t.deepEqual(without.plan.plays[0]!.steps, []);
+  const owed = invertRunForHost(run, 'w2', 'w2', back, false, { groups: order.groups, waits: true, pendingServices: new Set([1]) });
+  t.deepEqual(owed.plan.plays[0]!.steps.map((s) => s.change.kind), ['service', 'wait']);
 });
