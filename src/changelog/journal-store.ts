@@ -40,7 +40,7 @@ export interface HostRecap {
   readonly skipped: number;
   readonly unreachable: boolean;
   readonly error?: string;
-  /** Steps of this host were left undone because the run stopped first (a failed batch, an interrupt): why. */
+  /** Plays of the host never started: why (src/engine/not-run-reason.ts). A rollback is not finished on such a host. */
   readonly notRun?: string;
 }
 

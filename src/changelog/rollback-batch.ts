@@ -61,12 +61,15 @@ export async function prepareRollback(o: PrepareRollbackOptions): Promise<Prepar
   const locked = new Set<string>();
   const conflicts: string[] = [];
   const byHost = new Map<string, HostPlan>();
+  const onEvent = o.session.options.onEvent;
+  onEvent?.({ kind: 'phase', phase: 'gather', hosts: [...o.hostNames] });
   await mapLimit([...o.hostNames], o.session.forks, async (name) => {
     const host = o.hosts.get(name);
     if (!host) throw new RigError(`rollback: host ${name} is not in the inventory`, { host: name });
     // As the undone run did (its plays' and tasks' become): the gather, the lock, the restores.
     const become = hostBecomes(o.run.plan.plays, host, o.run.plan.hosts.find((h) => h.host === name));
     const g = await gatherHostFacts(o.session.connector(host), rollbackFactRequests(o.run, name), lock, become);
+    onEvent?.(g.ok ? { kind: 'host-gathered', host: name, ms: g.ms } : { kind: g.unreachable ? 'host-unreachable' : 'host-failed', host: name, error: g.error });
     if (!g.ok) {
       byHost.set(name, g.unreachable
         ? { host: name, address: host.address, plays: [], become, unreachable: g.error.message, unreachableCode: g.error.code }

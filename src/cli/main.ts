@@ -6,6 +6,7 @@ import { StopSignal } from '../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from './interrupted-exit-code.ts';
 import { errorToJson, jsonResult } from './json-result.ts';
 import { applyProjectSettings } from './effective-settings.ts';
+import { writeNotice } from './terminal-notice.ts';
 
 /**
  * SIGINT/SIGTERM: during apply or rollback the first one stops gracefully (start nothing new, each host finishes
@@ -15,7 +16,7 @@ import { applyProjectSettings } from './effective-settings.ts';
 function installSignalHandlers(stop: StopSignal): () => void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stop.graceful && !stop.requested) {
-      process.stderr.write(`\n${sig}: stopping after the steps in flight; nothing new starts (${sig} again to stop at once)\n`);
+      writeNotice(`\n${sig}: stopping after the steps in flight; nothing new starts (${sig} again to stop at once)\n`);
       stop.request();
       return;
     }

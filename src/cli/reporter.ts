@@ -16,6 +16,11 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'host-apply-start': return `  ${e.host}: applying ${describeApplyCount(e.changes, e.steps)}`;
     case 'step-done': return `  ${e.host}: ✓ ${describeChange(e.step.change)}`;
     case 'host-apply-done': return undefined;
+    case 'host-not-run': return `  ${e.host}: NOT RUN (play ${e.play + 1}): ${e.reason.message}`;
+    default: {
+      const unknown: never = e;
+      return unknown;
+    }
   }
 }
 
@@ -48,9 +53,16 @@ export function renderRecap(result: ApplyRunResult, color: boolean): string {
   const lines = ['RECAP'];
   for (const o of result.outcomes) {
     const r = o.recap;
-    const name = o.status === 'failed' || o.status === 'unreachable' ? c('red', o.host.padEnd(w)) : o.recap.changed ? c('yellow', o.host.padEnd(w)) : c('green', o.host.padEnd(w));
+    const name = o.status === 'failed' || o.status === 'unreachable' ? c('red', o.host.padEnd(w))
+      : o.notRun ? c('magenta', o.host.padEnd(w)) : o.recap.changed ? c('yellow', o.host.padEnd(w)) : c('green', o.host.padEnd(w));
+    // A host that never started is `not run` with the reason, never a row of zeros that reads as "fine".
+    if (o.notRun && o.done.length === 0) {
+      lines.push(`${name} : ${c('magenta', `not run (${o.notRun.reason.message})`)}`);
+      continue;
+    }
     lines.push(`${name} : ok=${r.ok} changed=${r.changed} failed=${r.failed} unreachable=${r.unreachable ? 1 : 0} skipped=${r.skipped}`);
-    if (o.error) lines.push(`${' '.repeat(w)}   ${c('red', `${o.error.code}: ${o.error.message}`)}`);
+    if (o.notRun) lines.push(`${' '.repeat(w)}   ${c('magenta', `not run: play ${o.notRun.plays.map((p) => p + 1).join(', ')} (${o.notRun.reason.message})`)}`);
+    else if (o.error) lines.push(`${' '.repeat(w)}   ${c('red', `${o.error.code}: ${o.error.message}`)}`);
   }
   return redactText(lines.join('\n'));
 }

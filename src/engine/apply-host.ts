@@ -39,9 +39,17 @@ export interface ApplyHostOptions {
   readonly timeLimitScale?: number;
 }
 
+/** What a step acts on, for messages and the host's intent record: its path, service, command, packages or wait. */
 function pathOf(step: PlanStep | undefined): string {
-  const c = step?.change as { path?: string; service?: string } | undefined;
-  return c?.path ?? c?.service ?? '?';
+  const c = step?.change;
+  if (!c) return '?';
+  switch (c.kind) {
+    case 'run-command': return c.argv.join(' ');
+    case 'service': return c.service;
+    case 'package': return [...c.install, ...c.remove].join(' ');
+    case 'wait': return c.description;
+    default: return c.path;
+  }
 }
 
 /**

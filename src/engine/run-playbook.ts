@@ -10,8 +10,9 @@ import { HostTasks, planHost, selectPlays, type PlanInput } from './build-plan.t
 import { checkTaskBecome, hostBecomes, playBecomes } from './become.ts';
 import { gatherHostFacts, mapLimit } from './gather-facts.ts';
 import { flattenTasks } from '../playbook/load-playbook.ts';
-import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan } from './plan-types.ts';
-import type { RunEventListener } from './run-events.ts';
+import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan, type PlanStep } from './plan-types.ts';
+import type { LayoutPlay, RunEventListener } from './run-events.ts';
+import { describeAbort, describeFailedEarlier, INTERRUPTED_REASON, type NotRunReason } from './not-run-reason.ts';
 import type { StopSignal } from './stop-signal.ts';
 import type { PendingRecord } from './pending-handlers.ts';
 import { hostPlayHooks } from './handler-script.ts';
@@ -128,11 +129,16 @@ export function errorRecord(e: RigError): NonNullable<HostPlan['error']> {
 
 export interface HostOutcome {
   readonly host: string;
-  /** `interrupted`: a stop was requested before every step of the host ran. */
-  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'interrupted';
+  /**
+   * `interrupted`: a stop was requested before every step of the host ran. `not-run`: some of its plays never
+   * started because the run was aborted (a batch failed beyond maxFailPercentage); `notRun` says which and why.
+   */
+  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'interrupted' | 'not-run';
   readonly recap: HostRecap;
   readonly error?: RigError | { readonly code: string; readonly message: string };
   readonly done: readonly string[];
+  /** Plays of the host that never started (0-based), and why. */
+  readonly notRun?: { readonly plays: readonly number[]; readonly reason: NotRunReason };
 }
 
 export interface ApplyRunResult {
@@ -160,7 +166,7 @@ export interface ApplyRunOptions {
   readonly forceHandlers?: boolean;
 }
 
-function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string): HostRecap {
+function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreachable: boolean, error?: string, notRun?: NotRunReason): HostRecap {
   let ok = 0; let skipped = 0;
   for (const p of h.plays) {
     for (const t of p.tasks) {
@@ -171,7 +177,7 @@ function recapOf(h: HostPlan, done: ReadonlySet<string>, failed: boolean, unreac
   // Changes made: the plan's definition (isChangeStep), counted over the steps that ran, not tasks.
   let changed = 0;
   for (const p of h.plays) for (const st of p.steps) if (isChangeStep(st) && done.has(st.id)) changed++;
-  return { ok, changed, failed: failed ? 1 : 0, skipped, unreachable, ...(error ? { error } : {}) };
+  return { ok, changed, failed: failed ? 1 : 0, skipped, unreachable, ...(error ? { error } : {}), ...(notRun ? { notRun: notRun.message } : {}) };
 }
 
 /**
@@ -185,7 +191,6 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
   });
   journal.begin(plan);
-  session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply', hosts: plan.hosts.filter((h) => countChanges(h) > 0 && !h.error && !h.unreachable).map((h) => h.host) });
   const hostPlans = new Map(plan.hosts.map((h) => [h.host, h]));
   const dead = new Map<string, { status: 'failed' | 'unreachable'; error: RigError | { code: string; message: string } }>();
   const done = new Map<string, Set<string>>();
@@ -195,6 +200,19 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     if (h.unreachable) dead.set(h.host, { status: 'unreachable', error: { code: h.unreachableCode ?? 'UNREACHABLE', message: h.unreachable } });
     else if (h.error) dead.set(h.host, { status: 'failed', error: h.error });
   }
+  const stepsIn = (name: string, play: number): readonly PlanStep[] => hostPlans.get(name)?.plays.find((p) => p.play === play)?.steps ?? [];
+  const layout: LayoutPlay[] = plan.plays.map((p) => ({
+    play: p.index, name: p.name, maxFailPercentage: p.maxFailPercentage,
+    batches: p.batches.map((b) => b.map((host) => {
+      const death = dead.get(host);
+      return { host, steps: stepsIn(host, p.index).length, changes: stepsIn(host, p.index).filter(isChangeStep).length, ...(death ? { skip: `${death.status === 'unreachable' ? 'unreachable' : 'failed'} before the apply: ${death.error.message}` } : {}) };
+    })),
+  }));
+  session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply', hosts: plan.hosts.filter((h) => countChanges(h) > 0 && !h.error && !h.unreachable).map((h) => h.host), plays: layout });
+  /** Plays each host's script started in; the play a host died in. */
+  const started = new Map<string, Set<number>>();
+  const diedIn = new Map<string, number>();
+  let abortReason: NotRunReason | undefined;
   // The last play in which each host has steps releases its lock at the end of that script.
   const lastPlay = new Map<string, number>();
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
@@ -209,7 +227,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     if (aborted || stopped()) break;
     for (const [bi, batch] of play.batches.entries()) {
       if (stopped()) break;
-      const todo = batch.filter((n) => !dead.has(n) && (hostPlans.get(n)?.plays.find((p) => p.play === play.index)?.steps.length ?? 0) > 0);
+      const todo = batch.filter((n) => !dead.has(n) && stepsIn(n, play.index).length > 0);
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
       journal.append({ t: 'batch', phase: 'start', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
@@ -218,6 +236,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         const host = o.hosts.get(name)!;
         const hostPlay = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!;
         const steps = hostPlay.steps;
+        started.set(name, (started.get(name) ?? new Set()).add(play.index));
         session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length, changes: steps.filter(isChangeStep).length });
         const r = await applyHostSteps({
           connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
@@ -235,7 +254,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         }
         for (const id of r.done) done.get(name)!.add(id);
         const doneIds = new Set(r.done);
-        session.options.onEvent?.({ kind: 'host-apply-done', host: name, play: play.index, changed: steps.filter((st) => isChangeStep(st) && doneIds.has(st.id)).length });
+        session.options.onEvent?.({ kind: 'host-apply-done', host: name, play: play.index, changed: steps.filter((st) => isChangeStep(st) && doneIds.has(st.id)).length, status: r.status });
         return r;
       });
       let failedInBatch = 0;
@@ -244,11 +263,13 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         failedInBatch++;
         const error = r.error ?? new RigError('failed', { host: r.host });
         dead.set(r.host, { status: r.status === 'unreachable' ? 'unreachable' : 'failed', error });
+        diedIn.set(r.host, play.index);
         session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
       }
       journal.append({ t: 'batch', phase: 'end', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) {
         aborted = true;
+        abortReason = describeAbort(play, bi, failedInBatch, batch.length);
         stoppedAt = { play: play.index, playName: play.name, batch: bi, failed: results.filter((r) => r && r.status !== 'ok' && r.status !== 'interrupted').map((r) => r!.host) };
         break;
       }
@@ -262,22 +283,33 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   });
   unForce?.();
   const interrupted = stopped();
+  // Every host with steps in a play whose script never started there: the view and the recap say why.
+  const notRun = new Map<string, { plays: number[]; reason: NotRunReason }>();
+  for (const play of plan.plays) {
+    for (const name of play.batches.flat()) {
+      if (!stepsIn(name, play.index).length || started.get(name)?.has(play.index)) continue;
+      const death = dead.get(name);
+      const reason = death ? describeFailedEarlier(diedIn.get(name) ?? -1, death.status)
+        : interrupted ? INTERRUPTED_REASON : abortReason ?? { cause: 'aborted' as const, message: 'not started' };
+      const entry = notRun.get(name) ?? { plays: [], reason };
+      entry.plays.push(play.index);
+      notRun.set(name, entry);
+      session.options.onEvent?.({ kind: 'host-not-run', host: name, play: play.index, reason });
+    }
+  }
   const outcomes: HostOutcome[] = plan.hosts.map((h) => {
     const d = done.get(h.host)!;
     const death = dead.get(h.host);
-    const recap = recapOf(h, d, death?.status === 'failed', death?.status === 'unreachable', death?.error.message);
+    const skippedPlays = death ? undefined : notRun.get(h.host);
+    const recap = recapOf(h, d, death?.status === 'failed', death?.status === 'unreachable', death?.error.message, skippedPlays?.reason);
     const left = interrupted && !death && h.plays.some((p) => p.steps.some((st) => !d.has(st.id)));
     if (left) {
       if (!h.plays.some((p) => p.steps.some((st) => d.has(st.id)))) journal.append({ t: 'host-end', host: h.host, play: -1, status: 'interrupted', message: 'not started' });
       const error = new InterruptedError('interrupted: some steps did not run', { host: h.host, hint: '`rig apply` again to finish, or `rig rollback` the run to undo it' });
-      return { host: h.host, status: 'interrupted', recap, done: [...d], error };
+      return { host: h.host, status: 'interrupted', recap, done: [...d], error, ...(skippedPlays ? { notRun: skippedPlays } : {}) };
     }
-    const status: HostOutcome['status'] = death ? death.status : recap.changed > 0 ? 'changed' : 'ok';
-    // Stopped by a failed batch before all of this host's steps ran: recorded, so a rollback cut short this way is
-    // not taken for a finished one (src/changelog/rollback-target.ts).
-    const notRun = aborted && !death && stoppedAt && h.plays.some((p) => p.steps.some((st) => !d.has(st.id)))
-      ? `not run: the run stopped when batch ${stoppedAt.batch + 1} of play ${stoppedAt.play + 1} failed` : undefined;
-    return { host: h.host, status, recap: notRun ? { ...recap, notRun } : recap, done: [...d], ...(death ? { error: death.error } : {}) };
+    const status: HostOutcome['status'] = death ? death.status : skippedPlays ? 'not-run' : recap.changed > 0 ? 'changed' : 'ok';
+    return { host: h.host, status, recap, done: [...d], ...(death ? { error: death.error } : {}), ...(skippedPlays ? { notRun: skippedPlays } : {}) };
   });
   const failed = outcomes.some((x) => x.status === 'failed' || x.status === 'unreachable') || aborted;
   journal.writeMeta({

@@ -17,37 +17,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
-import { quoteShell } from '../../src/text/shell-quote.ts';
+import { TmuxTerminal } from '../helpers/tmux-terminal.ts';
 
 const FLEET_ID = 57;
-const SOCKET = `rig-confirm-${FLEET_ID}-${process.pid}`;
 // In the checkout (its imports are relative to it); loading a playbook outside the checkout is issue 19's package part.
 const PLAYBOOK = join(PROJECT_ROOT, 'test/fixtures/playbooks/confirm.ts');
 let fleet: Fleet;
 let project: string;
+let term: TmuxTerminal;
 
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-
-/** Run a command line in a fresh tmux window (a real pty) in the project directory; returns its window name. */
-let windows = 0;
-function startInTerminal(args: readonly string[]): string {
-  const name = `w${++windows}`;
-  const cmd = ['env', '-u', 'RIG_PROJECT_FILE', 'NO_COLOR=1', process.execPath, join(PROJECT_ROOT, 'bin', 'rig.js'), ...args].map(quoteShell).join(' ');
-  tmux('new-window', '-d', '-t', 'confirm:', '-n', name, '-c', project, `${cmd}; echo "EXIT=$?"; sleep 600`);
-  return name;
-}
-
-async function waitForScreen(name: string, pattern: RegExp): Promise<string> {
-  // Polls until the text appears; the limit only bounds a hung run (no timing is asserted).
-  for (let i = 0; i < 600; i++) {
-    const screen = tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `confirm:${name}`);
-    if (pattern.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${pattern} in window ${name}:\n${tmux('capture-pane', '-p', '-J', '-S', '-5000', '-t', `confirm:${name}`)}`);
-}
-
-const answer = (name: string, text: string) => { tmux('send-keys', '-t', `confirm:${name}`, '-l', text); tmux('send-keys', '-t', `confirm:${name}`, 'Enter'); };
+/** Run rig in a fresh tmux window (a real pty) in the project directory; returns its window name. */
+const startInTerminal = (args: readonly string[]): string => term.startRig(args, { cwd: project });
+const waitForScreen = (name: string, pattern: RegExp): Promise<string> => term.waitForScreen(name, pattern);
+const answer = (name: string, text: string): void => term.answer(name, text);
 
 const HOST_STATE = `for f in /etc/rig-confirm.motd /srv/rig-confirm.conf; do [ -e "$f" ] && sha256sum "$f" || echo "absent $f"; done; ls -A /var/lib/rig 2>/dev/null | grep -x lock || echo "no lock"`;
 const hostState = async () => (await Promise.all(fleet.hosts.map((h) => execInHost(fleet, h.name, ['sh', '-c', HOST_STATE])))).map((r) => r.stdout).join('');
@@ -58,12 +40,11 @@ test.before(async () => {
   mkdirSync(join(project, 'fleet'));
   copyFileSync(fleet.inventoryPath, join(project, 'fleet', 'inventory.yaml'));
   writeFileSync(join(project, 'rig.yaml'), `# relative paths: against this directory\ninventory: fleet/inventory.yaml\nssh_config: ${fleet.sshConfigPath}\nstate_dir: state\n`);
-  tmux('new-session', '-d', '-s', 'confirm', '-x', '200', '-y', '50');
+  term = new TmuxTerminal(`confirm-${FLEET_ID}`);
 });
 
 test.after.always(async () => {
-  try { tmux('kill-server'); } catch { /* not started */ }
-  rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+  term?.kill();
   await downFleet({ id: FLEET_ID });
   if (project) rmSync(project, { recursive: true, force: true });
 });

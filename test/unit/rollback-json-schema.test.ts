@@ -36,7 +36,7 @@ test('a stopped rollback\'s --json result is valid against the published, closed
     plan: planToJson(plan, false),
     hosts: [
       { host: 'w2', status: 'failed', recap: { ...recap, failed: 1 }, error: { code: 'REMOTE_COMMAND', message: 'x' } },
-      { host: 'w1', status: 'ok', recap: { ...recap, notRun: 'not run: the run stopped when batch 1 of play 1 failed' } },
+      { host: 'w1', status: 'not-run', recap: { ...recap, notRun: 'not run: the run stopped when batch 1 of play 1 failed' } },
     ],
   };
   t.deepEqual(validate(result), []);

@@ -10,7 +10,7 @@ import { applyRun } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
-import { confirmOrRelease, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
+import { confirmOrRelease, hostResultJson, releaseLocks, reporterFor, runFailureError } from './run-commands.ts';
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
@@ -104,7 +104,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           jsonResult.write({
             command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(prepared.note ? { note: prepared.note } : {}),
             ...(result.stoppedAt ? { stoppedAt: result.stoppedAt } : {}), ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
-            hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
+            hosts: result.outcomes.map(hostResultJson),
             ...(opts.stats ? { stats } : {}),
           });
         } else {
@@ -116,6 +116,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         }
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
@@ -131,12 +132,14 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       const runs = store.listRuns().map((r) => ({ ...r, ...describeRunStatus(r, () => store.load(r.id).events) }));
       if (opts.json) { out(JSON.stringify(runs, null, 2)); return; }
       if (!runs.length) { out(`no runs recorded in ${opts.stateDir}`); return; }
-      out('RUN                      KIND      STATUS      STARTED                   HOSTS  CHANGED  FAILED  PLAYBOOK');
+      out('RUN                      KIND      STATUS      STARTED                   HOSTS  CHANGES  FAILED  NOT-RUN  PLAYBOOK');
       for (const r of runs) {
         const recap = Object.values(r.recap ?? {});
-        const changed = recap.filter((x) => x.changed > 0).length;
+        // Changes made, as the plan and the recap count them (isChangeStep); FAILED and NOT-RUN count hosts.
+        const changed = recap.reduce((n, x) => n + x.changed, 0);
         const failed = recap.filter((x) => x.failed > 0 || x.unreachable).length;
-        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(11)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}${r.diedState ? ` [${r.diedState}]` : ''}`);
+        const notRun = recap.filter((x) => x.notRun && !(x.failed > 0 || x.unreachable)).length;
+        out(`${r.id.padEnd(24)} ${(r.kind + (r.rollbackOf ? '' : '')).padEnd(9)} ${r.status.padEnd(11)} ${r.startedAt.padEnd(25)} ${String(r.hosts.length).padStart(5)}  ${String(changed).padStart(7)}  ${String(failed).padStart(6)}  ${String(notRun).padStart(7)}  ${r.playbook}${r.rollbackOf ? ` (rollback of ${r.rollbackOf})` : ''}${r.diedState ? ` [${r.diedState}]` : ''}`);
       }
     });
 
@@ -164,5 +167,6 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       out(`run ${run.meta.id} (${run.meta.kind}${run.meta.rollbackOf ? ` of ${run.meta.rollbackOf}` : ''}) ${st.status}${st.diedState ? ` [${st.diedState}]` : ''}, started ${run.meta.startedAt}, playbook ${run.meta.playbook}`);
       out(renderPlan(run.plan, { color, before }));
       for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
+      for (const [host, r] of Object.entries(run.meta.recap ?? {})) if (r.notRun) out(redactText(`${host}: not run: ${r.notRun}`));
     });
 }

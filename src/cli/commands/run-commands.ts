@@ -13,7 +13,7 @@ import type { Inventory } from '../../inventory/types.ts';
 import { loadPlaybook } from '../../playbook/load-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, parseExtraVars, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
-import { ListrReporter } from '../listr-reporter.ts';
+import { LiveView } from '../live-view.ts';
 import { collectStats, createPlainReporter, renderRecap, renderStats, type Reporter } from '../reporter.ts';
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
@@ -48,10 +48,10 @@ const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s
 const err = (s: string): void => { process.stderr.write(s); };
 
 
-/** Live listr2 progress on a TTY, plain lines on stderr otherwise, nothing with --json. */
+/** The live view on a TTY (src/cli/live-view.ts), plain lines on stderr otherwise, nothing with --json. */
 export function reporterFor(opts: CommonOptions): Reporter {
   if (opts.json) return { onEvent: () => undefined, flush: async () => undefined };
-  if (process.stdout.isTTY && process.stderr.isTTY && !process.env['CI']) return new ListrReporter();
+  if (process.stdout.isTTY && process.stderr.isTTY && !process.env['CI']) return new LiveView({ out: process.stderr, color: useColor(opts) });
   return createPlainReporter(err);
 }
 
@@ -75,7 +75,8 @@ async function preparePlanInput(playbookFile: string, opts: PlanCommandOptions):
 }
 
 function writeRetry(stateDir: string, result: ApplyRunResult): void {
-  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted').map((o) => o.host);
+  // Every host the run did not finish: failed, unreachable, interrupted, and never started (not run).
+  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted' || o.status === 'not-run').map((o) => o.host);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, 'retry');
   if (failed.length) writeFileSync(file, failed.join('\n') + '\n');
@@ -117,6 +118,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           [renderPlan(plan, { color: useColor(opts), verbose: opts.verbose === true })]);
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
@@ -181,23 +183,29 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         finishOutput(opts, session, t0, {
           command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
-          hosts: result.outcomes.map((o) => ({ host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) })),
+          hosts: result.outcomes.map(hostResultJson),
         }, [renderRecap(result, color), result.interrupted
           ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
           : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
         setExitCode(code);
       } finally {
+        await reporter.flush(); // an error thrown mid-run: the view ends before the error is printed
         await session.close();
       }
     });
 }
 
+/** One host of a `--json` apply/rollback result: status, recap (its `notRun` says why plays never started), error. */
+export function hostResultJson(o: ApplyRunResult['outcomes'][number]): Record<string, unknown> {
+  return { host: o.host, status: o.status, recap: o.recap, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}), ...(o.notRun ? { notRun: { plays: o.notRun.plays, cause: o.notRun.reason.cause, message: o.notRun.reason.message } } : {}) };
+}
+
 /** `{ error }` for a `--json` result of an apply or rollback that did not finish on every host, else `{}`. */
 export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
-  const bad = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted');
+  const bad = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'unreachable' || o.status === 'interrupted' || o.status === 'not-run');
   if (!bad.length && !result.failed && !result.interrupted) return {};
   const code = result.interrupted ? 'INTERRUPTED' : bad.length && bad.every((o) => o.status === 'unreachable') ? 'UNREACHABLE' : 'HOSTS_FAILED';
-  const what = bad.map((o) => `${o.host} ${o.status}${o.error ? ` [${o.error.code}]` : ''}`).join(', ');
+  const what = bad.map((o) => `${o.host} ${o.status}${o.error ? ` [${o.error.code}]` : o.notRun ? ` (${o.notRun.reason.cause})` : ''}`).join(', ');
   return { error: { code, message: `${bad.length} host${bad.length === 1 ? '' : 's'} did not finish${what ? `: ${what}` : ''}`, where: bad[0] ? { host: bad[0].host } : {}, hint: 'each host\'s own error is in hosts[].error; retry them with --limit @<state-dir>/retry' } };
 }
 
