@@ -7,7 +7,7 @@
  * hosts (one clock: every host is a namespace of this machine).
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JournalEvent } from '../../src/changelog/journal-store.ts';
@@ -171,5 +171,20 @@ test.serial('a batch that fails stops the rollback; the later batches are untouc
   const againId = /rollback (\S+) of run/.exec(again.stdout)![1]!;
   checkRollbackJournal(t, againId, [[w2], [w1], [m]]);
   t.truthy(lastAt(await logLines(w2, '/var/log/kubelet.log'), kMark, /starting kubelet/), 'w2\'s kubelet restarted on its old flags');
+  t.deepEqual(await snapshots(), before);
+});
+
+test.serial('a journal from before batch records rolls back every host at once, without waits, and says so', async (t) => {
+  const before = await snapshots();
+  const runId = await apply(t);
+  // what an older rig journaled: no batch events
+  const events = join(stateDir, 'runs', runId, 'events.jsonl');
+  writeFileSync(events, readFileSync(events, 'utf8').split('\n').filter((l) => !l.includes('"t":"batch"')).join('\n'));
+  const rb = await rig(['rollback', ...args(), runId]);
+  t.is(rb.code, 0, rb.stdout + rb.stderr);
+  t.regex(rb.stderr, new RegExp(`note: the journal of run ${runId} does not record the order of its batches[^]*every host is rolled back at once and no wait is re-run`));
+  const rbId = /rollback (\S+) of run/.exec(rb.stdout)![1]!;
+  t.deepEqual(batchStarts(eventsOf(rbId)).map((b) => new Set(b.hosts)), [new Set(fleet.hosts.map((h) => h.name))]);
+  t.false(planOf(rbId).hosts.some((h) => h.plays.some((p) => p.steps.some((s) => s.change.kind === 'wait'))));
   t.deepEqual(await snapshots(), before);
 });
