@@ -12,7 +12,7 @@
  *   npx rig rollback
  * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook } from 'rig';
 import { auditProxyHandlers, auditProxyTasks } from '../tasks/audit-proxy.ts';
 
 export default definePlaybook({

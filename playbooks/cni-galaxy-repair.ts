@@ -10,7 +10,7 @@
  *   npx rig apply -i inventory.yaml playbooks/cni-galaxy-repair.ts
  *   npx rig plan  -i inventory.yaml -e cni_mode=check -e cni_proposed_conflist_file=istio.conflist playbooks/cni-galaxy-repair.ts
  */
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook } from 'rig';
 import { cniNodeTasks, cniStuckPodTasks } from '../tasks/cni-galaxy-repair.ts';
 
 export default definePlaybook({

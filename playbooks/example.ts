@@ -7,8 +7,7 @@
  *   npx rig rollback
  * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
-import { definePlaybook } from '../src/playbook/types.ts';
-import { directory, file, line, service, template } from '../src/modules/index.ts';
+import { definePlaybook, directory, file, line, service, template } from 'rig';
 
 export default definePlaybook({
   name: 'example',

@@ -7,8 +7,7 @@
  *   npx rig plan  -i inventory.yaml -e @exec-as-vars.yaml playbooks/exec-as.ts
  *   npx rig apply -i inventory.yaml -e @exec-as-vars.yaml playbooks/exec-as.ts
  */
-import { service } from '../src/modules/index.ts';
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook, service } from 'rig';
 import { execAsTasks } from '../tasks/exec-as.ts';
 
 export default definePlaybook({

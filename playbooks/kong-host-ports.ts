@@ -8,7 +8,7 @@
  *   npx rig plan  -i inventory.yaml -e kong_manifest_file=kong.yaml playbooks/kong-host-ports.ts
  *   npx rig apply -i inventory.yaml -e kong_manifest_file=kong.yaml playbooks/kong-host-ports.ts
  */
-import { definePlaybook } from '../src/playbook/types.ts';
+import { definePlaybook } from 'rig';
 import { kongManifestTasks, kongNodeTasks } from '../tasks/kong-host-ports.ts';
 
 export default definePlaybook({

@@ -11,7 +11,7 @@
  *   npx rig rollback
  * (elsewhere: -i INVENTORY --ssh-config FILE, or a rig.yaml of your own; `npx rig config` shows what is used)
  */
-import { definePlaybook, fromVar } from '../src/playbook/types.ts';
+import { definePlaybook, fromVar } from 'rig';
 import { masterHandlers, secureMasterTasks } from '../tasks/kube-master.ts';
 import { secureWorkerTasks, workerHandlers } from '../tasks/kube-worker.ts';
 

@@ -24,7 +24,7 @@ function renderDataModule(set: ModuleReferenceSet): string {
 export function renderModuleDocFiles(root: string): Map<string, string> {
   const set = extractModuleReferences(root);
   const files = new Map<string, string>();
-  for (const m of set.modules) files.set(`${MODULE_DOCS_DIR}/${m.name}.md`, renderModulePage(m));
+  for (const m of set.modules) files.set(`${MODULE_DOCS_DIR}/${m.name}.md`, renderModulePage(m, set.taskOptions));
   files.set(`${MODULE_DOCS_DIR}/README.md`, renderModuleIndex(set));
   files.set(MODULE_REFERENCE_DATA, renderDataModule(set));
   return files;

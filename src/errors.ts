@@ -56,6 +56,8 @@ export class UnreadableError extends RigError { override readonly code = 'UNREAD
 export class UsageError extends RigError { override readonly code = 'USAGE'; }
 /** The project file (rig.yaml) could not be read, parsed or validated. */
 export class ProjectConfigError extends RigError { override readonly code = 'PROJECT_CONFIG'; }
+/** `rig init` refused: a file it would write exists already, or the directory cannot be used. Nothing was written. */
+export class InitError extends RigError { override readonly code = 'INIT'; }
 /** Inventory file could not be parsed or is inconsistent. */
 export class InventoryError extends RigError { override readonly code = 'INVENTORY'; }
 /** A host pattern (`--limit`, play `hosts`) matched nothing or is malformed. */

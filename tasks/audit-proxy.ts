@@ -14,9 +14,7 @@
  * issued by rig's PKI (tasks/cluster-vars.ts: pki_dir).
  */
 import { resolve } from 'node:path';
-import { ValidationError } from '../src/errors.ts';
-import { caCertificate, certificate, command, directory, file, kubeconfig, link, packages, service, template } from '../src/modules/index.ts';
-import type { Task, TaskContext } from '../src/modules/module.ts';
+import { ValidationError, caCertificate, certificate, command, directory, file, kubeconfig, link, packages, service, template, type Task, type TaskContext } from 'rig';
 import { readClusterVars } from './cluster-vars.ts';
 import { readFileSync } from 'node:fs';
 

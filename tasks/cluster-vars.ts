@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { secret, type Secret } from '../src/core/secret.ts';
-import { ValidationError } from '../src/errors.ts';
-import type { TaskContext } from '../src/modules/module.ts';
+import { secret, ValidationError, type Secret, type TaskContext } from 'rig';
 
 /** Variables of the cluster-hardening tasks, with their defaults (override in inventory vars or with -e). */
 export interface ClusterVars {

@@ -13,10 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CniError, ValidationError } from '../src/errors.ts';
-import { cniGuard, cniRepair, cniStuckPods } from '../src/modules/index.ts';
-import type { CniPathProps } from '../src/modules/cni-config-paths.ts';
-import type { Task, TaskContext, WhenContext } from '../src/modules/module.ts';
+import { CniError, ValidationError, cniGuard, cniRepair, cniStuckPods, type CniPathProps, type Task, type TaskContext, type WhenContext } from 'rig';
 
 export type CniMode = 'repair' | 'check';
 

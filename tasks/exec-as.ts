@@ -15,10 +15,7 @@
  *   exec_as_group      the exec group (default rig-exec) · exec_as_sshd_options { Keyword: 'value' } added to the
  *                      Match block (e.g. { ClientAliveInterval: '60' }).
  */
-import { ValidationError } from '../src/errors.ts';
-import { copy, directory, file, group, line, user } from '../src/modules/index.ts';
-import type { Task, TaskContext } from '../src/modules/module.ts';
-import { ACCOUNT_NAME } from '../src/text/account-db.ts';
+import { ValidationError, copy, directory, file, group, line, user, ACCOUNT_NAME, type Task, type TaskContext } from 'rig';
 
 export const MAX_OPERATORS = 16;
 export const HELPER_PATH = '/usr/local/bin/exec-as';

@@ -17,10 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ManifestError, ValidationError } from '../src/errors.ts';
-import { transformKongManifest, type KongHostPortsResult } from '../src/kube/kong-host-ports.ts';
-import { capability, directory, file, kubectlApply } from '../src/modules/index.ts';
-import type { Task, TaskContext } from '../src/modules/module.ts';
+import { ManifestError, ValidationError, transformKongManifest, capability, directory, file, kubectlApply, type KongHostPortsResult, type Task, type TaskContext } from 'rig';
 
 /** Copies of the chart's output that rollback re-applies (outside what a rollback removes; named by content). */
 export const KEEP_DIR = '/var/lib/rig/kong-host-ports';

@@ -1,6 +1,4 @@
-import { flushHandlers } from '../src/modules/flush-handlers.ts';
-import { caCertificate, certificate, directory, file, flags, service, wait } from '../src/modules/index.ts';
-import type { Task, TaskContext } from '../src/modules/module.ts';
+import { flushHandlers, caCertificate, certificate, directory, file, flags, service, wait, type Task, type TaskContext } from 'rig';
 import { readClusterVars, renderBasicAuthCsv } from './cluster-vars.ts';
 
 /** First IP of a CIDR range (the `kubernetes` service IP), e.g. 192.168.3.0/24 → 192.168.3.1. */

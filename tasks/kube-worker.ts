@@ -1,6 +1,4 @@
-import { flushHandlers } from '../src/modules/flush-handlers.ts';
-import { caCertificate, certificate, directory, flags, kubeconfig, service, wait } from '../src/modules/index.ts';
-import type { Task } from '../src/modules/module.ts';
+import { flushHandlers, caCertificate, certificate, directory, flags, kubeconfig, service, wait, type Task } from 'rig';
 import { readClusterVars } from './cluster-vars.ts';
 import { dirname } from 'node:path';
 

@@ -31,8 +31,10 @@ export interface CommonOptions {
   readonly project?: string;
   /** Set from the project (effective-settings.ts): where templates/ and files/ resolve. @default process.cwd() */
   readonly projectRoot?: string;
-  /** Set from rig.yaml `become` / RIG_BECOME: ansible_become for hosts that do not set it. */
+  /** Set from -b/--become, --no-become, RIG_BECOME or rig.yaml `become`: ansible_become for hosts that do not set it. */
   readonly becomeDefault?: boolean;
+  /** -b/--become, --no-become as typed (the effective value is becomeDefault). */
+  readonly become?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -51,6 +53,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--forks <n>', 'hosts handled in parallel', '200')
     .option('--max-handshakes <n>', 'SSH handshakes in flight at once (a host\'s ConnectTimeout counts from the start of its own)', String(DEFAULT_MAX_HANDSHAKES))
     .option('--break-lock', 'clear a stale lock left on a host by a dead run')
+    .option('-b, --become', 'run with sudo on hosts that do not set ansible_become (like ansible -b; the inventory, the play and the task still decide where they set it)')
+    .option('--no-become', 'the opposite: no sudo on hosts that do not set ansible_become (overrides become: true of rig.yaml / RIG_BECOME)')
     .option('-K, --ask-become-pass', 'ask for the sudo password on the terminal (sent to sudo -S on stdin, never logged)')
     .option('--project <file>', 'project file (default: the nearest rig.yaml above the current directory; RIG_PROJECT_FILE=none for none)')
     .addOption(new Option('--no-color', 'disable colors'));

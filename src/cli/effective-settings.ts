@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_STATE_DIR } from '../changelog/journal-store.ts';
 import { DEFAULT_MAX_HANDSHAKES } from '../connectors/handshake-gate.ts';
+import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { PROJECT_FILE, PROJECT_SCHEMA, locateProject, type ProjectConfig, type ProjectKey } from './project-config.ts';
 
@@ -35,8 +36,21 @@ function fromEnv(key: ProjectKey, raw: string, cwd: string): unknown {
       if (/^(1|true|yes)$/i.test(raw)) return true;
       if (/^(0|false|no)$/i.test(raw)) return false;
       throw new UsageError(`${name}=${raw}: expected true or false`);
+    case 'vars': return parseEnvVars(name!, raw);
     default: return raw;
   }
+}
+
+/** RIG_EXTRA_VARS: one mapping, in JSON or YAML (`{"a": 1}`, `{a: 1, b: x}`, or block YAML). */
+function parseEnvVars(name: string, raw: string): Record<string, unknown> {
+  let value: unknown;
+  try { value = parseYaml(raw); } catch (e) {
+    throw new UsageError(`${name}: not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`, { hint: `e.g. ${name}='{"cluster_name": "prod"}'` });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`${name}: expected a mapping of variable: value`, { hint: `e.g. ${name}='{"cluster_name": "prod"}'` });
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Precedence, per key: flag > environment (RIG_*) > project file > built-in default. Pure. */
@@ -46,13 +60,15 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, proje
   return (Object.keys(PROJECT_SCHEMA) as ProjectKey[]).map((key): EffectiveSetting => {
     const def = PROJECT_SCHEMA[key];
     if (key === 'extra_vars') {
-      // Merged per variable: the file's, then -e (each -e key wins).
+      // Merged per variable: the file's, then RIG_EXTRA_VARS, then -e (each -e key wins).
       const fileVars = project?.settings.extra_vars;
+      const raw = env[def.env!];
+      const envVars = raw ? fromEnv(key, raw, cwd) as Record<string, unknown> : undefined;
       const flagVars = flags.extra_vars as Record<string, unknown> | undefined;
-      const sources = [...(fileVars ? [fileName(key)] : []), ...(flagVars && Object.keys(flagVars).length ? ['flag -e'] : [])];
-      return { key, value: { ...(fileVars ?? {}), ...(flagVars ?? {}) }, source: sources.join(' + ') || 'default' };
+      const sources = [...(fileVars ? [fileName(key)] : []), ...(envVars ? [`env ${def.env}`] : []), ...(flagVars && Object.keys(flagVars).length ? ['flag -e'] : [])];
+      return { key, value: { ...(fileVars ?? {}), ...(envVars ?? {}), ...(flagVars ?? {}) }, source: sources.join(' + ') || 'default' };
     }
-    if (flags[key] !== undefined) return { key, value: flags[key], source: key === 'pki_dir' ? 'flag -e pki_dir' : `flag --${key.replace(/_/g, '-')}` };
+    if (flags[key] !== undefined) return { key, value: flags[key], source: key === 'pki_dir' ? 'flag -e pki_dir' : key === 'become' ? `flag --${flags[key] ? '' : 'no-'}become` : `flag --${key.replace(/_/g, '-')}` };
     const raw = def.env ? env[def.env] : undefined;
     if (def.env && raw !== undefined && raw !== '') return { key, value: fromEnv(key, raw, cwd), source: `env ${def.env}` };
     const fromFile = project?.settings[key];
@@ -118,10 +134,11 @@ export function applyProjectSettings(cmd: Command): void {
     cmd.setOptionValueWithSource(attr, typeof v === 'number' ? String(v) : Array.isArray(v) ? [...v] : v, s.source === 'default' ? 'default' : 'config');
   }
   if (has('extraVars')) {
-    // The file's extra vars and pki_dir go first: each -e typed on the command line comes later and wins.
-    const fileVars = project?.settings.extra_vars ?? {};
+    // The file's extra vars, RIG_EXTRA_VARS and pki_dir go first: each -e typed on the command line comes later and wins.
+    const typedVars = flagValues(cmd).extra_vars as Record<string, unknown> | undefined ?? {};
+    const merged = get('extra_vars').value as Record<string, unknown>;
     const pki = get('pki_dir');
-    const list = Object.entries(fileVars).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    const list = Object.entries(merged).filter(([k]) => !Object.hasOwn(typedVars, k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
     if (pki.value !== undefined && !pki.source.startsWith('flag')) list.push(`pki_dir=${JSON.stringify(pki.value)}`);
     const typed = (cmd.opts() as { extraVars?: string[] }).extraVars ?? [];
     if (list.length) cmd.setOptionValueWithSource('extraVars', [...list, ...typed], 'config');

@@ -17,8 +17,8 @@ export const PROJECT_SCHEMA = {
   pki_dir: { kind: 'path', env: 'RIG_PKI_DIR', option: undefined, doc: 'PKI directory: the pki_dir variable (-e pki_dir=… wins)' },
   forks: { kind: 'int', env: 'RIG_FORKS', option: 'forks', doc: 'hosts handled in parallel (--forks)' },
   max_handshakes: { kind: 'int', env: 'RIG_MAX_HANDSHAKES', option: 'maxHandshakes', doc: 'SSH handshakes in flight (--max-handshakes)' },
-  extra_vars: { kind: 'vars', env: undefined, option: undefined, doc: 'variables like -e (each -e key wins)' },
-  become: { kind: 'bool', env: 'RIG_BECOME', option: undefined, doc: 'default ansible_become for hosts that do not set it' },
+  extra_vars: { kind: 'vars', env: 'RIG_EXTRA_VARS', option: undefined, doc: 'variables like -e, merged per variable: file < RIG_EXTRA_VARS (a JSON/YAML mapping) < each -e' },
+  become: { kind: 'bool', env: 'RIG_BECOME', option: 'become', doc: 'default ansible_become for hosts that do not set it (-b/--become, --no-become)' },
   force_handlers: { kind: 'bool', env: 'RIG_FORCE_HANDLERS', option: 'forceHandlers', doc: 'run notified handlers even when a later task fails (apply --force-handlers)' },
 } as const;
 

@@ -14,7 +14,7 @@ export interface CaCertificateProps {
 
 /**
  * `caCertificate({ path, pkiDir })`: install the CA certificate of the controller's PKI directory on the host (never
- * its key), owned by root unless the file exists with another owner.
+ * its key). The file is owned by root unless it exists with another owner.
  *
  * @plan `create PATH` / `update PATH` with the certificates decoded side by side; the no-op is `CA certificate
  * installed`. Planning creates the CA in `pkiDir` when it is empty.

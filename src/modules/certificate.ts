@@ -34,9 +34,10 @@ export interface CertificateProps {
 }
 
 /**
- * `certificate({ certPath, keyPath, pkiDir, name, spec })`: keep the host's certificate when it is signed by the CA,
- * says what `spec` says and does not expire within renewBeforeDays; otherwise install one from the PKI store (issuing
- * a new one there when the stored one does not pass either). The plan says why.
+ * `certificate({ certPath, keyPath, pkiDir, name, spec })`: a certificate and key on the host, signed by the
+ * controller's CA. The host's certificate is kept when it is signed by the CA, says what `spec` says and does not
+ * expire within renewBeforeDays; otherwise one from the PKI store is installed (issuing a new one there when the
+ * stored one does not pass either). The plan says why.
  *
  * @plan `create CERT_PATH` / `update CERT_PATH` with the reason (`file absent`, `expires in 12 days`, `signed by
  * another CA`, `SAN 10.0.0.5 missing`…) and the old and new certificates decoded side by side (subject, SANs, validity,

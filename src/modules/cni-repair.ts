@@ -26,7 +26,7 @@ export function readCniConfigFact(fact: FileFact, path: string): string | undefi
 
 /**
  * `cniRepair({ dir, confName, conflistName, binDir })`: undo what Istio CNI's chained mode left on a node whose
- * plugin cannot run it (the Galaxy repair, docs/cni-galaxy-repair.md): the conflist's first plugin is written back
+ * plugin cannot run it (the Galaxy repair, docs/cni-galaxy-repair.md). The conflist's first plugin is written back
  * as the `.conf`, with the highest cniVersion the plugin supports (asked with CNI's VERSION command, gathered with the
  * files) not above the original one, and the conflist is removed.
  *

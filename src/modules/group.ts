@@ -59,9 +59,9 @@ export function checkId(v: unknown, key: string): string[] {
 }
 
 /**
- * `group({ name, gid })`: a group in /etc/group (and /etc/gshadow when the host has one), planned as file writes of
- * those databases — diff, journal and byte-exact rollback like any file. Absent removes the entry; a group that is
- * some user's primary group is not removed.
+ * `group({ name, gid })`: a group in /etc/group (and /etc/gshadow when the host has one). It is planned as file
+ * writes of those databases — diff, journal and byte-exact rollback like any file. Absent removes the entry; a
+ * group that is some user's primary group is not removed.
  *
  * @plan `update /etc/group` and `update /etc/gshadow` (secret, masked) with the diff of the one entry added, changed
  * or removed; the no-op says `group NAME exists (gid N)` or `group NAME is absent`. A gid used by another group, or

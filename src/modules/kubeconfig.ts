@@ -46,9 +46,9 @@ export function renderKubeconfig(p: KubeconfigProps): string {
 }
 
 /**
- * `kubeconfig({ path, server, ca, client })`: write a kubeconfig for a component or a user: one cluster, one user,
- * one context (the current one), rendered deterministically, owned by root unless the file exists with another
- * owner.
+ * `kubeconfig({ path, server, ca, client })`: write a kubeconfig for a component or a user. It holds one cluster,
+ * one user and one context (the current one), rendered deterministically; the file is owned by root unless it exists
+ * with another owner.
  *
  * @plan `create PATH` / `update PATH` and the YAML diff; with embedded client PEMs the whole file is secret (masked).
  *

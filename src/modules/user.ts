@@ -40,9 +40,10 @@ export interface UserProps {
 const PATH_FIELD = /^\/[^:\n\0]*$/;
 
 /**
- * `user({ name, authorizedKeys })`: an account planned as edits of /etc/passwd, /etc/shadow, /etc/group and
- * /etc/gshadow (not useradd: those tools also rewrite the `-` backups and /etc/sub[ug]id, which no rollback could
- * put back), plus the home directory and authorized_keys through the file machinery. Every write is a diff (shadow
+ * `user({ name, authorizedKeys })`: a user account, its group memberships, home directory and authorized_keys. It is
+ * planned as edits of /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow (not useradd: those tools also rewrite the
+ * `-` backups and /etc/sub[ug]id, which no rollback could put back), plus the home directory and authorized_keys
+ * through the file machinery. Every write is a diff (shadow
  * masked), journaled, and rolled back byte for byte: rollback removes what the run created and restores what it
  * changed. A new account has password `*` (no password login) and no password aging.
  *

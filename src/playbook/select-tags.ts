@@ -63,13 +63,26 @@ export function selectTasks(loaded: LoadedPlaybook, selection: TagSelection): Lo
   return { ...loaded, playbook: { ...pb, plays } };
 }
 
-/** `--list-tasks`: each play and its selected tasks with their tags, like ansible-playbook --list-tasks. */
-export function renderTaskList(loaded: LoadedPlaybook, selection: TagSelection): string {
+/** What `--list-tasks` / `--list-hosts` print per play (as ansible-playbook does): its hosts after --limit, its tasks. */
+export interface PlayListing {
+  /** Per play (by index), the names of its hosts. @default not listed */
+  readonly hosts?: ReadonlyArray<readonly string[]>;
+  /** @default false */
+  readonly tasks?: boolean;
+}
+
+/** `--list-tasks` / `--list-hosts`: each play, its hosts and its selected tasks with their tags, like ansible-playbook. */
+export function renderTaskList(loaded: LoadedPlaybook, selection: TagSelection, listing: PlayListing = { tasks: true }): string {
   const selected = selectTasks(loaded, selection).playbook;
   const lines = [`playbook: ${loaded.path}`];
   selected.plays.forEach((play, pi) => {
     const playTags = checkTags(play.tags, `play ${pi + 1}`);
-    lines.push('', `  play #${pi + 1} (${play.hosts}): ${play.name ?? play.hosts}\tTAGS: [${playTags.join(', ')}]`, '    tasks:');
+    lines.push('', `  play #${pi + 1} (${play.hosts}): ${play.name ?? play.hosts}\tTAGS: [${playTags.join(', ')}]`);
+    const hosts = listing.hosts?.[pi];
+    if (hosts) lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+    if (!listing.tasks) return;
+    if (hosts) lines.push('');
+    lines.push('    tasks:');
     for (const t of flattenTasks(play.tasks)) lines.push(`      ${t.name ?? defaultTaskName(t)}\tTAGS: [${effectiveTags(playTags, t).join(', ')}]`);
   });
   return lines.join('\n');

@@ -1,5 +1,7 @@
 /**
- * The TypeScript loader for users' playbooks. From source (tsx already runs rig) there is nothing to do. When rig runs
+ * The TypeScript loader for users' playbooks. From source tsx already runs rig; only the playbook resolve hook is
+ * registered (scripts/playbook-resolve-hook.mjs: the specifier `rig` is the running rig's src/index.ts, and a
+ * playbook's `.ts` files are ES modules wherever they are). When rig runs
  * prebuilt (dist/, see scripts/build-cli.mjs) tsx is registered on the first playbook load only — `rig --version`
  * never pays for it — together with the hook that points a playbook's imports of rig's sources at the built modules,
  * so the playbook and the CLI share one instance of every rig module. tsx caches each compiled file by content hash
@@ -21,11 +23,17 @@ export async function prepareTypeScriptLoader(): Promise<void> {
   if (prepared) return;
   prepared = true;
   const rootUrl = findBuiltRoot(import.meta.url);
-  if (rootUrl === undefined) return;
+  if (rootUrl === undefined) {
+    const sourceRootUrl = new URL('../../', import.meta.url).href;
+    registerModuleHooks(new URL('scripts/playbook-resolve-hook.mjs', sourceRootUrl), { data: { rootUrl: sourceRootUrl } });
+    return;
+  }
   // Once hooks are registered every import crosses to the hooks thread: load what nearly every playbook imports
   // (the module factories and definePlaybook) before, so only the playbook's own files pay for the hooks.
   await Promise.all(PRELOADED.map((m) => import(new URL(m, rootUrl).href)));
   const { register } = await import('tsx/esm/api');
   register();
+  // Its `rig` goes on through the redirect hook (nextResolve), which maps src/index.ts to the built module.
+  registerModuleHooks(new URL('scripts/playbook-resolve-hook.mjs', rootUrl), { data: { rootUrl } });
   registerModuleHooks(new URL('dist/src-redirect-hook.mjs', rootUrl), { data: { rootUrl } });
 }

@@ -30,9 +30,14 @@ export class TmuxTerminal {
    * and CI (so a TTY run looks as an operator's), and `env` added. The window prints `EXIT=<code>` when rig ends.
    */
   startRig(args: readonly string[], o: { readonly cwd: string; readonly env?: Readonly<Record<string, string>> }): string {
+    return this.startCommand([process.execPath, join(PROJECT_ROOT, 'bin', 'rig.js'), ...args], o);
+  }
+
+  /** Run any command (argv, e.g. `npx rig …` in a project of its own) as startRig runs rig. */
+  startCommand(argv: readonly string[], o: { readonly cwd: string; readonly env?: Readonly<Record<string, string>> }): string {
     const name = `w${++this.#windows}`;
     const env = Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    const cmd = ['env', '-u', 'RIG_PROJECT_FILE', '-u', 'CI', 'NO_COLOR=1', ...env, process.execPath, join(PROJECT_ROOT, 'bin', 'rig.js'), ...args].map(quoteShell).join(' ');
+    const cmd = ['env', '-u', 'RIG_PROJECT_FILE', '-u', 'CI', 'NO_COLOR=1', ...env, ...argv].map(quoteShell).join(' ');
     this.tmux('new-window', '-d', '-t', `${this.#session}:`, '-n', name, '-c', o.cwd, `${cmd}; echo "EXIT=$?"; sleep 600`);
     return name;
   }

@@ -15,6 +15,7 @@ import type { FactRequest, FileFact } from '../../src/facts/fact-request.ts';
 import { DEBIAN_SYSV_OS, MemoryHostFacts } from '../../src/facts/host-facts.ts';
 import type { ModuleReference, ModuleReferenceSet } from '../../src/help/module-reference.ts';
 import * as modules from '../../src/modules/index.ts';
+import * as rig from '../../src/index.ts';
 import type { Module, Task, TaskContext } from '../../src/modules/module.ts';
 import { renderModuleDocFiles } from '../../scripts/generate-module-docs.ts';
 import { PROJECT_ROOT } from '../helpers/run-rig.ts';
@@ -38,6 +39,8 @@ const byName = exportedModules();
 test('every module exported by src/modules/index.ts has a page, and every page a module', (t) => {
   t.deepEqual(reference.modules.map((m) => m.name).sort(), [...byName.keys()].sort());
   for (const m of reference.modules) t.true(files.has(`docs/modules/${m.name}.md`), m.name);
+  // The pages say `import { factory } from 'rig'`.
+  for (const m of reference.modules) t.is(typeof (rig as Record<string, unknown>)[m.factory], 'function', `${m.factory} is not exported by src/index.ts`);
 });
 
 test('every module documents what it does, its plan, its rollback and an example; every prop has a doc comment', (t) => {

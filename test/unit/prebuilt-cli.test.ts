@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +50,36 @@ for (const mode of ['prebuilt', 'source'] as const) {
     t.false(r.stdout.includes(PLAYBOOK_SECRET) || r.stderr.includes(PLAYBOOK_SECRET), r.stderr);
     t.true(r.stderr.includes('********'), r.stderr);
   });
+
+  // Outside the checkout: `from 'rig'` is the running rig (even over a node_modules/rig of the project's own: here a
+  // stand-in whose secret() registers nothing), and the playbook's .ts files are ES modules whatever package.json is
+  // nearest (none, one without "type", one with "type": "module").
+  const variants = [[undefined, false], ['{ "name": "team-infra" }', false], ['{ "name": "team-infra", "type": "module" }', true]] as const;
+  for (const [pkg, ownCopy] of variants) {
+    test.serial(`${mode}: a playbook outside the checkout (package.json: ${pkg ?? 'none'}${ownCopy ? ', node_modules/rig' : ''}) shares rig's module instances`, async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'rig-outside-'));
+      try {
+        mkdirSync(join(dir, 'playbooks'));
+        mkdirSync(join(dir, 'tasks'));
+        if (pkg) writeFileSync(join(dir, 'package.json'), pkg);
+        if (ownCopy) {
+          mkdirSync(join(dir, 'node_modules', 'rig'), { recursive: true });
+          writeFileSync(join(dir, 'node_modules', 'rig', 'package.json'), '{ "name": "rig", "type": "module", "exports": "./index.js" }');
+          writeFileSync(join(dir, 'node_modules', 'rig', 'index.js'), 'export const secret = () => undefined;\nexport const definePlaybook = (d) => ({ ...d, __rigPlaybook: true });\n');
+        }
+        writeFileSync(join(dir, 'tasks', 'names.ts'), "import { secret } from 'rig';\nexport const hostPattern: string = 'outside-secret-41d9';\nsecret(hostPattern);\n");
+        writeFileSync(join(dir, 'playbooks', 'x.ts'), "import { definePlaybook } from 'rig';\nimport { hostPattern } from '../tasks/names.ts';\n"
+          + "export default definePlaybook({ name: 'x', plays: [{ hosts: hostPattern, tasks: [] }] });\n");
+        const r = await runRig(['plan', '-i', inventory, 'playbooks/x.ts'], { env, cwd: dir });
+        t.is(r.code, 1, r.stderr);
+        t.regex(r.stderr, /matches no host/);
+        t.false(r.stderr.includes('outside-secret-41d9'), r.stderr);
+        t.true(r.stderr.includes('********'), r.stderr);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 }
 
 test('findBuiltRoot: a built module names the directory above dist/, a source module none', (t) => {

@@ -85,6 +85,53 @@ test('precedence per key: flag > env > project file > default (seeded combinatio
   }
 });
 
+test('extra_vars merge per variable: rig.yaml < RIG_EXTRA_VARS < -e (seeded combinations); become: flag > env > file', (t) => {
+  let seed = 91;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  for (let i = 0; i < 200; i++) {
+    const fileVars: Record<string, unknown> = {}; const envVars: Record<string, unknown> = {}; const flagVars: Record<string, unknown> = {};
+    for (const name of ['a', 'b', 'c', 'd']) {
+      if (rnd() < 0.5) fileVars[name] = `file-${i}`;
+      if (rnd() < 0.5) envVars[name] = rnd() < 0.5 ? i : { nested: [i, 'x'] };
+      if (rnd() < 0.3) flagVars[name] = `flag-${i}`;
+    }
+    const text = Object.keys(fileVars).length ? `extra_vars: ${JSON.stringify(fileVars)}\n` : '';
+    const env = Object.keys(envVars).length ? { RIG_EXTRA_VARS: rnd() < 0.5 ? JSON.stringify(envVars) : Object.entries(envVars).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') } : {};
+    const got = resolveSettings(Object.keys(flagVars).length ? { extra_vars: flagVars } : {}, env, project(text), '/cwd').find((x) => x.key === 'extra_vars')!;
+    t.deepEqual(got.value, { ...fileVars, ...envVars, ...flagVars });
+    const sources = [...(text ? ['rig.yaml'] : []), ...(env.RIG_EXTRA_VARS ? ['env RIG_EXTRA_VARS'] : []), ...(Object.keys(flagVars).length ? ['flag -e'] : [])];
+    t.is(got.source.replace(/:\d+/, ''), sources.join(' + ') || 'default');
+  }
+  for (const bad of ['[a, b]', '"just a string"', '{a: [}']) {
+    t.throws(() => resolveSettings({}, { RIG_EXTRA_VARS: bad }, undefined, '/cwd'), { message: /^RIG_EXTRA_VARS: (expected a mapping|not valid JSON or YAML)/ });
+  }
+  const become = (flags: Record<string, unknown>, env: Record<string, string>, text: string) => resolveSettings(flags, env, project(text), '/cwd').find((x) => x.key === 'become')!;
+  t.like(become({ become: false }, { RIG_BECOME: 'yes' }, 'become: true\n'), { value: false, source: 'flag --no-become' });
+  t.like(become({ become: true }, {}, 'become: false\n'), { value: true, source: 'flag --become' });
+  t.like(become({}, { RIG_BECOME: '0' }, 'become: true\n'), { value: false, source: 'env RIG_BECOME' });
+  t.like(become({}, {}, 'forks: 2\nbecome: true\n'), { value: true, source: 'rig.yaml:2' });
+});
+
+test('the CLI: -b/--become and --no-become over rig.yaml, RIG_EXTRA_VARS between rig.yaml and -e (rig config)', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'rig-project-'));
+  writeFileSync(join(root, 'rig.yaml'), 'become: false\nextra_vars:\n  a: from-file\n  b: from-file\n');
+  const env = { RIG_PROJECT_FILE: '', RIG_EXTRA_VARS: '{"b": "from-env", "c": 3}' };
+  const json = async (...args: string[]) => {
+    const r = await runRig(['config', '--json', ...args], { cwd: root, env });
+    t.is(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { settings: Array<{ key: string; value: unknown; source: string }> }).settings;
+  };
+  const b = await json('-b', '-e', 'c=4');
+  t.like(b.find((s) => s.key === 'become'), { value: true, source: 'flag --become' });
+  t.like(b.find((s) => s.key === 'extra_vars'), { value: ['a', 'b', 'c'], source: 'rig.yaml:2 + env RIG_EXTRA_VARS + flag -e' });
+  t.like((await json()).find((s) => s.key === 'become'), { value: false, source: 'rig.yaml:1' });
+  writeFileSync(join(root, 'rig.yaml'), 'become: true\n');
+  t.like((await json('--no-become')).find((s) => s.key === 'become'), { value: false, source: 'flag --no-become' });
+  const bad = await runRig(['config'], { cwd: root, env: { ...env, RIG_EXTRA_VARS: '[1, 2]' } });
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /error\[USAGE\]: RIG_EXTRA_VARS: expected a mapping/);
+});
+
 test('paths from the environment resolve against the cwd, defaults against the project root', (t) => {
   const s = resolveSettings({}, { RIG_STATE_DIR: 'st' }, project('forks: 2\n'), '/cwd');
   t.is(s.find((x) => x.key === 'state_dir')!.value, '/cwd/st');

@@ -20,10 +20,10 @@ export function register(program: Command): void {
         return;
       }
       const cmd = program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
-      if (cmd && cmd.name() !== 'help') {
+      if (cmd) {
         process.stdout.write(cmd.helpInformation());
         return;
       }
-      process.stdout.write(renderModulePage(getModuleReference(topic, MODULE_REFERENCE.modules)));
+      process.stdout.write(renderModulePage(getModuleReference(topic, MODULE_REFERENCE.modules), MODULE_REFERENCE.taskOptions));
     });
 }

@@ -5,6 +5,7 @@ import { register as registerJournal } from './journal-commands.ts';
 import { register as registerInventory } from './inventory-command.ts';
 import { register as registerPrune } from './prune-command.ts';
 import { register as registerConfig } from './config-command.ts';
+import { register as registerInit } from './init-command.ts';
 import { register as registerHelp } from './help-command.ts';
 
 /** Report an exit code from a command: the CLI exits with the highest reported. */
@@ -21,5 +22,6 @@ export function registerCommands(program: Command, setExitCode: SetExitCode, sto
   registerInventory(program, setExitCode);
   registerPrune(program, setExitCode);
   registerConfig(program);
+  registerInit(program);
   registerHelp(program);
 }

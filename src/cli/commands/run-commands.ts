@@ -19,16 +19,18 @@ import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
+import { redactText } from '../../core/secret.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
 import { isSavedPlanFile } from '../is-saved-plan-file.ts';
 import { askConfirmation, describeConfirmation, wantsConfirmation } from '../confirm-apply.ts';
 import { parseTagList, renderTaskList, selectTasks, type TagSelection } from '../../playbook/select-tags.ts';
+import { listPlayHosts } from '../../engine/list-play-hosts.ts';
 
 export interface PlanCommandOptions extends CommonOptions {
   readonly out?: string; readonly verbose?: boolean;
   /** --tags / --skip-tags (repeatable, comma-separated), --list-tasks (plan). */
-  readonly tags?: string[]; readonly skipTags?: string[]; readonly listTasks?: boolean;
+  readonly tags?: string[]; readonly skipTags?: string[]; readonly listTasks?: boolean; readonly listHosts?: boolean;
 }
 
 const collectList = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -99,9 +101,16 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .argument('<playbook>', 'playbook file (playbooks/*.ts)')
     .option('-o, --out <file>', 'save the plan (JSON, 0600: it holds file contents) for `rig apply FILE`')
     .option('-v, --verbose', 'show unchanged and skipped tasks too')
-    .option('--list-tasks', 'list the plays and the tasks --tags/--skip-tags select, with their tags; contact no host')))
+    .option('--list-tasks', 'list the plays and the tasks --tags/--skip-tags select, with their tags; contact no host')
+    .option('--list-hosts', 'list the hosts of each play (its pattern, then --limit); contact no host')))
     .action(async (playbookFile: string, opts: PlanCommandOptions) => {
-      if (opts.listTasks) { out(renderTaskList(await loadPlaybook(playbookFile), tagSelection(opts))); return; }
+      if (opts.listTasks || opts.listHosts) {
+        const loaded = await loadPlaybook(playbookFile);
+        const hosts = opts.listHosts ? listPlayHosts(await loadInventoryOption(opts), loaded, opts.limit) : undefined;
+        // masked like every other output: a task name or a play pattern may be built from a secret
+        out(redactText(renderTaskList(loaded, tagSelection(opts), { ...(hosts ? { hosts } : {}), tasks: opts.listTasks === true })));
+        return;
+      }
       const t0 = Date.now();
       const { input } = await preparePlanInput(playbookFile, opts);
       const reporter = reporterFor(opts);
