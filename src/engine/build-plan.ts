@@ -11,7 +11,7 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
-import { annotatePendingOutcomes, pendingForPlay, type PendingRecord } from './pending-handlers.ts';
+import { annotatePendingOutcomes, pendingForPlay, pendingPlayLabel, type PendingRecord } from './pending-handlers.ts';
 import { resolvePlayOptions, type SerialValue } from '../playbook/play-options.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
 
@@ -58,10 +58,10 @@ export function selectPlays(input: PlanInput): PlayInfo[] {
     }
     const selected = hosts.filter((h) => !limited || limited.has(h.name));
     const names = selected.map((h) => h.name);
-    const become = resolvePlayBecome(play.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
-    // serial, maxFailPercentage, forceHandlers may come from variables (inventory, -e): one value for the play.
+    // serial, maxFailPercentage, forceHandlers, become may come from variables (inventory, -e): one value for the play.
     const contexts = selected.length ? selected.map((host) => ({ host, vars: mergePlayVars(host.vars, input, play) })) : [{ vars: mergePlayVars({}, input, play) }];
     const options = resolvePlayOptions(play, contexts, `plays[${index}] "${play.name ?? play.hosts}"`, input.playbook.path);
+    const become = resolvePlayBecome(options.become, [...flattenTasks(play.tasks), ...(play.handlers ?? [])]);
     return {
       index, name: play.name ?? play.hosts, hosts: play.hosts, hostNames: names,
       batches: computeBatches(names, options.serial), maxFailPercentage: options.maxFailPercentage,
@@ -177,7 +177,7 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts, pendingRecord
     const notified: string[] = [];
     // Handlers an earlier run notified here and did not run: notified again from the start of the play.
     const handlerNames = (play.handlers ?? []).flatMap((h) => (h.name ? [h.name] : []));
-    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, info.name, handlerNames);
+    const { notify: pendingNotify, pending } = pendingForPlay(pendingRecords, pendingPlayLabel(tasks.plays, info.index), handlerNames);
     notified.push(...pendingNotify);
     let n = 0;
     const push = (change: Change, handler?: string): string => {

@@ -1,6 +1,6 @@
 import { redactDeep } from '../core/secret.ts';
 import { quoteShell } from '../text/shell-quote.ts';
-import { handlerKey, pendingDir, PENDING_ROOT, type PendingRecord } from './pending-handlers.ts';
+import { handlerKey, pendingDir, pendingPlayLabel, PENDING_ROOT, type PendingRecord } from './pending-handlers.ts';
 import { isChangeStep, type HostPlayPlan, type Plan, type PlanStep, type PlayInfo } from './plan-types.ts';
 
 /**
@@ -28,6 +28,7 @@ export interface ApplyScriptHooks {
 export interface HandlerHookOptions {
   readonly runId: string;
   readonly playbookName: string;
+  /** The play as pending records name it (pendingPlayLabel). */
   readonly playName: string;
   readonly hostPlay: HostPlayPlan;
   /** Run notified handlers when a later step fails. @default false */
@@ -129,7 +130,7 @@ export function hostPlayHooks(o: HostPlayHookOptions): ApplyScriptHooks | undefi
     return clear ? { epilogue: clear } : undefined;
   }
   const hooks = buildHandlerHooks({
-    runId: o.runId, playbookName: o.plan.playbook.name, playName: o.play.name, hostPlay: o.hostPlay,
+    runId: o.runId, playbookName: o.plan.playbook.name, playName: pendingPlayLabel(o.plan.plays, o.play.index), hostPlay: o.hostPlay,
     forceHandlers: o.forceHandlers === true || o.play.forceHandlers === true,
   });
   return Object.keys(hooks).length ? hooks : undefined;

@@ -19,7 +19,7 @@ import { HOST_STATE_DIR } from './apply-script.ts';
 export interface PendingRecord {
   readonly run: string;
   readonly playbook: string;
-  /** Play name (its `name`, else its hosts pattern): plays are matched by name, so reordering plays keeps them. */
+  /** The play, by name (pendingPlayLabel): plays are matched by name, so reordering plays keeps them. */
   readonly play: string;
   readonly handler: string;
   /** Task path of the change that notified it. */
@@ -46,6 +46,15 @@ export const PENDING_ROOT = `${HOST_STATE_DIR}/handlers`;
 /** Host directory of one playbook's pending handlers. */
 export function pendingDir(playbookName: string, root: string = PENDING_ROOT): string {
   return `${root}/${hash16(playbookName)}`;
+}
+
+/**
+ * How pending records name a play: its name (its `name`, else its hosts pattern), so that reordering plays keeps
+ * them; `name #index` when several plays of the playbook share that name (each keeps its own records).
+ */
+export function pendingPlayLabel(plays: readonly { readonly index: number; readonly name: string }[], index: number): string {
+  const name = plays.find((p) => p.index === index)?.name ?? `#${index}`;
+  return plays.filter((p) => p.name === name).length > 1 ? `${name} #${index}` : name;
 }
 
 /** Directory name of one handler of one play (under pendingDir). */

@@ -38,6 +38,8 @@ export interface ResolvedPlayOptions {
   readonly serial?: SerialValue;
   readonly maxFailPercentage: number;
   readonly forceHandlers: boolean;
+  /** The play's own `become` (undefined: not set, the hosts' ansible_become decides). */
+  readonly become?: boolean;
 }
 
 /** Problems with a serial value (`where: ...`), none when valid. A digit string from -e or an INI inventory is a count. */
@@ -93,6 +95,7 @@ export interface PlayOptionSource {
   readonly serial?: unknown;
   readonly maxFailPercentage?: unknown;
   readonly forceHandlers?: unknown;
+  readonly become?: unknown;
 }
 
 /**
@@ -130,6 +133,9 @@ export function resolvePlayOptions(play: PlayOptionSource, contexts: readonly Pl
   if (maxFail !== undefined) problems.push(...checkMaxFailPercentage(maxFail, `${where}.maxFailPercentage`));
   const forceHandlers = force === undefined ? false : toBoolean(force);
   if (forceHandlers === undefined) problems.push(`${where}.forceHandlers: ${JSON.stringify(force)} is not a boolean`);
+  const becomeValue = one('become');
+  const become = becomeValue === undefined ? undefined : toBoolean(becomeValue);
+  if (becomeValue !== undefined && become === undefined) problems.push(`${where}.become: ${JSON.stringify(becomeValue)} is not a boolean`);
   if (problems.length) {
     throw new ValidationError(problems, { ...(file ? { file } : {}), hint: 'set the variable in the inventory or with -e (e.g. -e worker_serial=2)' });
   }
@@ -137,5 +143,6 @@ export function resolvePlayOptions(play: PlayOptionSource, contexts: readonly Pl
     ...(serial !== undefined ? { serial: normalizeSerial(serial) } : {}),
     maxFailPercentage: maxFail === undefined ? 0 : Number(maxFail),
     forceHandlers: forceHandlers === true,
+    ...(become !== undefined ? { become } : {}),
   };
 }

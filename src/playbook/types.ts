@@ -26,8 +26,8 @@ export interface PlayDefinition {
   readonly forceHandlers?: PlayOption<boolean>;
   /** Play variables (override inventory vars). */
   readonly vars?: Readonly<Record<string, unknown>>;
-  /** Run tasks with sudo. @default host's ansible_become */
-  readonly become?: boolean;
+  /** Run tasks with sudo (a value, fromVar or a function, like serial). @default host's ansible_become */
+  readonly become?: PlayOption<boolean>;
   /**
    * Variables whose names look secret (password, token, secret, key, … — the rule `rig inventory` masks by) but whose
    * values may be shown in this play's diffs and errors. @default [] (every such value is masked)

@@ -13,7 +13,7 @@ import { definePlaybook } from '../../src/playbook/types.ts';
 import { buildApplyScript } from '../../src/engine/apply-script.ts';
 import { HostTasks, planHost, selectPlays } from '../../src/engine/build-plan.ts';
 import { buildHandlerHooks, clearRunPendingScript } from '../../src/engine/handler-script.ts';
-import { parsePendingRecords, pendingGatherScript, type PendingRecord } from '../../src/engine/pending-handlers.ts';
+import { parsePendingRecords, pendingGatherScript, pendingPlayLabel, type PendingRecord } from '../../src/engine/pending-handlers.ts';
 import type { HostPlan } from '../../src/engine/plan-types.ts';
 
 /** A command that changes something when `run` is true, and is a no-op otherwise. */
@@ -132,4 +132,46 @@ test('a pending handler the play no longer has is shown (notable), not run', (t)
   t.false(p.steps.some((s) => s.handler !== undefined));
   t.like(p.tasks.at(-1), { status: 'ok', notable: true });
   t.regex(p.tasks.at(-1)!.reason, /no handler of that name any more: not run/);
+});
+
+test('the after-change hook sits between every kind of step\'s change and its done record', (t) => {
+  const st = { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: 'a'.repeat(64), size: 1 } as const;
+  const base = { task: 't', reason: 'r' };
+  const changes = [
+    { kind: 'write-file', path: '/x', before: st, after: st, content: 'eA==', secret: false },
+    { kind: 'restore-preimage', path: '/x', before: st, after: st, fromRun: 'r', fromStep: '0.0', secret: false },
+    { kind: 'set-attributes', path: '/x', before: st, after: st },
+    { kind: 'ensure-directory', path: '/d', before: { exists: false }, after: { ...st, type: 'directory' } },
+    { kind: 'remove-path', path: '/x', before: st, after: { exists: false } },
+    { kind: 'symlink', path: '/l', target: '/x', before: { exists: false }, after: { exists: true, type: 'symlink' } },
+    { kind: 'set-capability', path: '/x', beforeCaps: '', afterCaps: 'cap_net_bind_service=ep' },
+    { kind: 'run-command', argv: ['true'] },
+    { kind: 'service', service: 's', action: 'restart', init: 'sysv' },
+    { kind: 'package', manager: 'apt', install: ['p'], remove: [] },
+    { kind: 'wait', argv: ['true'], timeoutSeconds: 1, intervalSeconds: 1, description: 'w' },
+  ];
+  for (const c of changes) {
+    const script = buildApplyScript({
+      runId: 'r', intentJson: '{}', lock, checkDrift: false, steps: [{ id: '0.0', change: { ...base, ...c } as never }],
+      hooks: { afterChange: new Map([['0.0', ': AFTER-CHANGE-HOOK']]) },
+    });
+    const lines = script.split('\n');
+    const i = lines.indexOf(': AFTER-CHANGE-HOOK');
+    t.true(i > 0, c.kind);
+    t.regex(lines[i + 1]!, /^(rig_done |rig_jlog done .*; printf 'D |printf 'D )/, `${c.kind}: the hook must come right before the done record`);
+    t.false(lines.slice(0, i).some((l) => /printf 'D %s/.test(l) && !l.startsWith('rig_done()') && !l.includes('rig_done() {')), `${c.kind}: no done record before the hook`);
+  }
+});
+
+test('plays are matched by name; two plays with one name keep their own records (name #index)', (t) => {
+  const play = () => ({ hosts: 'all', tasks: [cmd({ run: false, argv: ['true'] }, { notify: 'restart' })], handlers: [cmd({ run: true, argv: ['true'] }, { name: 'restart' })] });
+  const pb = definePlaybook({ name: 'pb', plays: [play(), play()] });
+  const input = { inventory, playbook: { path: 'pb.ts', sha256: 'x', playbook: pb }, projectRoot: '/' };
+  const plays = selectPlays(input);
+  t.is(pendingPlayLabel(plays, 1), 'all #1');
+  const rec: PendingRecord = { run: newRunId(), playbook: 'pb', play: pendingPlayLabel(plays, 1), handler: 'restart', task: 'x', at: '' };
+  const hp = planHost(new HostTasks(h, input, plays), new MemoryHostFacts({ os: DEBIAN_SYSV_OS }), [rec]);
+  t.deepEqual(hp.plays.map((p) => p.steps.map((s) => s.handler)), [[], ['restart']]);
+  // A single play named so is matched by its name alone, wherever it moved.
+  t.is(pendingPlayLabel([{ index: 3, name: 'workers' }, { index: 0, name: 'masters' }], 3), 'workers');
 });

@@ -70,3 +70,11 @@ test('static values are still checked when the playbook loads; deferred ones are
   t.throws(() => validatePlaybook(playbook({ maxFailPercentage: 101 }), 'x.ts'), { message: /maxFailPercentage: must be 0\.\.100/ });
   t.notThrows(() => validatePlaybook(playbook({ serial: fromVar('x'), maxFailPercentage: () => 5 }), 'x.ts'));
 });
+
+test('become from a variable: the play\'s become for every host (a task\'s become: true still wins)', (t) => {
+  const pb = playbook({ become: fromVar('use_sudo') });
+  t.is(plays(pb, four())[0]!.become, undefined, 'not set: the hosts\' ansible_become decides');
+  t.is(plays(pb, four(), { use_sudo: 'yes' })[0]!.become, true);
+  t.is(plays(pb, four({ use_sudo: false }))[0]!.become, false);
+  t.regex(t.throws(() => plays(pb, four(), { use_sudo: 'root' }))!.message, /become: "root" is not a boolean/);
+});

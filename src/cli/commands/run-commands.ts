@@ -18,6 +18,7 @@ import { collectStats, createPlainReporter, renderRecap, renderStats, type Repor
 import type { SetExitCode } from './index.ts';
 import type { StopSignal } from '../../engine/stop-signal.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
+import { renderPendingLeft } from '../render-pending-left.ts';
 import { INTERRUPTED_EXIT_CODE } from '../interrupted-exit-code.ts';
 import { redactText } from '../../core/secret.ts';
 import { jsonResult, planFailureError, type JsonError } from '../json-result.ts';
@@ -193,7 +194,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         finishOutput(opts, session, t0, {
           command: 'apply', runId, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
           hosts: result.outcomes.map(hostResultJson),
-        }, [renderRecap(result, color), result.interrupted
+        }, [renderRecap(result, color), ...[renderPendingLeft(plan, result)].filter(Boolean), result.interrupted
           ? renderInterrupted(plan, result, `rig apply ${target} (the same options)`)
           : `run ${runId} journaled in ${store.stateDir}; undo with: rig rollback ${runId}`]);
         setExitCode(code);
