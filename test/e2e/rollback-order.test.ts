@@ -40,10 +40,25 @@ const logLines = async (host: string, log: string): Promise<string[]> => (await 
 /** The time of the last line matching `re` after line `since`, or undefined. */
 const lastAt = (lines: string[], since: number, re: RegExp): string | undefined => lines.slice(since).filter((l) => re.test(l)).at(-1)?.split(' ')[0];
 
-async function apply(t: ExecutionContext): Promise<string> {
+/**
+ * Apply secure-cluster; from its journal: its batches in the order they started (the master's play first, the
+ * workers one at a time), and which play moved the workers.
+ */
+async function apply(t: ExecutionContext): Promise<{ runId: string; batches: { play: number; hosts: string[] }[]; workerPlay: number }> {
   const r = await rig(['apply', ...args(), 'playbooks/secure-cluster.ts']);
   t.is(r.code, 0, r.stdout + r.stderr);
-  return /run (\S+) journaled/.exec(r.stdout)![1]!;
+  const runId = /run (\S+) journaled/.exec(r.stdout)![1]!;
+  const batches = batchStarts(eventsOf(runId));
+  const workerPlay = batches.find((b) => b.hosts.includes(workers()[0]!))!.play;
+  t.deepEqual(batches[0], { play: 0, hosts: [master()] }, 'the master first');
+  t.deepEqual(batches.filter((b) => b.play === workerPlay).map((b) => b.hosts), workers().map((w) => [w]), 'then the workers one at a time');
+  return { runId, batches, workerPlay };
+}
+
+/** What the rollback of a run with these batches does: every play in reverse, each in its batches last first. */
+function reversedBatches(batches: { play: number; hosts: string[] }[], replace: (play: number) => string[][] | undefined = () => undefined): string[][] {
+  const plays = [...new Set(batches.map((b) => b.play))].reverse();
+  return plays.flatMap((p) => replace(p) ?? batches.filter((b) => b.play === p).map((b) => b.hosts).reverse());
 }
 
 /**
@@ -92,9 +107,7 @@ test.serial('rollback of secure-cluster: workers one batch at a time, last first
   const [w1, w2, w3] = workers() as [string, string, string];
   const m = master();
   const before = await snapshots();
-  const runId = await apply(t);
-  // the apply journals its batches: the master, then the workers one at a time
-  t.deepEqual(batchStarts(eventsOf(runId)), [{ play: 0, hosts: [m] }, { play: 1, hosts: [w1] }, { play: 1, hosts: [w2] }, { play: 1, hosts: [w3] }]);
+  const { runId, batches } = await apply(t);
 
   const kMarks = await Promise.all([w1, w2, w3].map(async (w) => (await logLines(w, '/var/log/kubelet.log')).length));
   const aMark = (await logLines(m, '/var/log/kube-apiserver.log')).length;
@@ -102,9 +115,12 @@ test.serial('rollback of secure-cluster: workers one batch at a time, last first
   t.is(rb.code, 0, rb.stdout + rb.stderr);
   t.notRegex(rb.stderr, /note: /);
   const rbId = /rollback (\S+) of run/.exec(rb.stdout)![1]!;
-  checkRollbackJournal(t, rbId, [[w3], [w2], [w1], [m]]);
+  const expected = reversedBatches(batches);
+  t.deepEqual(expected.slice(-4), [[w3], [w2], [w1], [m]], 'the workers last first, then the master');
+  checkRollbackJournal(t, rbId, expected);
   const plan = planOf(rbId);
-  t.deepEqual(plan.plays.map((p) => [p.name, p.batches]), [['rollback of "move workers to TLS"', [[w3], [w2], [w1]]], ['rollback of "secure the master"', [[m]]]]);
+  const forward = planOf(runId).plays;
+  t.deepEqual(plan.plays.map((p) => [p.name, p.undoes]), [...forward].reverse().map((p) => [`rollback of "${p.name}"`, [p.index]]));
   // the rollback waits for what the state before the run serves: the master's insecure port, the workers' agents
   const waitOf = (h: string) => plan.hosts.find((x) => x.host === h)!.plays.flatMap((p) => p.steps).find((s) => s.change.kind === 'wait')!.change;
   t.like(waitOf(m), { description: 'http://127.0.0.1:8080/version answers 200' });
@@ -126,15 +142,17 @@ test.serial('rollback of secure-cluster: workers one batch at a time, last first
 test.serial('rollback --serial 2 undoes the workers two at a time instead', async (t) => {
   const [w1, w2, w3] = workers() as [string, string, string];
   const before = await snapshots();
-  const runId = await apply(t);
+  const { runId, batches, workerPlay } = await apply(t);
   t.is((await rig(['rollback', ...args(), '--serial', 'x', runId])).code, 1, 'a bad --serial is refused');
   const rb = await rig(['rollback', ...args(), '--json', '--serial', '2', runId]);
   t.is(rb.code, 0, rb.stdout + rb.stderr);
   // --json: one result, valid against the published schema, with the rollback's plays and batches
   const result = JSON.parse(rb.stdout) as { runId: string; plan: { plays: { batches: string[][]; undoes: number[] }[] } };
   t.deepEqual(compileResultSchema()(result), []);
-  t.deepEqual(result.plan.plays.map((p) => [p.undoes, p.batches]), [[[1], [[w3, w2], [w1]]], [[0], [[master()]]]]);
-  checkRollbackJournal(t, result.runId, [[w3, w2], [w1], [master()]]);
+  const expected = reversedBatches(batches, (p) => (p === workerPlay ? [[w3, w2], [w1]] : undefined));
+  t.deepEqual(result.plan.plays.flatMap((p) => p.batches), expected);
+  t.deepEqual(result.plan.plays.find((p) => p.undoes.includes(workerPlay))!.batches, [[w3, w2], [w1]]);
+  checkRollbackJournal(t, result.runId, expected);
   t.deepEqual(await snapshots(), before);
 });
 
@@ -142,7 +160,7 @@ test.serial('a batch that fails stops the rollback; the later batches are untouc
   const [w1, w2, w3] = workers() as [string, string, string];
   const m = master();
   const before = await snapshots();
-  const runId = await apply(t);
+  const { runId, batches } = await apply(t);
   const applied = await snapshots();
   // w2's kubelet cannot be restarted
   await sh(w2, 'cp -p /etc/init.d/kubelet /root/kubelet.init && printf \'#!/bin/sh\\necho "kubelet init script broken by the test" >&2\\nexit 1\\n\' > /etc/init.d/kubelet');
@@ -150,17 +168,21 @@ test.serial('a batch that fails stops the rollback; the later batches are untouc
   t.is(rb.code, 1, rb.stdout + rb.stderr);
   const rbId = /rollback (\S+) of run/.exec(rb.stdout)![1]!;
   t.regex(rb.stdout, new RegExp(`ROLLBACK STOPPED: batch 2/3 of rollback of "move workers to TLS" failed on ${w2}`));
-  t.regex(rb.stdout, new RegExp(`not touched: .*${w1}`));
-  t.regex(rb.stdout, new RegExp(`not touched: .*${m}`));
+  t.regex(rb.stdout, new RegExp(`still to roll back: .*${w1}`));
+  t.regex(rb.stdout, new RegExp(`still to roll back: .*${m}`));
   t.regex(rb.stdout, new RegExp(`fix ${w2}, then finish: +rig rollback ${runId}`));
   const evs = eventsOf(rbId);
-  t.deepEqual(batchStarts(evs).map((b) => b.hosts), [[w3], [w2]], 'no batch after the failed one started');
-  t.false(evs.some((e) => (e.t === 'intent' || e.t === 'step') && (e.host === w1 || e.host === m)), 'w1 and the master untouched');
+  const expected = reversedBatches(batches);
+  const failedAt = expected.findIndex((b) => b.includes(w2));
+  t.deepEqual(batchStarts(evs).map((b) => b.hosts), expected.slice(0, failedAt + 1), 'no batch after the failed one started');
+  t.false(evs.some((e) => (e.t === 'intent' || e.t === 'step') && e.host === w1), 'w1 untouched');
+  const undoMaster = planOf(rbId).plays.find((p) => p.undoes?.includes(0))!.index;
+  t.false(evs.some((e) => e.t === 'intent' && e.host === m && e.play === undoMaster), 'the master\'s own play not undone');
   const now = await snapshots();
   const idx = (h: string) => fleet.hosts.findIndex((x) => x.name === h);
   t.is(now[idx(w3)], before[idx(w3)], 'w3 rolled back');
   t.is(now[idx(w1)], applied[idx(w1)], 'w1 still as the apply left it');
-  t.is(now[idx(m)], applied[idx(m)], 'the master still as the apply left it');
+  t.regex((await sh(m, 'cat /etc/default/kube-apiserver')).stdout, /--tls-cert-file=/, 'the master still serves TLS');
 
   // fixed: the same rollback again finishes it, w3 left alone, w2's services restarted although its files are back
   await sh(w2, 'cp -p /root/kubelet.init /etc/init.d/kubelet');
@@ -176,7 +198,7 @@ test.serial('a batch that fails stops the rollback; the later batches are untouc
 
 test.serial('a journal from before batch records rolls back every host at once, without waits, and says so', async (t) => {
   const before = await snapshots();
-  const runId = await apply(t);
+  const { runId } = await apply(t);
   // what an older rig journaled: no batch events
   const events = join(stateDir, 'runs', runId, 'events.jsonl');
   writeFileSync(events, readFileSync(events, 'utf8').split('\n').filter((l) => !l.includes('"t":"batch"')).join('\n'));
