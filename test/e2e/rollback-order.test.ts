@@ -114,6 +114,7 @@ test.serial('rollback of secure-cluster: workers one batch at a time, last first
   const rb = await rig(['rollback', ...args(), runId]);
   t.is(rb.code, 0, rb.stdout + rb.stderr);
   t.notRegex(rb.stderr, /note: /);
+  t.regex(rb.stdout, new RegExp(`\\d\\. rollback of "move workers to TLS": ${w3} → ${w2} → ${w1}\\n(.*\\n)*  \\d\\. rollback of "secure the master": ${m}\\n`), 'the order is shown before it runs');
   const rbId = /rollback (\S+) of run/.exec(rb.stdout)![1]!;
   const expected = reversedBatches(batches);
   t.deepEqual(expected.slice(-4), [[w3], [w2], [w1], [m]], 'the workers last first, then the master');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { prepareRollback, rollbackConflictError } from '../../changelog/rollback-batch.ts';
 import { parseSerialOption } from '../../changelog/rollback-order.ts';
 import { renderRollbackStopped } from '../render-rollback-stopped.ts';
+import { renderRollbackOrder } from '../render-rollback-order.ts';
 import { JournalStore } from '../../changelog/journal-store.ts';
 import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
 import { redactDeep, redactText } from '../../core/secret.ts';
@@ -79,7 +80,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           const code = planExitCode(plan);
           const error = planFailureError(plan);
           if (opts.json) jsonResult.write({ command: 'rollback', check: true, exitCode: code, ...(error ? { error } : {}), rollbackOf: run.meta.id, plan: planToJson(plan, false) });
-          else out(renderPlan(plan, { color }));
+          else out(`${renderPlan(plan, { color })}\n${renderRollbackOrder(plan, prepared.note)}`);
           setExitCode(code);
           return;
         }
@@ -91,7 +92,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           setExitCode(INTERRUPTED_EXIT_CODE);
           return;
         }
-        if (!opts.json) out(renderPlan(plan, { color }));
+        if (!opts.json) out(`${renderPlan(plan, { color })}\n${renderRollbackOrder(plan, prepared.note)}`);
         if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan), { command: 'rollback', runId, color }))) {
           setExitCode(1);
           return;
