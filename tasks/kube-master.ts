@@ -76,6 +76,8 @@ function waitForSecurePort(): Task {
     return {
       url: `https://127.0.0.1:${v.securePort}/version`, caFile: `${v.certDir}/ca.crt`,
       clientCert: `${v.certDir}/admin.crt`, clientKey: `${v.certDir}/admin.key`, timeoutSeconds: 60,
+      // After `rig rollback` the apiserver is back on its insecure port (the certificates above are gone).
+      rollback: { url: 'http://127.0.0.1:8080/version', timeoutSeconds: 60 },
     };
   }, { name: 'wait for the secure port' });
 }

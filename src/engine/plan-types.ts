@@ -68,6 +68,8 @@ export interface PlayInfo {
   readonly forceHandlers?: boolean;
   /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
+  /** A rollback plan's play: the plays (index) of the undone run it undoes (src/changelog/rollback-order.ts). */
+  readonly undoes?: readonly number[];
 }
 
 /** A plan is plain data: what apply will do, host by host. Saved with `rig plan --out`. */

@@ -156,6 +156,8 @@ export interface ApplyRunResult {
   readonly interrupted: boolean;
   /** Gate results (with timings) and the automatic revert of a batch whose gate failed (src/gates/). */
   readonly gates?: GateRunRecord;
+  /** The batch whose failures (beyond maxFailPercentage) stopped the run: later batches and plays did not run. */
+  readonly stoppedAt?: { readonly play: number; readonly playName: string; readonly batch: number; readonly failed: readonly string[] };
 }
 
 export interface ApplyRunOptions {
@@ -230,6 +232,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
   let aborted = false;
   const gates: GateRunRecord = { results: [], reverts: [] };
+  let stoppedAt: ApplyRunResult['stoppedAt'];
   const stopped = (): boolean => o.stop?.requested === true;
   // A forced stop (second signal): journal the run as interrupted now, synchronously; the process exits next.
   const unForce = o.stop?.onForce(() => {
@@ -242,6 +245,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       const todo = batch.filter((n) => !dead.has(n) && stepsIn(n, play.index).length > 0);
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
+      journal.append({ t: 'batch', phase: 'start', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
@@ -277,9 +281,11 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         diedIn.set(r.host, play.index);
         session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
       }
+      journal.append({ t: 'batch', phase: 'end', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) {
         aborted = true;
         abortReason = describeAbort(play, bi, failedInBatch, batch.length);
+        stoppedAt = { play: play.index, playName: play.name, batch: bi, failed: results.filter((r) => r && r.status !== 'ok' && r.status !== 'interrupted').map((r) => r!.host) };
         break;
       }
       // Health gates of the batch's hosts that changed; a failure reverts the batch (src/gates/gate-batch.ts).
@@ -337,5 +343,5 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     ...journal.meta, status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
     recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
   });
-  return { runId: o.runId, outcomes, failed, interrupted, ...(gates.results.length ? { gates } : {}) };
+  return { runId: o.runId, outcomes, failed, interrupted, ...(stoppedAt ? { stoppedAt } : {}), ...(gates.results.length ? { gates } : {}) };
 }

@@ -15,7 +15,7 @@ import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.t
 import { countLogLines, waitForLogLine } from '../fleet/standin-log.ts';
 import { runRig } from '../helpers/run-rig.ts';
 import { compileResultSchema } from '../helpers/result-schema.ts';
-import { CLUSTER_PATHS, SNAPSHOT_SCRIPT } from '../helpers/cluster-snapshot.ts';
+import { snapshotTrees } from '../helpers/tree-snapshot.ts';
 
 const FLEET_ID = 71;
 let fleet: Fleet;
@@ -26,7 +26,7 @@ const FAULT = '/var/lib/rig-standins/kubelet.fault';
 const KUBELET_LOG = '/var/log/kubelet.log';
 
 const sh = (host: string, script: string) => execInHost(fleet, host, ['sh', '-c', script]);
-const snapshot = async (host: string) => (await execInHost(fleet, host, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...CLUSTER_PATHS])).stdout;
+const snapshot = (host: string) => snapshotTrees(fleet, host);
 const master = () => fleet.hosts.find((h) => h.role === 'master')!;
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'gate_timeout_seconds=10', '-e', 'worker_serial=1'];
 const env = {};

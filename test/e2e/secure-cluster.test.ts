@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { runRig } from '../helpers/run-rig.ts';
-import { CLUSTER_PATHS, SNAPSHOT_SCRIPT } from '../helpers/cluster-snapshot.ts';
+import { snapshotTrees } from '../helpers/tree-snapshot.ts';
 
 const FLEET_ID = 22;
 let fleet: Fleet;
@@ -17,7 +17,7 @@ let stateDir: string;
 let pkiDir: string;
 
 const sh = (host: string, script: string) => execInHost(fleet, host, ['sh', '-c', script]);
-const snapshot = async (host: string) => (await execInHost(fleet, host, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...CLUSTER_PATHS])).stdout;
+const snapshot = (host: string) => snapshotTrees(fleet, host);
 const master = () => fleet.hosts.find((h) => h.role === 'master')!;
 const workers = () => fleet.hosts.filter((h) => h.role === 'worker');
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`];
