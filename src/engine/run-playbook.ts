@@ -292,7 +292,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       const gated = await gateBatch(gates, {
         plan, play: play.index, batch: bi, applied: results.filter((r): r is HostApplyResult => r?.status === 'ok').map((r) => r.host),
         runId: o.runId, journal, store: o.store, session, hostsByName: o.hosts, lockedNow, dead, revert: o.revert !== false,
-        lockOwner, applyRun, stopped, ...(o.stop ? { stop: o.stop } : {}),
+        stopped, ...(o.stop ? { stop: o.stop } : {}),
       });
       if (gated === 'stop') {
         for (const n of batch) if (dead.has(n) && !diedIn.has(n)) diedIn.set(n, play.index);

@@ -4,7 +4,7 @@ import { buildReleaseScript } from '../engine/apply-script.ts';
 import { hostBecomes, playBecomes } from '../engine/become.ts';
 import { mapLimit } from '../engine/gather-facts.ts';
 import type { Plan } from '../engine/plan-types.ts';
-import type { ApplyRunOptions, ApplyRunResult, Session } from '../engine/run-playbook.ts';
+import type { Session } from '../engine/run-playbook.ts';
 import type { Host } from '../inventory/types.ts';
 import type { StopSignal } from '../engine/stop-signal.ts';
 import type { NotRunReason } from '../engine/not-run-reason.ts';
@@ -36,8 +36,6 @@ export interface GateBatchContext {
   /** Hosts that failed (updated with the gate failures). */
   readonly dead: Map<string, { status: 'failed' | 'unreachable'; error: RigError | { code: string; message: string } }>;
   readonly revert: boolean;
-  readonly lockOwner: (runId: string) => string;
-  readonly applyRun: (plan: Plan, session: Session, o: ApplyRunOptions) => Promise<ApplyRunResult>;
   readonly stopped: () => boolean;
   readonly stop?: StopSignal;
 }
@@ -96,10 +94,7 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
       try { await c.session.connector(host).runScript(buildReleaseScript(c.runId), { become: hostBecomes(c.plan.plays, host, hostPlan(n)) }); } catch { /* the revert's gather reports it */ }
       c.lockedNow.delete(n);
     });
-    const r = await revertBatch({
-      runId: c.runId, plan: c.plan, play: c.play, batch: c.batch, hosts: batchHosts, hostsByName: c.hostsByName,
-      store: c.store, session: c.session, lockOwner: c.lockOwner, applyRun: c.applyRun,
-    });
+    const r = await revertBatch({ runId: c.runId, play: c.play, batch: c.batch, hosts: batchHosts, hostsByName: c.hostsByName, store: c.store, session: c.session });
     const reverted = batchHosts.filter((n) => !r.failed[n]);
     const recheck = targetsFor(reverted).filter((t) => t.gates.some((g) => g.afterRevert));
     let verified: boolean | undefined;

@@ -1,6 +1,7 @@
 /**
  * Issue 20, "Rollback in the run's own order": secure-cluster on 1 master + 3 workers (workers one at a time). Its
- * rollback undoes the workers' play first, one batch at a time, last batch first, then the master; each host's
+ * rollback undoes the master's last play (its insecure port) first, then the workers' play, one batch at a time,
+ * last batch first, then the master's first play; each host's
  * waits run after its restarts; --serial changes the batches; a batch that fails stops the rollback, the later
  * batches untouched, and `rig rollback RUN` again finishes it (restarting what the stopped attempt had not).
  * Evidence: the rollback's own journal (events.jsonl, in the order they happened) and the stand-ins' logs on the
@@ -74,9 +75,13 @@ function checkRollbackJournal(t: ExecutionContext, rbId: string, expected: strin
     const start = batches[k]!; const end = batches[k + 1]!;
     t.true(start.e.t === 'batch' && start.e.phase === 'start' && end.e.t === 'batch' && end.e.phase === 'end', 'start, end, start, end…');
     const hosts = start.e.t === 'batch' ? start.e.hosts : [];
+    const play = start.e.t === 'batch' ? start.e.play : -1;
+    // A host may be in several plays (secure-cluster's master: its secure port first, its insecure port last): the
+    // steps of this batch's play (step ids are `<play>.<n>`).
+    const ofPlay = (e: JournalEvent): boolean => (e.t === 'intent' && e.play === play) || (e.t === 'step' && e.id.startsWith(`${play}.`));
     for (const h of hosts) {
-      const mine = evs.flatMap((e, i) => ((e.t === 'step' || e.t === 'intent') && e.host === h ? [i] : []));
-      t.true(mine.length > 0 && mine.every((i) => i > start.i && i < end.i), `${h}: every step inside its batch`);
+      const mine = evs.flatMap((e, i) => (ofPlay(e) && 'host' in e && e.host === h ? [i] : []));
+      t.true(mine.length > 0 && mine.every((i) => i > start.i && i < end.i), `${h}: every step of play ${play} inside its batch`);
     }
   }
   const plan = planOf(rbId);
@@ -89,7 +94,8 @@ function checkRollbackJournal(t: ExecutionContext, rbId: string, expected: strin
     const doneAt = (id: string) => ix((e) => e.t === 'step' && e.host === hp.host && e.id === id && e.status === 'done');
     for (const w of waits) {
       t.true(doneAt(w.id) >= 0, `${hp.host}: wait ${w.id} done`);
-      for (const s of services) t.true(doneAt(s.id) >= 0 && doneAt(s.id) < doneAt(w.id), `${hp.host}: ${s.id} restarted before the wait ${w.id}`);
+      const samePlay = services.filter((s) => s.id.split('.')[0] === w.id.split('.')[0]);
+      for (const s of samePlay) t.true(doneAt(s.id) >= 0 && doneAt(s.id) < doneAt(w.id), `${hp.host}: ${s.id} restarted before the wait ${w.id}`);
     }
   }
   return evs;
