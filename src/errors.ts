@@ -121,3 +121,5 @@ export class CniGuardError extends RigError { override readonly code = 'CNI_WOUL
 
 /** A user or group task that cannot be planned: a name or id taken, a group that does not exist, a malformed entry. */
 export class AccountError extends RigError { override readonly code = 'ACCOUNT'; }
+/** A health gate (src/gates/) did not pass within its timeout after a batch's changes: the run stopped there. */
+export class GateFailedError extends RigError { override readonly code = 'GATE_FAILED'; }

@@ -11,6 +11,7 @@ export {
   defineModule, type Module, type PlanResult, type PropsInput, type Task, type TaskContext, type TaskOptions, type WhenContext,
 } from './modules/module.ts';
 export { secret, isSecret, type Secret } from './core/secret.ts';
+export type { GateCheck, GateInput, GateProps } from './gates/gate-types.ts';
 export * from './errors.ts';
 export type { Host, Inventory } from './inventory/types.ts';
 // Used by the shipped task groups (tasks/).

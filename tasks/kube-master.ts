@@ -20,7 +20,11 @@ export function apiserverSans(ctx: TaskContext): { dnsNames: string[]; ipAddress
   };
 }
 
-/** Harden the master: new CA + server cert, basic auth, insecure port on loopback, restart, wait for TLS. */
+/**
+ * Open the master's secure port: new CA + server cert, client-certificate and basic auth, restart, wait for TLS. The
+ * insecure port stays where it is until every worker is on TLS (closeInsecurePortTasks), so a worker batch that
+ * fails its gate can be reverted to the old way and still reach the apiserver.
+ */
 export function secureMasterTasks(): Task[] {
   return [
     directory((ctx) => ({ path: readClusterVars(ctx).certDir, mode: '0700' }), { name: 'certificate directory 0700' }),
@@ -47,7 +51,6 @@ export function secureMasterTasks(): Task[] {
       return {
         path: '/etc/default/kube-apiserver', variable: 'KUBE_APISERVER_OPTS',
         set: {
-          '--insecure-bind-address': v.insecureBindAddress,
           '--secure-port': String(v.securePort),
           '--tls-cert-file': `${v.certDir}/server.cert`,
           '--tls-private-key-file': `${v.certDir}/server.key`,
@@ -62,13 +65,30 @@ export function secureMasterTasks(): Task[] {
     flags((ctx) => ({ path: '/etc/default/kube-proxy', variable: 'KUBE_PROXY_OPTS', set: { '--master': `http://${readClusterVars(ctx).insecureBindAddress}:8080` } }),
       { name: 'master kube-proxy over loopback', notify: 'restart kube-proxy' }),
     flushHandlers(),
-    wait((ctx) => {
-      const v = readClusterVars(ctx);
-      return {
-        url: `https://127.0.0.1:${v.securePort}/version`, caFile: `${v.certDir}/ca.crt`,
-        clientCert: `${v.certDir}/admin.crt`, clientKey: `${v.certDir}/admin.key`, timeoutSeconds: 60,
-      };
-    }, { name: 'wait for the secure port' }),
+    waitForSecurePort(),
+  ];
+}
+
+/** Wait until the secure port answers the admin client certificate on loopback. */
+function waitForSecurePort(): Task {
+  return wait((ctx) => {
+    const v = readClusterVars(ctx);
+    return {
+      url: `https://127.0.0.1:${v.securePort}/version`, caFile: `${v.certDir}/ca.crt`,
+      clientCert: `${v.certDir}/admin.crt`, clientKey: `${v.certDir}/admin.key`, timeoutSeconds: 60,
+      // After `rig rollback` the apiserver is back on its insecure port (the certificates above are gone).
+      rollback: { url: 'http://127.0.0.1:8080/version', timeoutSeconds: 60 },
+    };
+  }, { name: 'wait for the secure port' });
+}
+
+/** Bind the insecure port to loopback (after the workers moved to the secure port), restart, wait. */
+export function closeInsecurePortTasks(): Task[] {
+  return [
+    flags((ctx) => ({ path: '/etc/default/kube-apiserver', variable: 'KUBE_APISERVER_OPTS', set: { '--insecure-bind-address': readClusterVars(ctx).insecureBindAddress } }),
+      { name: 'insecure port on loopback only', notify: 'restart kube-apiserver' }),
+    flushHandlers(),
+    waitForSecurePort(),
   ];
 }
 

@@ -52,6 +52,9 @@ export function secureWorkerTasks(): Task[] {
       return {
         url: `https://${v.masterAddress}:${v.securePort}/version`, caFile: `${v.certDir}/ca.crt`,
         clientCert: `${v.certDir}/kubelet.crt`, clientKey: `${v.certDir}/kubelet.key`, timeoutSeconds: 60,
+        // After `rig rollback` (workers first, the master last, so the master's insecure port is not open to them
+        // yet): both agents run again on their old flags.
+        rollback: { argv: ['sh', '-c', 'service kubelet status && service kube-proxy status'], timeoutSeconds: 60 },
       };
     }, { name: "wait until the node's credentials reach the apiserver over TLS" }),
   ];

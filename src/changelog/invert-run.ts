@@ -86,13 +86,67 @@ export interface InvertResult {
   readonly unchanged: readonly string[];
 }
 
+/** How the inverse of a run is cut into rollback plays (src/changelog/rollback-order.ts decides). */
+export interface InvertOptions {
+  /**
+   * Forward plays undone together, one rollback play per group, in the order given (rollback play i = group i). A
+   * path is restored in the group of the last forward play that changed it; each group re-runs the service actions
+   * of its own plays. @default one group of every play (the whole run at once)
+   */
+  readonly groups?: readonly (readonly number[])[];
+  /** Re-run, after each group's restores and service actions, the waits its plays planned (WaitChange.rollback). @default false */
+  readonly waits?: boolean;
+  /**
+   * Plays whose service actions (and waits) are re-run even when nothing is left to restore: an earlier rollback
+   * attempt restored the files and stopped before them (pendingServicePlays). @default none
+   */
+  readonly pendingServices?: ReadonlySet<number>;
+}
+
+/** The forward play a step of `run` belongs to, by step id, for one host. */
+function playOfSteps(run: LoadedRun, host: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of run.plan.hosts.find((h) => h.host === host)?.plays ?? []) for (const s of p.steps) out.set(s.id, p.play);
+  return out;
+}
+
+/** The wait a rollback runs for a wait of the run: its own `rollback` check, the same check, or none (`false`). */
+function rollbackWait(c: Extract<Change, { kind: 'wait' }>, task: string): Change | undefined {
+  if (c.rollback === false) return undefined;
+  const { rollback, ...same } = c;
+  return { ...same, ...(rollback ?? {}), task, reason: `wait after the rollback (the run waited: ${c.description})` };
+}
+
 /**
  * Build the inverse of a run for one host from its journal and the host's current state: restore contents, modes
- * and owners, remove what the run created, re-run the service actions the run ran. A path whose current state is
- * neither the run's result nor the original is a conflict (someone changed it since) unless `force`.
+ * and owners, remove what the run created, re-run the service actions the run ran (and, with `waits`, its waits).
+ * A path whose current state is neither the run's result nor the original is a conflict (someone changed it since)
+ * unless `force`. The plan has one rollback play per group of `options.groups` (empty ones included).
  */
-export function invertRunForHost(run: LoadedRun, host: string, address: string, facts: HostFacts, force: boolean): InvertResult {
+export function invertRunForHost(run: LoadedRun, host: string, address: string, facts: HostFacts, force: boolean, options: InvertOptions = {}): InvertResult {
   const steps = touchedSteps(run, host);
+  const playOf = playOfSteps(run, host);
+  const groups = options.groups ?? [[...new Set(steps.map((s) => playOf.get(s.id) ?? 0))]];
+  const groupOf = (s: PlanStep): number => groups.findIndex((g) => g.includes(playOf.get(s.id) ?? 0));
+  const conflicts: string[] = [];
+  const unchanged: string[] = [];
+  const plays = groups.map((_g, gi) => {
+    const rerun = groups[gi]!.some((p) => options.pendingServices?.has(p) === true);
+    const planSteps = invertSteps(run, host, steps, facts, force, (s) => groupOf(s) === gi, { waits: options.waits === true, rerun }, gi, conflicts, unchanged);
+    return { play: gi, steps: planSteps, tasks: [{ task: `rollback of ${run.meta.id}`, status: planSteps.length ? 'changed' as const : 'ok' as const, reason: planSteps.length ? `${planSteps.length} steps` : 'nothing to restore', steps: planSteps.map((st) => st.id) }] };
+  });
+  return { plan: { host, address, plays }, conflicts, unchanged };
+}
+
+/**
+ * The rollback steps of one group: `inGroup` picks the run's steps it undoes; a path belongs to the group of its
+ * last step (every step of the path is still looked at for the original state and the states the run left).
+ */
+function invertSteps(
+  run: LoadedRun, host: string, allSteps: readonly PlanStep[], facts: HostFacts, force: boolean,
+  inGroup: (s: PlanStep) => boolean, after: { readonly waits: boolean; readonly rerun: boolean }, playIndex: number, conflicts: string[], unchanged: string[],
+): PlanStep[] {
+  const steps = allSteps.filter(inGroup);
   const done = doneSteps(run, host);
   const afterSigs = new Map<string, string>();
   for (const e of run.events) if (e.t === 'step' && e.host === host && e.status === 'done' && e.after) afterSigs.set(e.id, e.after);
@@ -100,7 +154,7 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
   // Collapse per path: the earliest `before` (the original) and the latest expected `after`.
   const byPath = new Map<string, PlanStep[]>();
   const order: string[] = [];
-  for (const s of steps) {
+  for (const s of allSteps) {
     if (!hasPathBefore(s.change)) continue;
     const p = s.change.path;
     if (!byPath.has(p)) { byPath.set(p, []); order.push(p); }
@@ -109,10 +163,9 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
   const changes: Change[] = [];
   /** Pre-images of the rollback's own steps, by change index. */
   const preImages = new Map<number, { preImage: string }>();
-  const conflicts: string[] = [];
-  const unchanged: string[] = [];
   const task = `rollback of ${run.meta.id}`;
   for (const path of [...order].reverse()) {
+    if (!inGroup(byPath.get(path)!.at(-1)!)) continue;
     const pathSteps = byPath.get(path)!;
     const orig = pathSteps[0]!;
     const origChange = orig.change as PathChange;
@@ -176,10 +229,13 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
       seenCaps.add(c.path);
       // The earliest step's before is the original; any step's after is the run's own (capabilities of a path
       // are compared in their canonical form, src/text/file-capabilities.ts).
-      const original = steps.find((x) => x.change.kind === 'set-capability' && x.change.path === c.path)!.change as typeof c;
+      // A path's capabilities are restored in the group of the last step that set them.
+      const ofPath = allSteps.filter((x) => x.change.kind === 'set-capability' && x.change.path === c.path);
+      if (!inGroup(ofPath.at(-1)!)) continue;
+      const original = ofPath[0]!.change as typeof c;
       const now = normalizeCapabilities(facts.capability(c.path));
       if (now === original.beforeCaps) { unchanged.push(c.path); continue; }
-      const own = steps.some((x) => x.change.kind === 'set-capability' && x.change.path === c.path && x.change.afterCaps === now);
+      const own = ofPath.some((x) => x.change.kind === 'set-capability' && x.change.path === c.path && x.change.afterCaps === now);
       if (!own && !force) { conflicts.push(`${c.path} (capabilities now ${now || 'none'}, the run left ${c.afterCaps || 'none'})`); continue; }
       changes.push({
         kind: 'set-capability', path: c.path, beforeCaps: now, afterCaps: original.beforeCaps, task,
@@ -191,8 +247,9 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
       changes.push({ kind: 'package', manager: c.manager, install: c.remove, remove: c.install, task, reason: 'reverse package changes' });
     }
   }
-  // Re-run the service actions the run ran (handlers), once each, after the files are back.
-  if (changes.length > 0) {
+  // Re-run the service actions the run ran (handlers), once each, after the files are back (or when an earlier
+  // rollback attempt put them back and stopped before these).
+  if (changes.length > 0 || after.rerun) {
     const seen = new Set<string>();
     for (const s of steps) {
       const c = s.change;
@@ -204,15 +261,16 @@ export function invertRunForHost(run: LoadedRun, host: string, address: string, 
       const { validate: _v, ...rest } = c;
       changes.push({ ...rest, action, task, reason: `re-run ${c.action} ${c.service} (the run ran it)` });
     }
+    // Then the waits that followed the undone steps, like the apply waited (a restarted apiserver is waited for).
+    if (after.waits) {
+      for (const s of steps) {
+        if (s.change.kind !== 'wait') continue;
+        const w = rollbackWait(s.change, task);
+        if (w) changes.push(w);
+      }
+    }
   }
-  const planSteps: PlanStep[] = changes.map((change, i) => ({ id: `0.${i}`, change, ...(preImages.get(i) ?? {}) }));
-  return {
-    plan: {
-      host, address,
-      plays: [{ play: 0, steps: planSteps, tasks: [{ task, status: planSteps.length ? 'changed' : 'ok', reason: planSteps.length ? `${planSteps.length} steps` : 'nothing to restore', steps: planSteps.map((s) => s.id) }] }],
-    },
-    conflicts, unchanged,
-  };
+  return changes.map((change, i) => ({ id: `${playIndex}.${i}`, change, ...(preImages.get(i) ?? {}) }));
 }
 
 function describe(s: FileState): string {

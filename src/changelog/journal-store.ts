@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { JournalError } from '../errors.ts';
 import type { Plan } from '../engine/plan-types.ts';
+import type { GateResult } from '../gates/gate-types.ts';
 import type { Change } from '../core/change.ts';
 import { containsSecret, redactDeep } from '../core/secret.ts';
 
@@ -40,7 +41,7 @@ export interface HostRecap {
   readonly skipped: number;
   readonly unreachable: boolean;
   readonly error?: string;
-  /** Plays of the host never started: why (src/engine/not-run-reason.ts). */
+  /** Plays of the host never started: why (src/engine/not-run-reason.ts). A rollback is not finished on such a host. */
   readonly notRun?: string;
 }
 
@@ -48,7 +49,17 @@ export interface HostRecap {
 export type JournalEvent =
   | { readonly t: 'intent'; readonly host: string; readonly play: number; readonly steps: readonly string[]; readonly at: string }
   | { readonly t: 'step'; readonly host: string; readonly id: string; readonly status: 'done' | 'failed' | 'restored'; readonly after?: string; readonly message?: string }
-  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted'; readonly message?: string };
+  | { readonly t: 'host-end'; readonly host: string; readonly play: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted'; readonly message?: string }
+  /** A health gate's result (src/gates/), with its timing. */
+  | ({ readonly t: 'gate' } & GateResult)
+  /** The automatic revert of a batch whose gate failed: the rollback run that did it, hosts not reverted. */
+  | { readonly t: 'revert'; readonly play: number; readonly batch: number; readonly hosts: readonly string[]; readonly rollbackRun?: string; readonly failed: Readonly<Record<string, string>>; readonly verified?: boolean }
+  /**
+   * A batch of a play started / ended (every host of it finished or failed): the order in which the run went
+   * through its hosts, which rollback follows in reverse (src/changelog/rollback-order.ts). Journals written before
+   * these events existed have none: their rollback undoes every host at once.
+   */
+  | { readonly t: 'batch'; readonly phase: 'start' | 'end'; readonly play: number; readonly batch: number; readonly hosts: readonly string[]; readonly at: string };
 
 /** Sortable run id: UTC timestamp + random suffix, e.g. 20261123T011502Z-3f9a. */
 export function newRunId(now = new Date()): string {

@@ -11,7 +11,8 @@ export function undoneBy(runs: readonly RunMeta[], runId: string, host: string):
     // An interrupted rollback may have stopped on any host: its hosts are checked again (what is back is left alone).
     if (r.kind !== 'rollback' || r.rollbackOf !== runId || !r.finishedAt || r.status === 'interrupted') continue;
     const recap = r.recap?.[host];
-    if (!recap || recap.failed > 0 || recap.unreachable) continue;
+    // A host the rollback never reached (it stopped at a failed batch first) is not undone.
+    if (!recap || recap.failed > 0 || recap.unreachable || recap.notRun) continue;
     if (undoneBy(runs, r.id, host)) continue;
     return r;
   }

@@ -21,6 +21,8 @@ export interface ViewRow {
   steps: number;
   changes: number;
   done: number;
+  /** Health gates checked after its batch: the row stays open (running) until they end. */
+  gates?: number;
 }
 
 export interface ViewBatch { readonly rows: ViewRow[]; started: boolean; note?: string }
@@ -112,8 +114,8 @@ export class LiveViewModel {
         if (!row) return;
         const changes = `${e.changed} change${e.changed === 1 ? '' : 's'}`;
         if (e.status === 'ok') {
-          row.mark = 'ok';
-          row.text = `done: ${changes}${row.steps > row.changes ? `, ${row.steps - row.changes} wait${row.steps - row.changes === 1 ? '' : 's'}` : ''}`;
+          row.mark = row.gates ? 'running' : 'ok';
+          row.text = `done: ${changes}${row.steps > row.changes ? `, ${row.steps - row.changes} wait${row.steps - row.changes === 1 ? '' : 's'}` : ''}${row.gates ? '; gates next' : ''}`;
         } else if (e.status === 'interrupted') {
           row.mark = 'stopped';
           row.text = `interrupted after step ${row.done}/${row.steps} (${changes} made): a stop was requested`;
@@ -124,6 +126,33 @@ export class LiveViewModel {
         }
         return;
       }
+      // Health gates (src/gates/): a gated row stays open after its apply; the gates' end makes it final. The check
+      // after a revert happens in the rollback's own section; its outcome is in the recap.
+      case 'gates-start':
+        if (e.phase !== 'apply') return;
+        this.noteBatch(e.play, e.batch, 'checking health gates…');
+        for (const h of e.hosts) this.editRow(e.play, h, (row) => { row.text = row.text.replace(/; gates next$/, '; checking gates…'); });
+        return;
+      case 'gate-done':
+        return;
+      case 'gates-done': {
+        if (e.phase !== 'apply') return;
+        const failed = e.results.filter((r) => !r.passed);
+        this.noteBatch(e.play, e.batch, failed.length ? `health gate failed: "${failed[0]!.name}" on ${failed[0]!.host}` : 'health gates passed');
+        for (const h of new Set(e.results.map((r) => r.host))) {
+          const mine = e.results.filter((r) => r.host === h);
+          const bad = mine.find((r) => !r.passed);
+          this.editRow(e.play, h, (row) => {
+            const done = row.text.replace(/; (checking gates…|gates next)$/, '');
+            row.mark = bad ? 'failed' : 'ok';
+            row.text = bad ? `${done}; gate "${bad.name}" failed: ${bad.detail ?? ''}` : `${done}; ${mine.length} gate${mine.length === 1 ? '' : 's'} passed`;
+          });
+        }
+        return;
+      }
+      case 'batch-revert':
+        this.noteBatch(e.play, e.batch, `health gate failed: reverting ${e.hosts.join(', ')}`);
+        return;
       case 'host-not-run':
         this.setRow(e.play, e.host, 'skipped', `not run: ${e.reason.message}`);
         return;
@@ -146,6 +175,11 @@ export class LiveViewModel {
     if (!row) return;
     row.mark = mark;
     row.text = text;
+  }
+
+  private editRow(play: number, host: string, edit: (row: ViewRow) => void): void {
+    const row = this.playSection(play)?.batches.flatMap((b) => b.rows).find((r) => r.host === host);
+    if (row) edit(row);
   }
 
   /** No more events for what is shown (the view is flushed). */
@@ -191,7 +225,7 @@ export class LiveViewModel {
       const batches = p.batches.map((b): ViewBatch => ({
         started: false,
         rows: b.map((h): ViewRow => ({
-          host: h.host, steps: h.steps, changes: h.changes, done: 0, awaitingError: false,
+          host: h.host, steps: h.steps, changes: h.changes, done: 0, awaitingError: false, ...(h.gates ? { gates: h.gates } : {}),
           ...(h.skip ? { mark: 'skipped', text: `not run: ${h.skip}` }
             : h.steps ? { mark: 'pending', text: `pending: ${describeApplyCount(h.changes, h.steps)}` }
               : { mark: 'skipped', text: 'nothing to change' }),

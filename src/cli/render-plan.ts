@@ -6,6 +6,7 @@ import { countChanges } from '../engine/plan-types.ts';
 import { renderDecodedCertificateChange } from '../pki/render-certificate-change.ts';
 import { renderDecodedKubeconfigChange } from '../kube/decode-kubeconfig-change.ts';
 import { viewContentChange } from './content-change-view.ts';
+import { renderPlanGates } from './render-gates.ts';
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -50,6 +51,7 @@ function diffOf(host: string, step: PlanStep, o: RenderOptions): string {
 export function renderPlan(plan: Plan, o: RenderOptions): string {
   const out: string[] = [];
   for (const h of plan.hosts) out.push(renderHostPlan(plan, h, o));
+  out.push(renderPlanGates(plan, o.color));
   out.push(renderSummary(plan, o.color));
   return redactText(out.filter(Boolean).join('\n'));
 }

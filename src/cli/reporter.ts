@@ -16,6 +16,10 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'host-apply-start': return `  ${e.host}: applying ${describeApplyCount(e.changes, e.steps)}`;
     case 'step-done': return `  ${e.host}: ✓ ${describeChange(e.step.change)}`;
     case 'host-apply-done': return undefined;
+    case 'gates-start': return `  gates${e.phase === 'revert' ? ' after the revert' : ''} (play ${e.play + 1}, batch ${e.batch + 1}): ${e.hosts.join(', ')}`;
+    case 'gate-done': return `  ${e.result.host}: gate "${e.result.name}" ${e.result.passed ? 'passed' : 'FAILED'} in ${(e.result.ms / 1000).toFixed(1)} s (${e.result.attempts} attempt${e.result.attempts === 1 ? '' : 's'}${e.result.from === 'controller' ? ', from the controller' : ''})${e.result.passed ? '' : `: ${e.result.detail ?? ''}`}`;
+    case 'gates-done': return undefined;
+    case 'batch-revert': return `reverting batch ${e.batch + 1} of play ${e.play + 1} (${e.hosts.join(', ')}): ${e.reason}`;
     case 'host-not-run': return `  ${e.host}: NOT RUN (play ${e.play + 1}): ${e.reason.message}`;
     default: {
       const unknown: never = e;

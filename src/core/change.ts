@@ -128,6 +128,19 @@ export interface WaitChange extends ChangeBase {
   readonly timeoutSeconds: number;
   readonly intervalSeconds: number;
   readonly description: string;
+  /**
+   * What `rig rollback` polls after undoing the play's steps on the host: absent, this same check; `false`, none;
+   * else the check for the state before the run (the apply's check may need what the rollback removes).
+   */
+  readonly rollback?: false | WaitCheck;
+}
+
+/** A wait's check: poll `argv` until it exits 0, every interval, up to the timeout. */
+export interface WaitCheck {
+  readonly argv: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly intervalSeconds: number;
+  readonly description: string;
 }
 
 export type Change =

@@ -340,7 +340,7 @@ function preImagePaths(steps: readonly ScriptStep[]): Array<[string, string, str
 }
 
 /** Shell that puts every file this script changed back as it was before the script (used when a validation fails). */
-function restoreFunction(steps: readonly ScriptStep[]): string {
+function restoreFunction(steps: readonly ScriptStep[], afterRestore: string | undefined): string {
   const body: string[] = [];
   const first = firstStepsOnPaths(steps);
   for (const { id, change: c } of [...steps].reverse()) {
@@ -356,7 +356,7 @@ function restoreFunction(steps: readonly ScriptStep[]): string {
       body.push(`  if rig_cd ${q(c.path)}; then rm -f -- "./$rig_base"; cd /; fi`);
     }
   }
-  return `rig_restore() {\n  rig_jlog restore\n${body.join('\n')}\n  :\n}`;
+  return `rig_restore() {\n  rig_jlog restore\n${body.join('\n')}\n${afterRestore ? `${afterRestore}\n` : ''}  :\n}`;
 }
 
 export interface ApplyScriptOptions {
@@ -413,7 +413,7 @@ export function buildApplyScript(o: ApplyScriptOptions): string {
     }
     lines.push(`[ $rig_drift = 0 ] || { rig_unlock; exit 3; }`);
   }
-  lines.push(restoreFunction(o.steps), STOP_CHECK_FUNCTION);
+  lines.push(restoreFunction(o.steps, o.hooks?.afterRestore), STOP_CHECK_FUNCTION);
   if (o.hooks?.prologue) lines.push(o.hooks.prologue);
   lines.push(onFailureFunction(o.steps, dir, o.hooks));
   // Write-ahead: the intent and the pre-images are on the host's disk before the first change.

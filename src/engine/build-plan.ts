@@ -11,6 +11,7 @@ import type { PlayDefinition } from '../playbook/types.ts';
 import { resolvePlayBecome } from './become.ts';
 import { registerSecretVars } from '../core/secret-var-name.ts';
 import { overlayChange } from './overlay-facts.ts';
+import { planGates } from '../gates/plan-gates.ts';
 import { annotatePendingOutcomes, pendingForPlay, pendingPlayLabel, type PendingRecord } from './pending-handlers.ts';
 import { resolvePlayOptions, type SerialValue } from '../playbook/play-options.ts';
 import type { HostPlan, HostPlayPlan, PlanStep, PlayInfo, TaskOutcome } from './plan-types.ts';
@@ -235,7 +236,9 @@ export function planHost(tasks: HostTasks, facts: MemoryHostFacts, pendingRecord
     }, `play ${info.index + 1} "${info.name}"`);
     // A wait only makes sense after something changed on this host in this play.
     const changed = steps.some((s) => s.change.kind !== 'wait');
-    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes, ...(pending.length ? { pendingHandlers: pending } : {}) });
+    // Gates likewise: a host with nothing to change in the play evaluates none.
+    const gates = changed ? planGates(info.index, play, { host, vars, projectRoot: tasks.input.projectRoot, inventory: tasks.input.inventory }) : [];
+    plays.push({ play: info.index, steps: changed ? steps : [], tasks: outcomes, ...(pending.length ? { pendingHandlers: pending } : {}), ...(gates.length ? { gates } : {}) });
   }
   return { host: host.name, address: host.address, plays };
 }

@@ -21,6 +21,8 @@ export interface ApplyScriptHooks {
    * exits, in this order. Rendered by the apply script as `rig_on_fail`.
    */
   readonly onFailure?: readonly { readonly flag: string; readonly stepIds: readonly string[] }[];
+  /** Lines run at the end of `rig_restore`, after a failed validation put this script's files back as they were. */
+  readonly afterRestore?: string;
   /** Lines run when every step succeeded, before the lock is released. */
   readonly epilogue?: string;
 }
@@ -44,6 +46,9 @@ rig_pend_add() {
   mkdir -p -m 0700 -- "$RIG_PEND/$1" && ( umask 077; printf %s "$2" | base64 -d > "$RIG_PEND/$1/.$RIG_ID" ) \
     && mv -f -- "$RIG_PEND/$1/.$RIG_ID" "$RIG_PEND/$1/$RIG_ID" && { sync -- "$RIG_PEND/$1/$RIG_ID" 2>/dev/null || :; } \
     && rig_jlog "handler $1 pending" || rig_jlog "cannot record pending handler $1"
+}
+rig_pend_drop() {
+  if [ -f "$RIG_PEND/$1/$RIG_ID" ]; then rm -f -- "$RIG_PEND/$1/$RIG_ID"; rmdir -- "$RIG_PEND/$1" 2>/dev/null; rig_jlog "handler $1: the changes that notified it were restored, no longer pending"; fi
 }
 rig_pend_clear() { if [ -d "$RIG_PEND/$1" ]; then rm -rf -- "$RIG_PEND/$1"; rig_jlog "handler $1 ran: no longer pending"; fi; }
 `;
@@ -101,7 +106,10 @@ export function buildHandlerHooks(o: HandlerHookOptions): ApplyScriptHooks {
   const lastGroups = new Map<string, string[]>();
   for (const g of groups) lastGroups.set(g.handler, g.ids);
   const onFailure = o.forceHandlers ? names.filter((h) => lastGroups.has(h)).map((h) => ({ flag: flag(h), stepIds: lastGroups.get(h)! })) : undefined;
-  return { prologue, beforeStep, afterChange, ...(onFailure?.length ? { onFailure } : {}) };
+  // A failed validation restores every file this script changed: what this run notified is undone with them (records
+  // from earlier runs stay: their changes are still there).
+  const afterRestore = names.map((h) => `rig_pend_drop ${quoteShell(key(h))}`).join('\n');
+  return { prologue, beforeStep, afterChange, afterRestore, ...(onFailure?.length ? { onFailure } : {}) };
 }
 
 /** Rollback of run X (docs/engine.md): X's pending records go once every restore on the host succeeded. */

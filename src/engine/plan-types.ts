@@ -1,4 +1,5 @@
 import type { Change } from '../core/change.ts';
+import type { PlannedGate } from '../gates/gate-types.ts';
 import type { PendingHandler } from './pending-handlers.ts';
 
 export const PLAN_FORMAT = 'rig-plan/1';
@@ -34,6 +35,8 @@ export interface HostPlayPlan {
   readonly play: number;
   readonly steps: readonly PlanStep[];
   readonly tasks: readonly TaskOutcome[];
+  /** Health gates checked after this host's batch (only when the host has steps in the play). */
+  readonly gates?: readonly PlannedGate[];
   /** Handlers earlier runs notified on this host and did not run (src/engine/pending-handlers.ts): run here. */
   readonly pendingHandlers?: readonly PendingHandler[];
 }
@@ -65,6 +68,8 @@ export interface PlayInfo {
   readonly forceHandlers?: boolean;
   /** The play's `become`, true when any of its tasks or handlers has `become: true` (src/engine/become.ts). */
   readonly become?: boolean;
+  /** A rollback plan's play: the plays (index) of the undone run it undoes (src/changelog/rollback-order.ts). */
+  readonly undoes?: readonly number[];
 }
 
 /** A plan is plain data: what apply will do, host by host. Saved with `rig plan --out`. */

@@ -1,4 +1,5 @@
 import type { RigError } from '../errors.ts';
+import type { GateResult } from '../gates/gate-types.ts';
 import type { PlanStep } from './plan-types.ts';
 import type { NotRunReason } from './not-run-reason.ts';
 
@@ -9,6 +10,8 @@ export interface LayoutHost {
   readonly changes: number;
   /** Why the host will not run at all (unreachable or failed while gathering and planning). */
   readonly skip?: string;
+  /** Health gates checked on the host after its batch (src/gates/): its row stays open until they end. */
+  readonly gates?: number;
 }
 
 /** A play as the apply will run it: its batches in order (every host the play targets, steps or not). */
@@ -33,6 +36,11 @@ export type RunEvent =
   /** `status`: how the host's script for the play ended; a failure is followed by `host-failed`/`host-unreachable` with the error. */
   | { readonly kind: 'host-apply-done'; readonly host: string; readonly play: number; readonly changed: number; readonly status: 'ok' | 'failed' | 'drift' | 'unreachable' | 'locked' | 'interrupted' }
   /** A host whose steps in a play never started, and why (the run was aborted or interrupted, or the host failed earlier). */
-  | { readonly kind: 'host-not-run'; readonly host: string; readonly play: number; readonly reason: NotRunReason };
+  | { readonly kind: 'host-not-run'; readonly host: string; readonly play: number; readonly reason: NotRunReason }
+  /** Health gates (src/gates/): polling starts for these hosts; one gate ended; a failed batch is being reverted. */
+  | { readonly kind: 'gates-start'; readonly play: number; readonly batch: number; readonly phase: 'apply' | 'revert'; readonly hosts: readonly string[] }
+  | { readonly kind: 'gate-done'; readonly result: GateResult }
+  | { readonly kind: 'gates-done'; readonly play: number; readonly batch: number; readonly phase: 'apply' | 'revert'; readonly results: readonly GateResult[] }
+  | { readonly kind: 'batch-revert'; readonly play: number; readonly batch: number; readonly hosts: readonly string[]; readonly reason: string };
 
 export type RunEventListener = (e: RunEvent) => void;

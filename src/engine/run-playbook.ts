@@ -14,6 +14,7 @@ import { countChanges, isChangeStep, PLAN_FORMAT, type HostPlan, type Plan, type
 import type { LayoutPlay, RunEventListener } from './run-events.ts';
 import { describeAbort, describeFailedEarlier, INTERRUPTED_REASON, type NotRunReason } from './not-run-reason.ts';
 import type { StopSignal } from './stop-signal.ts';
+import { describeGateStop, gateBatch, type GateRunRecord } from '../gates/gate-batch.ts';
 import type { PendingRecord } from './pending-handlers.ts';
 import { hostPlayHooks } from './handler-script.ts';
 
@@ -27,7 +28,12 @@ export interface SessionOptions {
 /** Open connections of one run, one per host, reused by every round trip. */
 export class Session {
   readonly connectors = new Map<string, Connector>();
-  constructor(readonly options: SessionOptions) {}
+  readonly options: SessionOptions;
+  constructor(options: SessionOptions) {
+    // A progress listener runs inside SSH data handlers: its exception must never pass for a lost connection.
+    const listen = options.onEvent;
+    this.options = listen ? { ...options, onEvent: (e) => { try { listen(e); } catch { /* a display problem, not the host's */ } } } : options;
+  }
   connector(host: Host): Connector {
     let c = this.connectors.get(host.name);
     if (!c) { c = this.options.createConnector(host); this.connectors.set(host.name, c); }
@@ -148,6 +154,10 @@ export interface ApplyRunResult {
   readonly failed: boolean;
   /** True when a stop was requested (SIGINT/SIGTERM) during the run. */
   readonly interrupted: boolean;
+  /** Gate results (with timings) and the automatic revert of a batch whose gate failed (src/gates/). */
+  readonly gates?: GateRunRecord;
+  /** The batch whose failures (beyond maxFailPercentage) stopped the run: later batches and plays did not run. */
+  readonly stoppedAt?: { readonly play: number; readonly playName: string; readonly batch: number; readonly failed: readonly string[] };
 }
 
 export interface ApplyRunOptions {
@@ -160,6 +170,8 @@ export interface ApplyRunOptions {
   readonly rollbackOf?: string;
   /** Graceful stop: start nothing new, let each host finish its step in flight; a forced stop journals at once. */
   readonly stop?: StopSignal;
+  /** Revert a batch whose gate failed (false: `--no-revert`, stop and leave it as is). @default true */
+  readonly revert?: boolean;
   /** `--force-handlers`: run notified handlers on a host even when a later task fails there (src/engine/handler-script.ts). */
   readonly forceHandlers?: boolean;
 }
@@ -203,7 +215,11 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     play: p.index, name: p.name, maxFailPercentage: p.maxFailPercentage,
     batches: p.batches.map((b) => b.map((host) => {
       const death = dead.get(host);
-      return { host, steps: stepsIn(host, p.index).length, changes: stepsIn(host, p.index).filter(isChangeStep).length, ...(death ? { skip: `${death.status === 'unreachable' ? 'unreachable' : 'failed'} before the apply: ${death.error.message}` } : {}) };
+      const gateCount = hostPlans.get(host)?.plays.find((x) => x.play === p.index)?.gates?.length ?? 0;
+      return {
+        host, steps: stepsIn(host, p.index).length, changes: stepsIn(host, p.index).filter(isChangeStep).length, ...(gateCount ? { gates: gateCount } : {}),
+        ...(death ? { skip: `${death.status === 'unreachable' ? 'unreachable' : 'failed'} before the apply: ${death.error.message}` } : {}),
+      };
     })),
   }));
   session.options.onEvent?.({ kind: 'phase', phase: o.kind === 'rollback' ? 'rollback' : 'apply', hosts: plan.hosts.filter((h) => countChanges(h) > 0 && !h.error && !h.unreachable).map((h) => h.host), plays: layout });
@@ -215,6 +231,8 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   const lastPlay = new Map<string, number>();
   for (const h of plan.hosts) for (const p of h.plays) if (p.steps.length) lastPlay.set(h.host, p.play);
   let aborted = false;
+  const gates: GateRunRecord = { results: [], reverts: [] };
+  let stoppedAt: ApplyRunResult['stoppedAt'];
   const stopped = (): boolean => o.stop?.requested === true;
   // A forced stop (second signal): journal the run as interrupted now, synchronously; the process exits next.
   const unForce = o.stop?.onForce(() => {
@@ -227,6 +245,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       const todo = batch.filter((n) => !dead.has(n) && stepsIn(n, play.index).length > 0);
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
+      journal.append({ t: 'batch', phase: 'start', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
@@ -262,9 +281,23 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
         diedIn.set(r.host, play.index);
         session.options.onEvent?.(r.status === 'unreachable' ? { kind: 'host-unreachable', host: r.host, error } : { kind: 'host-failed', host: r.host, error });
       }
+      journal.append({ t: 'batch', phase: 'end', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
       if (failedInBatch > 0 && (failedInBatch * 100) / batch.length > play.maxFailPercentage) {
         aborted = true;
         abortReason = describeAbort(play, bi, failedInBatch, batch.length);
+        stoppedAt = { play: play.index, playName: play.name, batch: bi, failed: results.filter((r) => r && r.status !== 'ok' && r.status !== 'interrupted').map((r) => r!.host) };
+        break;
+      }
+      // Health gates of the batch's hosts that changed; a failure reverts the batch (src/gates/gate-batch.ts).
+      const gated = await gateBatch(gates, {
+        plan, play: play.index, batch: bi, applied: results.filter((r): r is HostApplyResult => r?.status === 'ok').map((r) => r.host),
+        runId: o.runId, journal, store: o.store, session, hostsByName: o.hosts, lockedNow, dead, revert: o.revert !== false,
+        stopped, ...(o.stop ? { stop: o.stop } : {}),
+      });
+      if (gated === 'stop') {
+        for (const n of batch) if (dead.has(n) && !diedIn.has(n)) diedIn.set(n, play.index);
+        aborted = true;
+        abortReason = describeGateStop(play, bi, gates);
         break;
       }
     }
@@ -310,5 +343,5 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     ...journal.meta, status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok', finishedAt: new Date().toISOString(),
     recap: Object.fromEntries(outcomes.map((x) => [x.host, x.recap])),
   });
-  return { runId: o.runId, outcomes, failed, interrupted };
+  return { runId: o.runId, outcomes, failed, interrupted, ...(stoppedAt ? { stoppedAt } : {}), ...(gates.results.length ? { gates } : {}) };
 }

@@ -1,4 +1,4 @@
-import type { Change } from '../core/change.ts';
+import type { Change, WaitCheck } from '../core/change.ts';
 import { checkUnknownProps } from './file-write.ts';
 import { defineModule } from './module.ts';
 
@@ -19,6 +19,29 @@ export interface WaitProps {
   readonly clientKey?: string;
   /** The HTTP status that means healthy. @default 200 */
   readonly expectStatus?: number;
+  /**
+   * What `rig rollback` waits for after undoing this play's steps on the host (src/changelog/invert-run.ts): the
+   * check of the state before the run, same props as here (`url` or `argv`, ...). `false`: rollback does not wait.
+   * @default this same check
+   */
+  readonly rollback?: false | Omit<WaitProps, 'rollback'>;
+}
+
+const CHECK_PROPS = ['url', 'argv', 'timeoutSeconds', 'intervalSeconds', 'caFile', 'clientCert', 'clientKey', 'expectStatus'];
+
+function checkProblems(p: Omit<WaitProps, 'rollback'>, prefix: string, allowed: readonly string[] = CHECK_PROPS): string[] {
+  const problems = checkUnknownProps(p, allowed).map((x) => prefix + x);
+  if ((p.url === undefined) === (p.argv === undefined)) problems.push(`${prefix}url: give exactly one of url or argv`);
+  if (p.url !== undefined && !/^https?:\/\/\S+$/.test(p.url)) problems.push(`${prefix}url: an http(s) URL`);
+  if (p.timeoutSeconds !== undefined && !(p.timeoutSeconds > 0)) problems.push(`${prefix}timeoutSeconds: a positive number`);
+  return problems;
+}
+
+/** The poll a wait's props describe. */
+function waitCheck(p: Omit<WaitProps, 'rollback'>): WaitCheck {
+  const curlArgs = [...(p.caFile ? ['--cacert', p.caFile] : []), ...(p.clientCert ? ['--cert', p.clientCert] : []), ...(p.clientKey ? ['--key', p.clientKey] : [])];
+  const argv = p.url ? ['sh', '-c', CURL_CHECK, 'sh', p.url, String(p.expectStatus ?? 200), ...curlArgs] : [...p.argv!];
+  return { argv, timeoutSeconds: p.timeoutSeconds ?? 60, intervalSeconds: p.intervalSeconds ?? 1, description: p.url ? `${p.url} answers ${p.expectStatus ?? 200}` : p.argv!.join(' ') };
 }
 
 /** Constant script; the URL and options arrive as positional parameters. */
@@ -31,7 +54,10 @@ const CURL_CHECK = 'url=$1; want=$2; shift 2; code=$(curl -sS -o /dev/null --max
  * @plan `wait: URL answers 200 (timeout 60s)` or `wait: ARGV (timeout 60s)`, only on hosts where the play changes
  * something.
  *
- * @rollback Nothing: a wait changes nothing.
+ * @rollback `rig rollback` polls again after undoing the play's steps and re-running its service actions on the host
+ * (a restarted apiserver is waited for like the apply did): this same check, or the `rollback` check (the state
+ * before the run may not serve the apply's check), or none with `rollback: false`. A run journaled by an older rig
+ * (no batch records) is rolled back without waits.
  *
  * @example
  * wait({ url: 'https://127.0.0.1:6443/healthz', caFile: '/etc/kubernetes/pki/ca.crt', timeoutSeconds: 120 })
@@ -39,19 +65,20 @@ const CURL_CHECK = 'url=$1; want=$2; shift 2; code=$(curl -sS -o /dev/null --max
 export const wait = defineModule<WaitProps>({
   name: 'wait',
   validate: (p) => {
-    const problems = checkUnknownProps(p, ['url', 'argv', 'timeoutSeconds', 'intervalSeconds', 'caFile', 'clientCert', 'clientKey', 'expectStatus']);
-    if ((p.url === undefined) === (p.argv === undefined)) problems.push('url: give exactly one of url or argv');
-    if (p.url !== undefined && !/^https?:\/\/\S+$/.test(p.url)) problems.push('url: an http(s) URL');
-    if (p.timeoutSeconds !== undefined && !(p.timeoutSeconds > 0)) problems.push('timeoutSeconds: a positive number');
+    const { rollback, ...check } = p;
+    const problems = checkProblems(check, '', [...CHECK_PROPS, 'rollback']);
+    if (rollback !== undefined && rollback !== false) {
+      if (typeof rollback !== 'object' || rollback === null) problems.push('rollback: false or the props of the check to run after a rollback');
+      else problems.push(...checkProblems(rollback, 'rollback.'));
+    }
     return problems;
   },
   facts: () => [],
   plan: (p, _facts, ctx) => {
-    const curlArgs = [...(p.caFile ? ['--cacert', p.caFile] : []), ...(p.clientCert ? ['--cert', p.clientCert] : []), ...(p.clientKey ? ['--key', p.clientKey] : [])];
-    const argv = p.url ? ['sh', '-c', CURL_CHECK, 'sh', p.url, String(p.expectStatus ?? 200), ...curlArgs] : [...p.argv!];
+    const { rollback, ...check } = p;
     const c: Change = {
-      kind: 'wait', argv, timeoutSeconds: p.timeoutSeconds ?? 60, intervalSeconds: p.intervalSeconds ?? 1,
-      description: p.url ? `${p.url} answers ${p.expectStatus ?? 200}` : p.argv!.join(' '), task: ctx.taskPath, reason: 'wait until healthy',
+      kind: 'wait', ...waitCheck(check), task: ctx.taskPath, reason: 'wait until healthy',
+      ...(rollback === undefined ? {} : { rollback: rollback === false ? false : waitCheck(rollback) }),
     };
     return { changes: [c] };
   },

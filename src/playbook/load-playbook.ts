@@ -1,3 +1,4 @@
+import { validateGate } from '../gates/plan-gates.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -85,6 +86,7 @@ export function validatePlaybook(pb: Playbook, file: string): void {
     // Options computed from variables are checked when the play's hosts are known (resolvePlayOptions).
     if (play.maxFailPercentage !== undefined && !isDeferredOption(play.maxFailPercentage)) problems.push(...checkMaxFailPercentage(play.maxFailPercentage, `${where}.maxFailPercentage`));
     if (play.serial !== undefined && !isDeferredOption(play.serial)) problems.push(...checkSerial(play.serial, `${where}.serial`));
+    problems.push(...validateStaticGates(play.gates, where));
     const handlerNames = new Set<string>();
     (play.handlers ?? []).forEach((h, hi) => {
       if (!h || !h.module) { problems.push(`${where}.handlers[${hi}]: not a task`); return; }
@@ -108,6 +110,13 @@ export function validatePlaybook(pb: Playbook, file: string): void {
     });
   });
   if (problems.length) throw new ValidationError(problems, { file, hint: 'fix the props named above; every problem is listed' });
+}
+
+/** Static gates are checked at load time (gates given as functions at plan time, per host). */
+function validateStaticGates(gates: unknown, where: string): string[] {
+  if (gates === undefined) return [];
+  if (!Array.isArray(gates)) return [`${where}.gates: a list of gates`];
+  return gates.flatMap((g, gi) => (typeof g === 'function' ? [] : validateGate(g).map((p) => `${where}.gates[${gi}]: ${p}`)));
 }
 
 function validateTask(t: Task, label: string): string[] {

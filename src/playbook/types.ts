@@ -1,3 +1,4 @@
+import type { GateInput } from '../gates/gate-types.ts';
 import type { Task } from '../modules/module.ts';
 import type { PlayOption } from './play-options.ts';
 
@@ -38,6 +39,12 @@ export interface PlayDefinition {
   readonly tasks: TaskList;
   /** Handlers: tasks with a `name`, run once per host at the end of the play (or at flushHandlers) if notified. */
   readonly handlers?: readonly Task[];
+  /**
+   * Health gates (src/gates/gate-types.ts): after each batch's changes and handlers, every gate is polled for each
+   * host of the batch that changed until it passes or times out. A failed gate reverts that batch from the journal
+   * (unless `--no-revert`) and stops the run. A host with nothing to change evaluates no gate. @default []
+   */
+  readonly gates?: readonly GateInput[];
 }
 
 export interface PlaybookDefinition {

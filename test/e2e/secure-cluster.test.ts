@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { runRig } from '../helpers/run-rig.ts';
+import { snapshotTrees } from '../helpers/tree-snapshot.ts';
 
 const FLEET_ID = 22;
 let fleet: Fleet;
@@ -15,12 +16,8 @@ let work: string;
 let stateDir: string;
 let pkiDir: string;
 
-const TOUCHED = ['/srv/kubernetes', '/etc/default', '/root/.kube'];
-const SNAPSHOT = String.raw`find "$@" -xdev \( -type f -o -type d -o -type l \) 2>/dev/null | sort | while read -r p; do
-  printf '%s %s ' "$p" "$(stat -c '%a %U %G %F' "$p")"; if [ -f "$p" ]; then sha256sum < "$p" | cut -c1-64; else echo; fi; done`;
-
 const sh = (host: string, script: string) => execInHost(fleet, host, ['sh', '-c', script]);
-const snapshot = async (host: string) => (await execInHost(fleet, host, ['sh', '-c', SNAPSHOT, 'sh', ...TOUCHED])).stdout;
+const snapshot = (host: string) => snapshotTrees(fleet, host);
 const master = () => fleet.hosts.find((h) => h.role === 'master')!;
 const workers = () => fleet.hosts.filter((h) => h.role === 'worker');
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`];

@@ -344,13 +344,11 @@ export async function upFleet(options: FleetOptions): Promise<Fleet> {
 /** Tear fleet `id` down completely (safe to call when nothing is up). Keeps the fleet key, host keys and seed CA. */
 export async function downFleet(ref: FleetRef = {}): Promise<void> {
   const { id, dir } = resolveRef(ref);
+  // A test whose upFleet gave up waiting for the id still runs its after-hook downFleet: it must not tear down the
+  // fleet of the process that holds the id (seen: a bench's fleet removed under it by such a test, and back).
+  const holder = fleetIdHolder(id);
+  if (holder && holder !== process.pid) throw new FleetError(`fleet id ${id} is in use by process ${holder}: not torn down`, { hint: 'Let that process finish, or use other ids (RIG_FLEET_ID_OFFSET).' });
   await checkFleetPrerequisites();
-  // A fleet another live process brought up (and still holds) is not ours to remove: a test's cleanup for an id it
-  // never got tore down a 1,000-host bench fleet mid-run.
-  const holder = liveClaimHolder(id);
-  if (holder !== undefined && holder !== process.pid) {
-    throw new FleetError(`fleet id ${id} is in use by process ${holder}: not tearing it down`, { hint: 'Wait for that process, or use another id (RIG_FLEET_ID_OFFSET).' });
-  }
   await teardown(id, dir);
   await rm(join(dir, 'fleet.json'), { force: true });
   releaseFleetId(id);
@@ -378,8 +376,8 @@ async function claimFleetId(id: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** The live process holding fleet id `id`, if any. */
-function liveClaimHolder(id: number): number | undefined {
+/** The live process that holds fleet id `id`, if any. */
+function fleetIdHolder(id: number): number | undefined {
   let holder = 0;
   try { holder = Number(readFileSync(join(CLAIMS_DIR, String(id)), 'utf8')); } catch { return undefined; }
   return holder && isLive(holder) ? holder : undefined;

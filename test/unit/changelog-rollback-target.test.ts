@@ -15,14 +15,14 @@ const plan = (hosts: string[]): Plan => ({
   })),
 });
 
-function record(store: JournalStore, id: string, kind: RunKind, recap: Record<string, { failed?: number; unreachable?: boolean }>, o: { rollbackOf?: string; intent?: boolean } = {}): void {
+function record(store: JournalStore, id: string, kind: RunKind, recap: Record<string, { failed?: number; unreachable?: boolean; notRun?: string }>, o: { rollbackOf?: string; intent?: boolean } = {}): void {
   const hosts = Object.keys(recap);
   const j = store.create({ id, kind, playbook: 'pb.ts', hosts, ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}) });
   j.begin(plan(hosts));
   if (o.intent !== false) for (const h of hosts) j.append({ t: 'intent', host: h, play: 0, steps: ['0.0'], at: '' });
   j.writeMeta({
     ...j.meta, status: 'ok', finishedAt: 'x',
-    recap: Object.fromEntries(hosts.map((h) => [h, { ok: 0, changed: 1, failed: recap[h]!.failed ?? 0, skipped: 0, unreachable: recap[h]!.unreachable ?? false }])),
+    recap: Object.fromEntries(hosts.map((h) => [h, { ok: 0, changed: 1, failed: recap[h]!.failed ?? 0, skipped: 0, unreachable: recap[h]!.unreachable ?? false, ...(recap[h]!.notRun ? { notRun: recap[h]!.notRun } : {}) }])),
   });
 }
 
@@ -46,4 +46,13 @@ test('no id picks the newest apply that changed something and is not fully rolle
   record(store, '20260101T000007Z-0008', 'rollback', { a: {} }, { rollbackOf: '20260101T000001Z-0002' });
   record(store, '20260101T000008Z-0009', 'rollback', { b: {} }, { rollbackOf: '20260101T000000Z-0001' });
   t.throws(() => pickRollbackTarget(store), { message: /no apply .* is left to roll back/ });
+});
+
+test('a rollback that stopped at a failed batch before reaching a host has not rolled that host back', (t) => {
+  const store = new JournalStore(mkdtempSync(join(tmpdir(), 'rig-target-')));
+  record(store, '20260101T000000Z-0001', 'apply', { a: {}, b: {}, c: {} });
+  record(store, '20260101T000001Z-0002', 'rollback', { a: {}, b: { failed: 1 }, c: { notRun: 'not run: the run stopped when batch 2 of play 1 failed' } }, { rollbackOf: '20260101T000000Z-0001' });
+  const target = pickRollbackTarget(store);
+  t.is(target.meta.id, '20260101T000000Z-0001');
+  t.deepEqual(hostsLeftToRollBack(store.listRuns(), target), ['b', 'c']);
 });

@@ -162,3 +162,40 @@ test('a batch note (a gate\'s state) shows on its batch header', (t) => {
   m.noteBatch(0, 1, 'gate: waiting for /healthz');
   t.regex(text(m.blocks(false, 24)), /^ {2}batch 2\/3 {2}gate: waiting for \/healthz$/m);
 });
+
+test('health gates: a gated row stays open after its apply until its gates end; a failed gate shows on the row and the batch', (t) => {
+  const gated: RunEvent = {
+    kind: 'phase', phase: 'apply', hosts: ['w1', 'w2'],
+    plays: [{ play: 0, name: 'rolling', maxFailPercentage: 0, batches: [[{ host: 'w1', steps: 1, changes: 1, gates: 2 }], [{ host: 'w2', steps: 1, changes: 1, gates: 2 }]] }],
+  };
+  const result = (host: string, batch: number, name: string, passed: boolean) => ({
+    gate: name, name, host, play: 0, batch, phase: 'apply' as const, from: 'host' as const, check: 'c', passed, attempts: 3, ms: 2000, startedAt: '2026-01-01T00:00:00.000Z',
+    ...(passed ? {} : { detail: 'last request failed' }),
+  });
+  const events: RunEvent[] = [
+    gated,
+    { kind: 'batch-start', play: 0, playName: 'rolling', batch: 0, hosts: ['w1'] },
+    { kind: 'host-apply-start', host: 'w1', play: 0, steps: 1, changes: 1 },
+    { kind: 'step-done', host: 'w1', step: step('0.1', '/etc/a') },
+    { kind: 'host-apply-done', host: 'w1', play: 0, changed: 1, status: 'ok' },
+  ];
+  const m = run(events);
+  t.regex(rowOf(text(m.blocks(false, 24)), 'w1'), /▸ w1\s+done: 1 change; gates next$/);
+  t.false(m.blocks(false, 24)[1]!.final, 'not final before its gates');
+  m.applyEvent({ kind: 'gates-start', play: 0, batch: 0, phase: 'apply', hosts: ['w1'] });
+  t.regex(text(m.blocks(false, 24)), /batch 1\/2 {2}checking health gates…\n.*w1\s+done: 1 change; checking gates…$/m);
+  m.applyEvent({ kind: 'gates-done', play: 0, batch: 0, phase: 'apply', results: [result('w1', 0, 'kubelet', true), result('w1', 0, 'proxy', true)] });
+  t.regex(rowOf(text(m.blocks(false, 24)), 'w1'), /✔ w1\s+done: 1 change; 2 gates passed$/);
+  t.true(m.blocks(false, 24)[1]!.final);
+  for (const e of [
+    { kind: 'batch-start', play: 0, playName: 'rolling', batch: 1, hosts: ['w2'] },
+    { kind: 'host-apply-start', host: 'w2', play: 0, steps: 1, changes: 1 },
+    { kind: 'host-apply-done', host: 'w2', play: 0, changed: 1, status: 'ok' },
+    { kind: 'gates-start', play: 0, batch: 1, phase: 'apply', hosts: ['w2'] },
+    { kind: 'gates-done', play: 0, batch: 1, phase: 'apply', results: [result('w2', 1, 'kubelet', false), result('w2', 1, 'proxy', true)] },
+    { kind: 'batch-revert', play: 0, batch: 1, hosts: ['w2'], reason: 'r' },
+  ] as RunEvent[]) m.applyEvent(e);
+  const screen = text(m.blocks(false, 24));
+  t.regex(rowOf(screen, 'w2'), /✖ w2\s+done: 1 change; gate "kubelet" failed: last request failed$/);
+  t.regex(screen, /batch 2\/2 {2}health gate failed: reverting w2$/m);
+});

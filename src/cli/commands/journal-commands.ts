@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
-import { invertRunForHost, rollbackFactRequests } from '../../changelog/invert-run.ts';
-import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
+import { prepareRollback, rollbackConflictError } from '../../changelog/rollback-batch.ts';
+import { parseSerialOption } from '../../changelog/rollback-order.ts';
+import { renderRollbackStopped } from '../render-rollback-stopped.ts';
+import { renderRollbackOrder } from '../render-rollback-order.ts';
+import { JournalStore } from '../../changelog/journal-store.ts';
 import { changedHosts, pickRollbackTarget, undoneBy } from '../../changelog/rollback-target.ts';
 import { redactDeep, redactText } from '../../core/secret.ts';
-import { JournalError } from '../../errors.ts';
-import { lockOwner } from '../../engine/run-playbook.ts';
-import { gatherHostFacts, mapLimit } from '../../engine/gather-facts.ts';
-import { hostBecomes } from '../../engine/become.ts';
-import { countChanges, PLAN_FORMAT, type HostPlan, type Plan, type PlanStep } from '../../engine/plan-types.ts';
-import { applyRun, errorRecord } from '../../engine/run-playbook.ts';
+import { type PlanStep } from '../../engine/plan-types.ts';
+import { applyRun } from '../../engine/run-playbook.ts';
 import { addRunOptions, createSession, loadInventoryOption, useColor, type CommonOptions } from '../common-options.ts';
 import { planToJson, renderPlan } from '../render-plan.ts';
 import { collectStats, renderRecap, renderStats } from '../reporter.ts';
@@ -20,8 +19,9 @@ import { jsonResult, planFailureError } from '../json-result.ts';
 import { planExitCode } from '../exit-codes.ts';
 import { renderInterrupted } from '../render-interrupt.ts';
 import { describeRunStatus } from '../../changelog/run-liveness.ts';
+import { renderJournalGates } from '../render-gates.ts';
 
-interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean; readonly yes?: boolean }
+interface RollbackOptions extends CommonOptions { readonly check?: boolean; readonly force?: boolean; readonly yes?: boolean; readonly serial?: string }
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); };
 
@@ -31,11 +31,13 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
     .argument('[run]', 'run id (or a unique prefix); see `rig log`')
     .option('--check', 'only show what the rollback would do (exit 2 if something would change)')
     .option('--force', 'restore files even if they changed since the run; with --break-lock, break a live run\'s lock too')
-    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)'))
+    .option('-y, --yes', 'do not ask for confirmation (asked only when stdin and stdout are a terminal)')
+    .option('--serial <n>', 'undo each play in batches of this size (N, N% or a list) instead of the run\'s own batches'))
     .action(async (runArg: string | undefined, opts: RollbackOptions) => {
       if (!opts.check) stop.enableGraceful();
       const t0 = Date.now();
       const color = useColor(opts);
+      const serial = opts.serial !== undefined ? parseSerialOption(opts.serial) : undefined;
       const store = new JournalStore(opts.stateDir);
       const run = runArg ? store.load(runArg) : pickRollbackTarget(store);
       const runs = store.listRuns();
@@ -60,47 +62,26 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       }
       const reporter = reporterFor(opts);
       const session = createSession(opts, reporter.onEvent);
-      const runId = newRunId();
-      const lock = opts.check ? undefined : { runId, spec: { acquire: true, owner: lockOwner(runId), ...(opts.breakLock ? { breakStale: true } : {}), ...(opts.breakLock && opts.force ? { breakLive: true } : {}) } };
-      const locked = new Set<string>();
+      const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
       try {
-        const hostPlans: HostPlan[] = [];
-        const conflicts: string[] = [];
-        const onEvent = session.options.onEvent;
-        onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
-        await mapLimit(names, session.forks, async (name) => {
-          const host = inventory.getHost(name);
-          // As the undone run did (its plays' and tasks' become): the gather, the lock, the restores.
-          const become = hostBecomes(run.plan.plays, host, run.plan.hosts.find((h) => h.host === name));
-          const g = await gatherHostFacts(session.connector(host), rollbackFactRequests(run, name), lock, become);
-          onEvent?.(g.ok ? { kind: 'host-gathered', host: name, ms: g.ms } : { kind: g.unreachable ? 'host-unreachable' : 'host-failed', host: name, error: g.error });
-          if (!g.ok) {
-            hostPlans.push(g.unreachable ? { host: name, address: host.address, plays: [], become, unreachable: g.error.message } : { host: name, address: host.address, plays: [], become, error: errorRecord(g.error) });
-            return;
-          }
-          if (lock) locked.add(name);
-          const inv = invertRunForHost(run, name, host.address, g.facts, opts.force === true);
-          for (const c of inv.conflicts) conflicts.push(`${name}: ${c}`);
-          hostPlans.push({ ...inv.plan, become });
+        // The run's plays in reverse, each in its batches last first (or --serial), then its waits.
+        const prepared = await prepareRollback({
+          run, hostNames: names, hosts, session, force: opts.force === true, lock: !opts.check, breakLock: opts.breakLock === true,
+          earlierAttempts: runs.filter((r) => r.kind === 'rollback' && r.rollbackOf === run.meta.id).flatMap((r) => { try { return [store.load(r.id)]; } catch { return []; } }),
+          ...(serial !== undefined ? { serial } : {}),
         });
+        const { plan, runId, locked } = prepared;
         await reporter.flush();
-        hostPlans.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
-        const plan: Plan = {
-          format: PLAN_FORMAT, createdAt: new Date().toISOString(), playbook: run.plan.playbook, inventory: run.plan.inventory,
-          plays: [{ index: 0, name: `rollback of ${run.meta.id}`, hosts: names.join(','), hostNames: names, batches: [names], maxFailPercentage: 100 }],
-          hosts: hostPlans,
-        };
-        if (conflicts.length) {
+        if (prepared.note && !opts.json) process.stderr.write(`note: ${prepared.note}\n`);
+        if (prepared.conflicts.length) {
           await releaseLocks(session, inventory, locked, runId, plan);
-          throw new JournalError(`rollback refused: ${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since run ${run.meta.id}:\n  ${conflicts.join('\n  ')}`, {
-            hint: 'inspect them; re-run with --force to overwrite them with the state before the run',
-          });
+          throw rollbackConflictError(run.meta.id, prepared.conflicts);
         }
         if (opts.check) {
           const code = planExitCode(plan);
           const error = planFailureError(plan);
           if (opts.json) jsonResult.write({ command: 'rollback', check: true, exitCode: code, ...(error ? { error } : {}), rollbackOf: run.meta.id, plan: planToJson(plan, false) });
-          else out(renderPlan(plan, { color }));
+          else out(`${renderPlan(plan, { color })}\n${renderRollbackOrder(plan, prepared.note)}`);
           setExitCode(code);
           return;
         }
@@ -112,24 +93,25 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           setExitCode(INTERRUPTED_EXIT_CODE);
           return;
         }
-        if (!opts.json) out(renderPlan(plan, { color }));
+        if (!opts.json) out(`${renderPlan(plan, { color })}\n${renderRollbackOrder(plan, prepared.note)}`);
         if (!(await confirmOrRelease(opts, plan, stop, () => releaseLocks(session, inventory, locked, runId, plan), { command: 'rollback', runId, color }))) {
           setExitCode(1);
           return;
         }
-        const hosts = new Map(names.map((n) => [n, inventory.getHost(n)]));
         const result = await applyRun(plan, session, { runId, kind: 'rollback', store, locked, hosts, rollbackOf: run.meta.id, stop });
         await reporter.flush();
         const code = result.interrupted ? INTERRUPTED_EXIT_CODE : result.failed ? 1 : 0;
         const stats = collectStats(session);
         if (opts.json) {
           jsonResult.write({
-            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
+            command: 'rollback', runId, rollbackOf: run.meta.id, exitCode: code, ...(prepared.note ? { note: prepared.note } : {}),
+            ...(result.stoppedAt ? { stoppedAt: result.stoppedAt } : {}), ...(result.interrupted ? { interrupted: true } : {}), ...runFailureError(result), plan: planToJson(plan, false),
             hosts: result.outcomes.map(hostResultJson),
             ...(opts.stats ? { stats } : {}),
           });
         } else {
           out(renderRecap(result, color));
+          if (result.stoppedAt) out(renderRollbackStopped(plan, result, run.meta.id));
           out(result.interrupted ? renderInterrupted(plan, result, `rig rollback ${run.meta.id} (again)`)
             : `rollback ${runId} of run ${run.meta.id} journaled; undo it with: rig rollback ${runId}`);
           if (opts.stats) out(renderStats(stats, Date.now() - t0));
@@ -188,5 +170,7 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
       out(renderPlan(run.plan, { color, before }));
       for (const e of run.events) if (e.t === 'host-end' && e.status !== 'ok') out(redactText(`${e.host}: play ${e.play + 1} ${e.status}${e.message ? `: ${e.message}` : ''}`));
       for (const [host, r] of Object.entries(run.meta.recap ?? {})) if (r.notRun) out(redactText(`${host}: not run: ${r.notRun}`));
+      const gates = renderJournalGates(run.events, color);
+      if (gates) out(gates);
     });
 }

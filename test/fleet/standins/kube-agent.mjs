@@ -38,6 +38,14 @@ if (kubeconfig) {
   }
 }
 if (configError) log(`error: ${configError}`);
+// Fault knob for tests (health gates): /var/lib/rig-standins/<name>.fault holding `reject-client-cert` makes every
+// request with a client certificate fail; `crash-on-client-cert` makes the daemon exit at start when it has one.
+let fault;
+try { fault = readFileSync(`/var/lib/rig-standins/${name}.fault`, 'utf8').trim(); } catch { /* no fault */ }
+if (fault && tls.cert) {
+  if (fault === 'crash-on-client-cert') { log(`crashing: client certificate configured (fault injected by /var/lib/rig-standins/${name}.fault)`); process.exit(1); }
+  if (fault === 'reject-client-cert') configError = `client certificate rejected (fault injected by /var/lib/rig-standins/${name}.fault)`;
+}
 if (!url) log(`error: no API server: set --${urlFlag} or a --kubeconfig with a server`);
 else if (!/^https?:\/\/[^/]+/.test(url)) { log(`error: bad --${urlFlag} ${JSON.stringify(url)}`); url = undefined; }
 const target = url ? `${url.replace(/\/+$/, '')}/version` : undefined;
