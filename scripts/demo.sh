@@ -44,8 +44,8 @@ echo
 echo "== rig plan again: converged (exit 0)"
 "${RIG[@]}" plan playbooks/secure-cluster.ts | tail -n 1; echo "exit ${PIPESTATUS[0]}"
 echo
-echo "== rig rollback: every file back byte for byte, services restarted"
-"${RIG[@]}" rollback -y | tail -n 8 || { echo "demo: rollback failed" >&2; exit 1; }
+echo "== rig rollback: the run undone in its own order (plays reversed, workers batch by batch), every file back byte for byte, services restarted"
+"${RIG[@]}" rollback -y | sed -n '/^Order/,$p' || { echo "demo: rollback failed" >&2; exit 1; }
 sleep 3
 ssh -F .fleet/ssh_config worker1 'tail -n 1 /var/log/kubelet.log'
 "${RIG[@]}" log
