@@ -9,6 +9,7 @@
  */
 import test from 'ava';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { JournalStore } from '../../src/changelog/journal-store.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
@@ -31,8 +32,8 @@ const master = () => fleet.hosts.find((h) => h.role === 'master')!;
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'gate_timeout_seconds=10', '-e', 'worker_serial=1'];
 const env = {};
 const apply = (extra: string[] = []) => runRig(['apply', ...args(), ...extra, 'playbooks/secure-cluster.ts'], { timeoutMs: 300_000, env });
-const events = (runId: string): Array<Record<string, unknown>> =>
-  readFileSync(join(stateDir, 'runs', runId, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const events = (runId: string): ReadonlyArray<Record<string, unknown>> =>
+  new JournalStore(stateDir).load(runId).events as unknown as ReadonlyArray<Record<string, unknown>>;
 const runIdOf = (out: string): string => /run (\S+) journaled/.exec(out)![1]!;
 const securePortAnswers = async () => (await sh(master().name, 'curl -s -o /dev/null -w %{http_code} --cacert /srv/kubernetes/ca.crt --cert /srv/kubernetes/admin.crt --key /srv/kubernetes/admin.key https://127.0.0.1:6443/healthz')).stdout;
 

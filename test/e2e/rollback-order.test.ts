@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JournalEvent } from '../../src/changelog/journal-store.ts';
+import { JournalStore, type JournalEvent } from '../../src/changelog/journal-store.ts';
 import type { Plan } from '../../src/engine/plan-types.ts';
 import { downFleet, execInHost, upFleet, type Fleet } from '../fleet/fleet-lib.ts';
 import { compileResultSchema } from '../helpers/result-schema.ts';
@@ -31,9 +31,8 @@ const workers = () => fleet.hosts.filter((h) => h.role === 'worker').map((h) => 
 const args = () => ['-i', fleet.inventoryPath, '--ssh-config', fleet.sshConfigPath, '--state-dir', stateDir, '-e', `pki_dir=${pkiDir}`, '-e', 'worker_serial=1']; // workers one at a time
 const rig = (a: string[]) => runRig(a, { timeoutMs: 300_000 });
 
-const eventsOf = (runId: string): JournalEvent[] =>
-  readFileSync(join(stateDir, 'runs', runId, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEvent);
-const planOf = (runId: string): Plan => JSON.parse(readFileSync(join(stateDir, 'runs', runId, 'plan.json'), 'utf8')) as Plan;
+const eventsOf = (runId: string): JournalEvent[] => [...new JournalStore(stateDir).load(runId).events];
+const planOf = (runId: string): Plan => new JournalStore(stateDir).load(runId).plan;
 const batchStarts = (evs: JournalEvent[]) => evs.flatMap((e) => (e.t === 'batch' && e.phase === 'start' ? [{ play: e.play, hosts: [...e.hosts] }] : []));
 
 /** Lines of a host's log (the stand-ins write `<ISO time> <text>`). */
