@@ -29,7 +29,11 @@ export interface SizeResult {
   readonly failures: string[];
   /** 1-minute load average before each counted round. */
   readonly load: number[];
+  /** CPU ms (not timed) of converged rig and the curve25519 floor: the controller's side and the hosts' (bench/host-cpu.ts). */
+  readonly cpu: { readonly rig: CpuSamples; readonly floor: CpuSamples };
 }
+
+export interface CpuSamples { readonly client: number[]; readonly hosts: number[] }
 
 
 export interface ScalingPoint {
@@ -90,6 +94,18 @@ export function renderSitting(opts: { readonly argv: readonly string[] }, starte
   }
   for (const r of results) lines.push(`| ${r.n} | ${r.rig.converged.length} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${r.rig.rssKb.length ? `${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB` : '?'} |`);
   for (const r of results) if (r.mitogenNote) lines.push('', `Ansible with mitogen at N=${r.n}: ${r.mitogenNote}`);
+  const cpuRows = results.filter((r) => r.cpu.rig.client.length && r.cpu.floor.client.length);
+  if (cpuRows.length) {
+    lines.push('', 'Where the CPU goes (a separate pass after the timed rounds, not timed; medians of 3): the controller\'s side (the tool\'s processes) and',
+      'the hosts\' side (every sshd of the fleet and all it ran for the run: handshakes, login shells, scripts). Controller and hosts',
+      'share this machine\'s cores, so the wall time follows the total.', '',
+      '| N | run | controller CPU | hosts\' CPU | total | total / floor\'s total |', '|---|---|---|---|---|---|');
+    for (const r of cpuRows) {
+      const tot = (c: CpuSamples): number => median(c.client) + median(c.hosts);
+      lines.push(`| ${r.n} | floor, curve25519 | ${fmt(median(r.cpu.floor.client))} | ${fmt(median(r.cpu.floor.hosts))} | ${fmt(tot(r.cpu.floor))} | 1.00 |`);
+      lines.push(`| ${r.n} | rig converged | ${fmt(median(r.cpu.rig.client))} | ${fmt(median(r.cpu.rig.hosts))} | ${fmt(tot(r.cpu.rig))} | ${(tot(r.cpu.rig) / tot(r.cpu.floor)).toFixed(2)} |`);
+    }
+  }
   if (scaling.length) {
     lines.push('', `### Scaling: rig's converged run of \`${SCALING_PLAYBOOK}\` (fleets seeded with \`--seed files\`)`, '',
       '| N | fleets | median | runs | per host | controller peak RSS | load (1 min) |', '|---|---|---|---|---|---|---|');

@@ -28,6 +28,8 @@ import { execInHost } from '../test/fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
 import { downBenchFleet, splitFleetSizes, upBenchFleet, type BenchFleet } from './bench-fleet.ts';
 import { attempt, errorText, fmt, FLOOR_KEX, log, renderSitting, SCALING_PLAYBOOK, writeSitting, type ScalingPoint, type SizeResult } from './bench-report.ts';
+import { sshdCpuMs, sshdListeners } from './host-cpu.ts';
+import { quoteShell } from '../src/text/shell-quote.ts';
 
 const WORK = join(PROJECT_ROOT, 'bench', '.work');
 const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
@@ -102,22 +104,24 @@ class Bench {
   get master(): string { return this.fleet.hosts.find((h) => h.role === 'master')!.ip; }
 
   rigArgs(cmd: string, extra: string[] = [], playbook = PLAYBOOK): string[] {
-    return ['/usr/bin/time', '-f', '%M', '-o', this.rssFile, process.execPath, RIG, cmd, '-i', this.fleet.inventoryPath, '--ssh-config', this.fleet.sshConfigPath,
+    return ['/usr/bin/time', '-f', '%M %U %S', '-o', this.rssFile, process.execPath, RIG, cmd, '-i', this.fleet.inventoryPath, '--ssh-config', this.fleet.sshConfigPath,
       '--state-dir', this.stateDir, '--forks', String(this.fleet.hosts.length), '-e', `pki_dir=${this.pkiDir}`, ...extra, playbook];
   }
 
   /** One `rig apply`; all workers in one batch unless `workerSerial` says otherwise. */
-  async rig(extra: string[] = [], workerSerial = '100%', playbook = PLAYBOOK): Promise<Timed & { rssKb: number; roundTrips?: number }> {
+  async rig(extra: string[] = [], workerSerial = '100%', playbook = PLAYBOOK): Promise<Timed & { rssKb: number; cpuMs: number; roundTrips?: number }> {
     const r = await timeCommand(this.rigArgs('apply', ['-e', `worker_serial=${workerSerial}`, ...extra], playbook), { ...process.env, NO_COLOR: '1' });
     // The error's own lines first (the failure summary keeps only the start of the message)
     if (r.code !== 0) throw new Error(`rig apply failed (${r.code}): ${r.stderr.trim().split('\n').slice(-6).join(' / ')} // stdout: ${r.stdout.trim().split('\n').slice(-8).join(' / ')}`);
-    const rssKb = Number(readFileSync(this.rssFile, 'utf8').trim().split('\n').pop());
+    // /usr/bin/time's last line: peak RSS (KiB), user and system CPU seconds (rig and its children)
+    const [rssKb, user, sys] = readFileSync(this.rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
+    const cpuMs = Math.round((user + sys) * 1000);
     let roundTrips: number | undefined;
     if (extra.includes('--stats')) {
       const stats = (JSON.parse(r.stdout) as { stats: Array<{ roundTrips: number }> }).stats;
       roundTrips = Math.max(...stats.map((s) => s.roundTrips));
     }
-    return { ...r, rssKb, ...(roundTrips !== undefined ? { roundTrips } : {}) };
+    return { ...r, rssKb, cpuMs, ...(roundTrips !== undefined ? { roundTrips } : {}) };
   }
 
   /** One ansible-playbook run; `mitogen` switches to Debian's ansible-mitogen `mitogen_linear` strategy. */
@@ -144,6 +148,27 @@ class Bench {
     const failed = runs.filter((r) => r.code !== 0);
     if (failed.length) throw new Error(`floor${kex ? ` (${kex})` : ''}: ${failed.length} of ${runs.length} ssh connections failed: ${failed[0]!.stderr.trim().slice(0, 300)}`);
     return ms;
+  }
+
+  /**
+   * The curve25519 floor's CPU (not timed): the same N connections launched by one shell under /usr/bin/time, so the
+   * client side is every ssh process's CPU.
+   */
+  async floorCpuMs(): Promise<number> {
+    const ssh = this.fleet.hosts.map((h) => `ssh -F ${quoteShell(this.fleet.sshConfigPath)} -o ControlMaster=no -o ControlPath=none -o KexAlgorithms=${FLOOR_KEX} ${quoteShell(h.name)} ${quoteShell(`cat ${TARGETS.join(' ')} 2>/dev/null | sha256sum`)} >/dev/null &`);
+    const r = await timeCommand(['/usr/bin/time', '-f', '%U %S', '-o', this.rssFile, 'sh', '-c', `${ssh.join('\n')}\nwait`]);
+    if (r.code !== 0) throw new Error(`floor (CPU pass) failed: ${r.stderr.slice(0, 300)}`);
+    const [user, sys] = readFileSync(this.rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number];
+    return Math.round((user + sys) * 1000);
+  }
+
+  /** Client and host-side CPU of `run` (the hosts' side from the sshd listeners, after the run's sessions closed). */
+  async cpuOf(run: () => Promise<number>): Promise<{ client: number; hosts: number }> {
+    const listeners = sshdListeners(this.fleet.fleets);
+    const before = sshdCpuMs(listeners);
+    const client = await run();
+    await new Promise((r) => setTimeout(r, 1000));
+    return { client, hosts: Math.round(sshdCpuMs(listeners) - before) };
   }
 
   async snapshotSeed(): Promise<void> {
@@ -173,7 +198,8 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
     const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
     if (plan.code !== 2) throw new Error(`rig plan (issuing the certificates) exited ${plan.code}: ${plan.stderr.slice(-2000)}`);
     const res: SizeResult = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] },
-      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [], load: [] };
+      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [], load: [],
+      cpu: { rig: { client: [], hosts: [] }, floor: { client: [], hosts: [] } } };
     // Round trips from --stats (one extra, uncounted pair).
     await b.reseed();
     res.roundTrips.changing = (await attempt(res.failures, 'round trips, changing', () => b.rig(['--json', '--stats'])))?.roundTrips ?? 0;
@@ -222,6 +248,14 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
       }
       log(`  ${label} floor    ${floors.join(', ')} (load ${loadAverage()})`);
     }
+    // Where the CPU goes (not timed): converged rig and the curve25519 floor, alternating, on the converged hosts.
+    for (let i = 0; i < 3; i++) {
+      const f = await attempt(res.failures, `N=${n} CPU pass ${i + 1}, floor`, () => b.cpuOf(() => b.floorCpuMs()));
+      const v = await attempt(res.failures, `N=${n} CPU pass ${i + 1}, rig converged`, () => b.cpuOf(async () => (await b.rig()).cpuMs));
+      if (f) { res.cpu.floor.client.push(f.client); res.cpu.floor.hosts.push(f.hosts); }
+      if (v) { res.cpu.rig.client.push(v.client); res.cpu.rig.hosts.push(v.hosts); }
+    }
+    log(`  CPU (client + hosts, ms): floor ${res.cpu.floor.client.map((c, i) => `${c} + ${res.cpu.floor.hosts[i]}`).join(', ')}; rig ${res.cpu.rig.client.map((c, i) => `${c} + ${res.cpu.rig.hosts[i]}`).join(', ')}`);
     return res;
   } finally {
     await downBenchFleet(fleet.fleets.length, opts.fleetId);
@@ -315,7 +349,8 @@ async function main(): Promise<void> {
     try { results.push(await benchSize(n, opts, mitogen)); } catch (e) {
       log(`  N=${n} FAILED: ${errorText(e)}`);
       results.push({ n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, mitogen: { changing: [], converged: [] }, mitogenNote: '',
-        floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [] });
+        floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [],
+        cpu: { rig: { client: [], hosts: [] }, floor: { client: [], hosts: [] } } });
     }
     writeSitting(opts.out, renderSitting(opts, started, results, scaling), previous);
   }
