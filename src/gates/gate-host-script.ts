@@ -36,7 +36,7 @@ const GATE_FUNCTIONS = [
 ];
 
 /** Sets `$RIG_GATE_SINCE` (UTC, ms): an agent gate only counts requests logged after it. */
-const GATE_SINCE_LINE = 'RIG_GATE_SINCE=$(date -u +%Y-%m-%dT%H:%M:%S.%3N); export RIG_GATE_SINCE';
+export const GATE_SINCE_LINE = 'RIG_GATE_SINCE=$(date -u +%Y-%m-%dT%H:%M:%S.%3N); export RIG_GATE_SINCE';
 
 /** Lines that start the gates and wait for all (`$RIG_GATE_SINCE` set before). */
 function gateRunLines(probes: readonly HostGateProbe[]): string[] {
@@ -47,9 +47,26 @@ function gateRunLines(probes: readonly HostGateProbe[]): string[] {
   ];
 }
 
-/** ONE script polls every gate of a host, each in its own background loop; `Z ok` after the last. */
+/**
+ * ONE script polls every gate of a host, each in its own background loop; `Z ok` after the last. Used where the gates
+ * run on their own (verifying a revert; a host whose apply script did not carry them).
+ */
 export function buildGateScript(probes: readonly HostGateProbe[]): string {
   return [GATE_SINCE_LINE, ...gateRunLines(probes), "echo 'Z ok'"].join('\n') + '\n';
+}
+
+/** Record printed when the gates of an apply script start: the controller times each gate from it. */
+export const GATES_START_RECORD = 'GS';
+
+/**
+ * The same gates as the tail of a host's apply script (its epilogue: after every step, handler and wait succeeded,
+ * before the lock is released and `Z ok`): no round trip of their own. Prints `GS` when polling starts.
+ * `$RIG_GATE_SINCE` is set by the script's prologue (GATE_SINCE_LINE): when the host's script started, before its
+ * first change — an agent's request counts when it was logged after that and after the agent's last (re)start.
+ */
+export function buildGateEpilogue(probes: readonly HostGateProbe[]): string {
+  if (!probes.length) return '';
+  return [`echo ${GATES_START_RECORD}`, ...gateRunLines(probes)].join('\n');
 }
 
 export interface GateLine { readonly id: string; readonly passed: boolean; readonly attempts: number; readonly output: string }
