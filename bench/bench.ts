@@ -34,9 +34,9 @@ const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
 const PLAYBOOK = 'playbooks/secure-cluster.ts';
 const ANSIBLE_PLAYBOOK = join(PROJECT_ROOT, 'bench', 'ansible', 'secure-cluster.yml');
 /** Paths the job changes; the seed snapshot restores them between changing runs. */
-const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-proxy', 'etc/default/kube-apiserver', 'var/lib/kubelet', 'var/lib/kube-proxy'];
+const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-proxy', 'etc/default/kube-apiserver', 'var/lib/kubelet', 'var/lib/kube-proxy', 'root/.kube'];
 const TARGETS = ['/srv/kubernetes/ca.crt', '/srv/kubernetes/server.cert', '/srv/kubernetes/kubelet.crt', '/srv/kubernetes/kube-proxy.crt', '/srv/kubernetes/basic_auth.csv',
-  '/var/lib/kubelet/kubeconfig', '/var/lib/kube-proxy/kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
+  '/root/.kube/config', '/root/.kube/kube-proxy.kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
 
 interface Options {
   readonly sizes: number[];
@@ -121,11 +121,11 @@ class Bench {
   }
 
   /** One ansible-playbook run; `mitogen` switches to Debian's ansible-mitogen `mitogen_linear` strategy. */
-  async ansible(mitogen = false): Promise<Timed> {
+  async ansible(mitogen = false, workerSerial = '100%'): Promise<Timed> {
     const cp = join(WORK, 'cp');
     mkdirSync(cp, { recursive: true });
     const r = await timeCommand(['ansible-playbook', '-i', this.fleet.inventoryPath, '-f', String(this.fleet.hosts.length), ANSIBLE_PLAYBOOK,
-      '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`], {
+      '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`, '-e', `worker_serial=${workerSerial}`], {
       ...process.env, ANSIBLE_CONFIG: join(PROJECT_ROOT, 'bench', 'ansible', 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True',
       ANSIBLE_SSH_ARGS: `-F ${this.fleet.sshConfigPath} -o ControlMaster=auto -o ControlPersist=300s`, ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
       ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
@@ -152,7 +152,8 @@ class Bench {
   }
 
   async reseed(): Promise<void> {
-    const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
+    // /root/.kube: the workers' kubeconfigs (tasks/cluster-vars.ts), which the seed does not have.
+    const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig /root/.kube && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
     await Promise.all(this.fleet.hosts.map((h) => execInHost(h.fleet, h.fleetName, ['sh', '-c', script])));
   }
 }
