@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { findBuiltRoot } from '../../src/playbook/typescript-loader.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
 import { isBuiltCliFresh } from '../../bin/built-cli.js';
 import { PLAYBOOK_SECRET } from '../fixtures/playbooks/secret-from-playbook.ts';
+import { DEEP_IMPORT_SECRET } from '../fixtures/playbooks/secret-deep-import.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/secret-from-playbook.ts';
 const work = mkdtempSync(join(tmpdir(), 'rig-prebuilt-'));
@@ -34,6 +35,30 @@ test.serial('the build writes dist/rig.mjs and one built module per source file'
   t.true(statSync(join(PROJECT_ROOT, 'dist', 'src-redirect-hook.mjs')).isFile());
 });
 
+// dist/src/x.js is a facade over the one bundle: it must export exactly what src/x.ts exports (the probe build's
+// metafile names them), each the bundle's own binding.
+test.serial('every built module exports the names its source exports, from the one bundle', async (t) => {
+  const sources = listSources(join(PROJECT_ROOT, 'src'));
+  t.true(sources.length > 100);
+  for (const path of sources) {
+    const rel = path.slice(join(PROJECT_ROOT, 'src').length + 1);
+    const source = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    const built = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', rel.replace(/\.ts$/, '.js'))).href) as Record<string, unknown>;
+    t.deepEqual(Object.keys(built).sort(), Object.keys(source).sort(), rel);
+  }
+  const bundle = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'rig.mjs')).href) as Record<string, unknown>;
+  const secretModule = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'core', 'secret.js')).href) as Record<string, unknown>;
+  const index = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'index.js')).href) as Record<string, unknown>;
+  t.is(index['secret'], secretModule['secret']);
+  t.true(Object.values(bundle).includes(secretModule['secret']));
+});
+
+function listSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory()
+    ? listSources(join(dir, e.name))
+    : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+}
+
 for (const mode of ['prebuilt', 'source'] as const) {
   const env: Record<string, string> = mode === 'source' ? { RIG_FROM_SOURCE: '1' } : {};
 
@@ -52,6 +77,14 @@ for (const mode of ['prebuilt', 'source'] as const) {
     t.is(r.code, 1);
     t.regex(r.stderr, /matches no host/);
     t.false(r.stdout.includes(PLAYBOOK_SECRET) || r.stderr.includes(PLAYBOOK_SECRET), r.stderr);
+    t.true(r.stderr.includes('********'), r.stderr);
+  });
+
+  test.serial(`${mode}: a secret registered through a deep import of rig's sources is masked in the CLI's output`, async (t) => {
+    const r = await runRig(['plan', '-i', inventory, 'test/fixtures/playbooks/secret-deep-import.ts'], { env });
+    t.is(r.code, 1);
+    t.regex(r.stderr, /matches no host/);
+    t.false(r.stderr.includes(DEEP_IMPORT_SECRET), r.stderr);
     t.true(r.stderr.includes('********'), r.stderr);
   });
 
