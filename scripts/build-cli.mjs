@@ -8,15 +8,16 @@
 // (src/playbook/playbook-compile-cache.ts) or through tsx and dist/src-redirect-hook.mjs. bin/rig.js loads
 // dist/rig.mjs when it is not older than src/.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-// Bundled into dist/ (stateless libraries whose many small CommonJS files cost more to load than one bundled copy)
-const BUNDLED = new Set(['diff', 'yaml', 'jsonc-parser']);
+// Bundled into dist/ (stateless libraries whose many small files cost more to load than one bundled copy; commander:
+// ≈ 5 ms of CPU less per start, and no playbook imports it)
+const BUNDLED = new Set(['diff', 'yaml', 'jsonc-parser', 'commander']);
 
 function listSources(dir) {
   const out = [];
@@ -47,10 +48,15 @@ const common = {
 const sources = listSources(join(root, 'src')).sort();
 const probe = await build({ ...common, entryPoints: sources, outbase: root, outdir: join(root, 'dist.probe'), splitting: true, write: false, metafile: true });
 const exportsOf = new Map();
-for (const out of Object.values(probe.metafile.outputs)) if (out.entryPoint) exportsOf.set(join(root, out.entryPoint), out.exports);
+// (by real path: esbuild names entry points after symlinks are resolved, e.g. in an `npm link`ed checkout)
+for (const out of Object.values(probe.metafile.outputs)) if (out.entryPoint) exportsOf.set(realpathSync(join(root, out.entryPoint)), out.exports);
 
 // 2. The bundle's entry: every src module's bindings, `m<i>$<name>`, and the CLI's `main`.
-const modules = sources.map((path, i) => ({ path, id: `m${i}`, names: exportsOf.get(path) ?? [] }));
+const modules = sources.map((path, i) => {
+  const names = exportsOf.get(realpathSync(path));
+  if (names === undefined) throw new Error(`build-cli: no exports found for ${path} in the probe build`);
+  return { path, id: `m${i}`, names };
+});
 const entry = ["export { main } from './src/cli/main.ts';"];
 for (const m of modules) {
   if (m.names.length === 0) entry.push(`import './${relative(root, m.path)}';`);
