@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import type { DaemonSet as DaemonSetClass } from 'kubernetes-models/apps/v1/DaemonSet';
 import { CST, Document, isMap, isSeq, LineCounter, parseAllDocuments, Parser, YAMLMap, YAMLSeq } from 'yaml';
 import { ManifestError } from '../errors.ts';
+import { loadDaemonSetClass } from './load-daemon-set-class.ts';
 
 /** The proxy listeners Kong gets on the node: plain HTTP on 80, TLS on 443. */
 export const HOST_PROXY_LISTEN = '0.0.0.0:80,0.0.0.0:443 ssl';
@@ -34,19 +33,6 @@ export interface KongHostPortsResult {
   readonly replaced: readonly KubeObjectRef[];
   /** The manifest holds a Secret (the chart's webhook key pair, a license): show it masked, never in a diff. */
   readonly hasSecrets: boolean;
-}
-
-/**
- * kubernetes-models' DaemonSet (with ajv and the API schemas): ≈ 70 ms of CPU to load as the package's ~100 ES modules,
- * which every other start of the prebuilt CLI (`rig plan` of any playbook imports 'rig') never needs (issue 21).
- * Prebuilt, scripts/build-cli.mjs bundles it into one CommonJS file beside the CLI (dist/kube-daemon-set.cjs, ≈ 11 ms),
- * required on first use; from source it is imported with this module.
- */
-let daemonSetClass: typeof DaemonSetClass | undefined = import.meta.url.endsWith('.ts')
-  ? (await import('kubernetes-models/apps/v1/DaemonSet')).DaemonSet
-  : undefined;
-function getDaemonSetClass(): typeof DaemonSetClass {
-  return daemonSetClass ??= (createRequire(import.meta.url)('./kube-daemon-set.cjs') as { DaemonSet: typeof DaemonSetClass }).DaemonSet;
 }
 
 type Obj = Record<string, unknown>;
@@ -207,7 +193,7 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
   const extra = Object.keys(daemonSet['spec'] as Obj).filter((k) => !DAEMONSET_SPEC_FIELDS.includes(k));
   if (extra.length) throw new ManifestError(`${refOf(daemonSet)}: spec.${extra.join(', spec.')} has no meaning in a DaemonSet`);
   try {
-    new (getDaemonSetClass())(daemonSet as never).validate();
+    new (loadDaemonSetClass())(daemonSet as never).validate();
   } catch (e) {
     const errors = (e as { errors?: Array<{ instancePath: string; message?: string }> }).errors;
     const what = errors?.length ? errors.map((x) => `${x.instancePath || '/'} ${x.message ?? ''}`.trim()).join('; ') : (e as Error).message;

@@ -4,13 +4,14 @@
  * The same checks run from source (RIG_FROM_SOURCE=1) so both paths stay equivalent.
  */
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { findBuiltRoot } from '../../src/playbook/typescript-loader.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
+import { ensureBuiltCli } from '../helpers/ensure-built-cli.ts';
 import { isBuiltCliFresh } from '../../bin/built-cli.js';
 import { PLAYBOOK_SECRET } from '../fixtures/playbooks/secret-from-playbook.ts';
 import { DEEP_IMPORT_SECRET } from '../fixtures/playbooks/secret-deep-import.ts';
@@ -20,12 +21,7 @@ const work = mkdtempSync(join(tmpdir(), 'rig-prebuilt-'));
 const inventory = join(work, 'inventory.yaml');
 writeFileSync(inventory, 'all:\n  hosts: {}\n');
 
-// Build only when dist/ is stale (CI's `npm ci` built it): rebuilding under rig processes of other test files running
-// from dist/ would pull their files away mid-load.
-test.before(() => {
-  if (isBuiltCliFresh(PROJECT_ROOT)) return;
-  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')], { cwd: PROJECT_ROOT, stdio: 'pipe' });
-});
+test.before(ensureBuiltCli);
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 test.serial('the build writes dist/rig.mjs and one built module per source file', (t) => {
@@ -35,7 +31,7 @@ test.serial('the build writes dist/rig.mjs and one built module per source file'
   t.true(statSync(join(PROJECT_ROOT, 'dist', 'src-redirect-hook.mjs')).isFile());
 });
 
-// dist/src/x.js is a facade over the one bundle: it must export exactly what src/x.ts exports (the probe build's
+// dist/src/x.js gives the names of src/x.ts from the one bundle (dist/rig.cjs): it must export exactly what src/x.ts exports (the probe build's
 // metafile names them), each the bundle's own binding.
 test.serial('every built module exports the names its source exports, from the one bundle', async (t) => {
   const sources = listSources(join(PROJECT_ROOT, 'src'));
@@ -46,7 +42,7 @@ test.serial('every built module exports the names its source exports, from the o
     const built = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', rel.replace(/\.ts$/, '.js'))).href) as Record<string, unknown>;
     t.deepEqual(Object.keys(built).sort(), Object.keys(source).sort(), rel);
   }
-  const bundle = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'rig.mjs')).href) as Record<string, unknown>;
+  const bundle = createRequire(import.meta.url)(join(PROJECT_ROOT, 'dist', 'rig.cjs')) as Record<string, unknown>;
   const secretModule = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'core', 'secret.js')).href) as Record<string, unknown>;
   const index = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'index.js')).href) as Record<string, unknown>;
   t.is(index['secret'], secretModule['secret']);
