@@ -3,6 +3,7 @@ import type { BecomeError } from '../errors.ts';
 import type { Host } from '../inventory/types.ts';
 import { buildBecomeCommand, describeBecomeFailure } from './become-command.ts';
 import { BecomeGate } from './become-gate.ts';
+import { endsWithMarkerLine } from './marker-line.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 
 /** Runs scripts on the controller itself (`ansible_connection=local`); become goes through sudo as over SSH. */
@@ -22,12 +23,25 @@ export class LocalConnector implements Connector {
       let err = '';
       const gate = sudo ? new BecomeGate(sudo.password) : undefined;
       let refused: BecomeError | undefined;
-      child.stdout.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d); });
+      const hold = options.hold;
+      let marked = false;
+      const send = (more?: string): void => {
+        if (more) { this.stats.roundTrips++; this.stats.bytesSent += Buffer.byteLength(more); }
+        child.stdin.end(more);
+      };
+      const finishInput = (): void => { if (hold) child.stdin.write(script); else child.stdin.end(script); };
+      child.stdout.on('data', (d: Buffer) => {
+        out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d);
+        if (hold && !marked && endsWithMarkerLine(out, hold.marker)) {
+          marked = true;
+          hold.onMarker({ stdout: Buffer.concat(out), stderr: gate ? gate.strip(err) : err }, send);
+        }
+      });
       child.stderr.on('data', (d: Buffer) => {
         err += d;
         const action = gate?.feed(err);
         if (action?.kind === 'password') child.stdin.write(`${action.password}\n`);
-        else if (action?.kind === 'run' && sudo?.password !== undefined) child.stdin.end(script);
+        else if (action?.kind === 'run' && sudo?.password !== undefined) finishInput();
         else if (action?.kind === 'refused') { refused = describeBecomeFailure(this.host, err, 'wrong-password'); child.kill('SIGTERM'); }
       });
       child.on('error', reject);
@@ -36,7 +50,7 @@ export class LocalConnector implements Connector {
         if (gate && !gate.ran) { reject(refused ?? describeBecomeFailure(this.host, err, gate.prompted ? (sudo?.password === undefined ? 'no-password' : 'wrong-password') : 'refused')); return; }
         resolve({ exitCode: code ?? 255, stdout: Buffer.concat(out), stderr: gate ? gate.strip(err) : err });
       });
-      if (sudo?.password === undefined) child.stdin.end(script);
+      if (sudo?.password === undefined) finishInput();
     });
   }
   async close(): Promise<void> {}

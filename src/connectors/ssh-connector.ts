@@ -9,6 +9,7 @@ import { BecomeError, HostKeyError, SshConfigError, UnreachableError } from '../
 import { BecomeGate } from './become-gate.ts';
 import { buildBecomeCommand, describeBecomeFailure } from './become-command.ts';
 import type { Host } from '../inventory/types.ts';
+import { endsWithMarkerLine } from './marker-line.ts';
 import type { Connector, ConnectorStats, ExecResult, RunScriptOptions } from './connector.ts';
 import type { HandshakeGate } from './handshake-gate.ts';
 import { keepaliveConnectOptions, resolveKeepalivePolicy } from './keepalive-policy.ts';
@@ -233,14 +234,28 @@ export class SshConnector implements Connector {
         // the password is written once, on stdin, when sudo prompts. A second prompt means it was refused.
         const gate = sudo ? new BecomeGate(sudo.password) : undefined;
         let becomeFailure: BecomeError | undefined;
-        stream.on('data', (d: Buffer) => { out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d); });
+        // A held script: stdin stays open until the caller sends its follow-up (or nothing) at the marker.
+        const hold = options.hold;
+        let marked = false;
+        const send = (more?: string): void => {
+          if (more) { this.stats.roundTrips++; this.stats.bytesSent += Buffer.byteLength(more); }
+          stream.end(more);
+        };
+        const finishInput = (): void => { if (hold) stream.write(input); else stream.end(input); };
+        stream.on('data', (d: Buffer) => {
+          out.push(d); this.stats.bytesReceived += d.length; options.onStdout?.(d);
+          if (hold && !marked && endsWithMarkerLine(out, hold.marker)) {
+            marked = true;
+            hold.onMarker({ stdout: Buffer.concat(out), stderr: gate ? gate.strip(errText) : errText }, send);
+          }
+        });
         stream.stderr.on('data', (d: Buffer) => {
           errText += d.toString();
           this.stats.bytesReceived += d.length;
           if (!gate) return;
           const action = gate.feed(errText);
           if (action.kind === 'password') stream.write(`${action.password}\n`);
-          else if (action.kind === 'run' && sudo?.password !== undefined) stream.end(input);
+          else if (action.kind === 'run' && sudo?.password !== undefined) finishInput();
           else if (action.kind === 'refused') { becomeFailure = describeBecomeFailure(this.host, errText, 'wrong-password'); stream.close(); }
         });
         stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? undefined; signal = sig; });
@@ -260,7 +275,7 @@ export class SshConnector implements Connector {
           resolve({ exitCode: exitCode ?? 255, stdout: Buffer.concat(out), stderr: signal ? `${stderr}\nkilled by signal ${signal}` : stderr });
         });
         // Without a password sudo -n reads nothing: the script can go at once (no extra wait).
-        if (sudo?.password === undefined) stream.end(input);
+        if (sudo?.password === undefined) finishInput();
       });
     });
   }

@@ -1,4 +1,4 @@
-import type { Connector } from '../connectors/connector.ts';
+import type { Connector, ExecResult } from '../connectors/connector.ts';
 import { isRigError, LockedError, RigError, UnreachableError, UnreadableError } from '../errors.ts';
 import type { FactRequest } from '../facts/fact-request.ts';
 import { buildGatherScript } from '../facts/gather-script.ts';
@@ -23,15 +23,23 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t:
 }
 
 export type GatherOutcome =
-  | { readonly ok: true; readonly facts: MemoryHostFacts; readonly ms: number; readonly pending?: readonly PendingRecord[] }
+  | {
+    readonly ok: true; readonly facts: MemoryHostFacts; readonly ms: number; readonly pending?: readonly PendingRecord[];
+    /**
+     * With `hold`: the gather's shell still waits on the host. Send it the run's next script for the host (the
+     * lock's release when nothing is to change there: no new channel, no new shell) or nothing; resolves true when
+     * that script exited 0. Call it exactly once.
+     */
+    readonly finish?: (more?: string) => Promise<boolean>;
+  }
   | { readonly ok: false; readonly error: RigError; readonly unreachable: boolean };
 
 /**
  * Connect (if needed) and gather every fact in ONE round trip; when `lock` is given, the same script takes the
  * host's lock after reading the facts.
  */
-export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string): Promise<GatherOutcome> {
-  const first = await gatherOnce(connector, requests, lock, become, pendingOf);
+export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false): Promise<GatherOutcome> {
+  const first = await gatherOnce(connector, requests, lock, become, pendingOf, hold);
   // --break-lock: judge the holder on the controller; break only that holder's lock (one more round trip).
   if (first.ok || !lock?.spec.breakStale || !(first.error instanceof LockedError) || first.heldBy === undefined) return first;
   const holder = parseLockOwner(first.heldBy);
@@ -44,19 +52,41 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
       }),
     };
   }
-  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become, pendingOf);
+  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become, pendingOf, hold);
 }
 
-async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string): Promise<GatherOutcome & { readonly heldBy?: string }> {
+/** The last line of every gather's output (parse-gather-output.ts): where a held gather's shell waits. */
+const GATHER_END_MARKER = 'E done';
+
+async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false): Promise<GatherOutcome & { readonly heldBy?: string }> {
   const t0 = Date.now();
   const host = connector.host.name;
+  // A held gather's shell: `send` while it waits, else (it ended, or never started) a script needs a round trip of its own.
+  let send: ((more?: string) => void) | undefined;
+  let full: Promise<ExecResult> | undefined;
+  const finish = async (more?: string): Promise<boolean> => {
+    const s = send;
+    send = undefined;
+    try {
+      if (s) { s(more); return (await full!).exitCode === 0; }
+      return more ? (await connector.runScript(more, become === undefined ? {} : { become })).exitCode === 0 : true;
+    } catch { return false; }
+  };
+  let handedOver = false;
   try {
     await connector.connect();
     const merged = mergeFactRequests(requests);
     // The playbook's pending handlers (pending-handlers.ts) are read in the same round trip.
     const epilogue = [pendingOf !== undefined ? pendingGatherScript(pendingOf) : '', lock ? gatherLockScript(lock.runId, lock.spec) : ''].filter(Boolean).join('\n');
     const script = buildGatherScript(merged, epilogue);
-    const res = await connector.runScript(script, become === undefined ? {} : { become });
+    let res: { readonly stdout: Buffer; readonly stderr: string };
+    if (hold) {
+      let marked!: (o: { stdout: Buffer; stderr: string }) => void;
+      const atMarker = new Promise<{ stdout: Buffer; stderr: string }>((resolve) => { marked = resolve; });
+      full = connector.runScript(script, { ...(become === undefined ? {} : { become }), hold: { marker: GATHER_END_MARKER, onMarker: (o, s) => { send = s; marked(o); } } });
+      full.catch(() => undefined);
+      res = await Promise.race([atMarker, full]);
+    } else res = await connector.runScript(script, become === undefined ? {} : { become });
     const stdout = res.stdout.toString();
     let facts: MemoryHostFacts | undefined;
     let parseError: unknown;
@@ -83,14 +113,17 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
       }
       // The script took the lock after reading the facts; a host that fails here is not applied, so it lets go.
       // As the same user as the gather: a become host's lock is root's, and a release as the login user fails silently.
-      if (parseError !== undefined) await connector.runScript(buildReleaseScript(lock.runId), become === undefined ? {} : { become }).catch(() => undefined);
+      if (parseError !== undefined) await finish(buildReleaseScript(lock.runId));
     }
     if (parseError !== undefined || !facts) throw parseError;
-    return { ok: true, facts, ms: Date.now() - t0, ...(pendingOf !== undefined ? { pending: parsePendingRecords(stdout) } : {}) };
+    handedOver = hold;
+    return { ok: true, facts, ms: Date.now() - t0, ...(pendingOf !== undefined ? { pending: parsePendingRecords(stdout) } : {}), ...(hold ? { finish } : {}) };
   } catch (e) {
     const error = isRigError(e) ? e : new UnreachableError(String((e as Error)?.message ?? e), { host });
     if (!error.where.host) Object.assign(error, { where: { ...error.where, host } });
     return { ok: false, error, unreachable: error instanceof UnreachableError || error.code === 'HOST_KEY' };
+  } finally {
+    if (!handedOver) void finish(); // a held shell nobody will use: let it exit
   }
 }
 

@@ -63,6 +63,9 @@ export interface PlanRunResult {
   readonly hosts: ReadonlyMap<string, Host>;
 }
 
+/** Main-thread time planning may take while other hosts are still gathering (see planRun). */
+const PLAN_WHILE_GATHERING_MS = 1000;
+
 export function lockOwner(runId: string): string {
   return JSON.stringify({ runId, controller: hostname(), pid: process.pid, startedAt: new Date().toISOString() });
 }
@@ -76,11 +79,45 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
   const lockSpec: LockSpec | undefined = options.lock ? { acquire: true, owner: lockOwner(runId), ...(options.breakLock ? { breakStale: true } : {}), ...(options.breakLock && options.force ? { breakLive: true } : {}) } : undefined;
   session.options.onEvent?.({ kind: 'phase', phase: 'gather', hosts: names });
   const locked = new Set<string>();
-  // Two phases: gather every host (network-bound, concurrent), then plan (CPU-bound, synchronous — issuing a
-  // certificate generates a key). Planning while other hosts are still handshaking starved their SSH handshakes
-  // at 50 hosts on 2 cores (timeouts), so no planning starts before the last gather has answered.
-  type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>['facts']; readonly pending: readonly PendingRecord[] };
+  // Each host is planned as soon as its facts arrive, and a host with nothing to do lets go of its lock at once (its
+  // second and last round trip), while other hosts are still handshaking. Planning is synchronous and can be heavy
+  // (issuing a certificate generates a key): with 50 hosts on 2 cores, planning everything while handshakes were in
+  // flight starved them into timeouts. So once planning has held the main thread for PLAN_WHILE_GATHERING_MS while
+  // other hosts were still gathering, the rest wait for the last gather, as they all did before.
+  type GatherOk = Extract<Awaited<ReturnType<typeof gatherHostFacts>>, { ok: true }>;
+  type Gathered = HostPlan | { readonly tasks: HostTasks; readonly facts: GatherOk['facts']; readonly pending: readonly PendingRecord[]; readonly finish?: GatherOk['finish'] };
+  let gathering = hosts.length;
+  let planningMs = 0;
+  const releases: Array<Promise<void>> = [];
+  const planGathered = (x: Gathered): HostPlan => {
+    if (!('tasks' in x)) return x;
+    const host = x.tasks.host;
+    let hp: HostPlan;
+    try {
+      hp = planHost(x.tasks, x.facts, x.pending);
+    } catch (e) {
+      const err = isRigError(e) ? e : new RigError(String(e), { host: host.name });
+      session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: err });
+      if (x.finish) releases.push(x.finish().then(() => undefined));
+      return { host: host.name, address: host.address, plays: [], error: errorRecord(err) };
+    }
+    // Nothing to do on this host: release its lock now (the apply will not touch it), in the gather's shell when it
+    // still waits (x.finish), else in a round trip of its own. A host with steps keeps the lock; its shell exits.
+    if (lockSpec && locked.has(host.name) && hp.plays.every((p) => p.steps.length === 0)) {
+      const release = buildReleaseScript(runId);
+      const done = x.finish ? x.finish(release) : session.connector(host).runScript(release, { become: hostBecomes(plays, host, hp) }).then((r) => r.exitCode === 0);
+      releases.push(done.then((ok) => { if (ok) locked.delete(host.name); }, () => { /* unreachable now: the lock stays, as after any lost connection */ }));
+    } else if (x.finish) releases.push(x.finish().then(() => undefined));
+    return hp;
+  };
   const gathered = await mapLimit(hosts, session.forks, async (host): Promise<Gathered> => {
+    const g = await gatherHost(host);
+    gathering--;
+    if (!('tasks' in g) || (planningMs >= PLAN_WHILE_GATHERING_MS && gathering > 0)) return g;
+    const t0 = performance.now();
+    try { return planGathered(g); } finally { if (gathering > 0) planningMs += performance.now() - t0; }
+  });
+  async function gatherHost(host: Host): Promise<Gathered> {
     const tasks = new HostTasks(host, input, plays);
     try {
       for (const p of plays) if (p.hostNames.includes(host.name)) checkTaskBecome(p, host, [...flattenTasks(input.playbook.playbook.plays[p.index]!.tasks), ...(input.playbook.playbook.plays[p.index]!.handlers ?? [])]);
@@ -90,7 +127,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
       return { host: host.name, address: host.address, plays: [], error: errorRecord(error) };
     }
     // The gather and the lock run as the host's plays will (play- and task-level become included).
-    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host), input.playbook.playbook.name);
+    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host), input.playbook.playbook.name, lockSpec !== undefined);
     if (!g.ok) {
       if (g.unreachable) {
         session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
@@ -101,19 +138,10 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
     }
     if (lockSpec) locked.add(host.name);
     session.options.onEvent?.({ kind: 'host-gathered', host: host.name, ms: g.ms });
-    return { tasks, facts: g.facts, pending: g.pending ?? [] };
-  });
-  const hostPlans = gathered.map((x): HostPlan => {
-    if (!('tasks' in x)) return x;
-    const host = x.tasks.host;
-    try {
-      return planHost(x.tasks, x.facts, x.pending);
-    } catch (e) {
-      const err = isRigError(e) ? e : new RigError(String(e), { host: host.name });
-      session.options.onEvent?.({ kind: 'host-failed', host: host.name, error: err });
-      return { host: host.name, address: host.address, plays: [], error: errorRecord(err) };
-    }
-  });
+    return { tasks, facts: g.facts, pending: g.pending ?? [], ...(g.finish ? { finish: g.finish } : {}) };
+  }
+  const hostPlans = gathered.map(planGathered);
+  await Promise.all(releases);
   const plan: Plan = {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),

@@ -40,7 +40,17 @@ else rig_init=sysv; fi
 if command -v apt-get >/dev/null 2>&1; then rig_pm=apt; elif command -v dnf >/dev/null 2>&1; then rig_pm=dnf
 elif command -v yum >/dev/null 2>&1; then rig_pm=yum; else rig_pm=none; fi
 rig_os=unknown; [ -r /etc/os-release ] && rig_os=$(. /etc/os-release && echo "\${ID:-unknown}")
-printf 'O %s %s %s %s %s %s\n' "$(hostname | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$(id -u)" "$(id -un 2>/dev/null || echo -)"
+rig_hn=; IFS= read -r rig_hn 2>/dev/null < /proc/sys/kernel/hostname || rig_hn=$(hostname)
+rig_idl=$(id 2>/dev/null) || rig_idl=
+case $rig_idl in
+  uid=[0-9]*' gid='*) case $rig_idl in *' euid='*) rig_idl= ;; esac ;;
+  *) rig_idl= ;;
+esac
+if [ -n "$rig_idl" ]; then
+  rig_idl=\${rig_idl%% gid=*}; rig_uid=\${rig_idl#uid=}; rig_uid=\${rig_uid%%(*}
+  case $rig_idl in *'('*')') rig_un=\${rig_idl#*(}; rig_un=\${rig_un%)} ;; *) rig_un=- ;; esac
+else rig_uid=$(id -u); rig_un=$(id -un 2>/dev/null || echo -); fi
+printf 'O %s %s %s %s %s %s\n' "$(printf '%s\n' "$rig_hn" | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$rig_uid" "$rig_un"
 ${OWNER_IDS_FUNCTION}
 rig_reach() {
   rig_a=$1
@@ -158,7 +168,10 @@ rig_cap() {
 
 /** Build the one script that gathers every requested fact (deduplicated by the caller). */
 export function buildGatherScript(requests: readonly FactRequest[], epilogue = ''): string {
-  const lines = [GATHER_PRELUDE];
+  // Every fact is read with stdin on /dev/null: the shell reads this script from stdin, and after the last line it
+  // may keep waiting there for the run's next script (a held gather, src/connectors/connector.ts HoldOptions); a
+  // service's status script or a package query that read stdin would eat that script, or wait for it forever.
+  const lines = [GATHER_PRELUDE, '{'];
   requests.forEach((r, i) => {
     switch (r.kind) {
       case 'file': lines.push(`${r.path.includes('\n') ? 'rig_file' : 'rig_fq'} ${i} ${quoteShell(r.path)} ${r.content === false ? 0 : 1}`); break;
@@ -168,6 +181,6 @@ export function buildGatherScript(requests: readonly FactRequest[], epilogue = '
       case 'capability': lines.push(`rig_cap ${i} ${quoteShell(r.path)}`); break;
     }
   });
-  lines.push('rig_fdone', epilogue, 'echo "E done"', '');
+  lines.push('rig_fdone', epilogue, '} </dev/null', 'echo "E done"', '');
   return lines.join('\n');
 }
