@@ -55,8 +55,11 @@ function listSources(dir: string): string[] {
     : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
 }
 
-for (const mode of ['prebuilt', 'source'] as const) {
-  const env: Record<string, string> = mode === 'source' ? { RIG_FROM_SOURCE: '1' } : {};
+// `prebuilt+tsx`: the prebuilt CLI loading playbooks through tsx and dist/src-redirect-hook.mjs (what it falls back to
+// when the compiled-playbook cache cannot serve), with the bundle loaded by plain require() (no code cache).
+const MODES = { prebuilt: {}, 'prebuilt+tsx': { RIG_PLAYBOOK_CACHE: 'off', RIG_CODE_CACHE: 'off' }, source: { RIG_FROM_SOURCE: '1' } } as const;
+for (const mode of Object.keys(MODES) as Array<keyof typeof MODES>) {
+  const env: Record<string, string> = { ...MODES[mode] };
 
   test.serial(`${mode}: --version`, async (t) => {
     const r = await runRig(['--version'], { env });
