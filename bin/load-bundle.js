@@ -10,7 +10,7 @@
 // playbook imports (dist/src/x.js) require the bundle and get this very instance.
 import Module, { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 import { privateCacheDir } from './private-cache-dir.js';
@@ -29,7 +29,10 @@ export function loadBundle(bundlePath) {
   const source = readFileSync(file, 'utf8');
   const st = statSync(file);
   const dir = privateCacheDir('code');
-  const cacheFile = dir && join(dir, `${createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 40)}.v8`);
+  // <bundle>-<build and Node>.v8: a new build's cache replaces the old one of the same bundle (see done)
+  const hash = (text) => createHash('sha256').update(text).digest('hex').slice(0, 20);
+  const prefix = `${hash(file)}-`;
+  const cacheFile = dir && join(dir, `${prefix}${hash(`${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`)}.v8`);
   let cachedData;
   try { if (cacheFile) cachedData = readFileSync(cacheFile); } catch { /* none yet */ }
   const script = new vm.Script(Module.wrap(source), {
@@ -59,6 +62,7 @@ export function loadBundle(bundlePath) {
         const tmp = `${cacheFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cacheFile);
+        for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.v8') && join(dir, f) !== cacheFile) rmSync(join(dir, f), { force: true });
       } catch { /* the cache is only ever a shortcut */ }
     },
   };

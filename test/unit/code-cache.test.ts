@@ -5,7 +5,7 @@
  * instance whatever loaded the bundle).
  */
 import test from 'ava';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
@@ -45,6 +45,17 @@ test.serial('written by the first run, used as it is by the second, rewritten wh
   await planMasked(t, env);
   t.false(readFileSync(file).equals(Buffer.alloc(first.length, 7)), 'refused data is replaced');
   t.is(statSync(file).mode & 0o077, 0);
+  // a new build (another mtime of the bundle) replaces the cache of the old one
+  const bundle = join(PROJECT_ROOT, 'dist', 'rig.cjs');
+  const { atime, mtime } = statSync(bundle);
+  try {
+    utimesSync(bundle, atime, new Date(mtime.getTime() + 1000));
+    await planMasked(t, env);
+    t.is(codeFiles(cacheDir).length, 1);
+    t.notDeepEqual(codeFiles(cacheDir), files);
+  } finally {
+    utimesSync(bundle, atime, mtime);
+  }
 });
 
 test.serial('not written where others can write, nor with RIG_CODE_CACHE=off', async (t) => {
