@@ -4,7 +4,8 @@
  * then plan exits 1 "matches no host") — against `node -e 0`, Node's own start. CPU time, not wall time: it holds on a
  * loaded machine, where wall time is mostly queueing. Each command runs under `bash -c '…; times'`: bash's `times`
  * reports its children's user and sys time to the millisecond (no extra tool). One untimed run of each first (the
- * playbook compile cache and the CLI's V8 code cache are then warm, as on any second run); the prebuilt CLI is built first when dist/ is stale.
+ * playbook compile cache and the CLI's V8 code cache are then warm, as on any second run); the prebuilt CLI is built
+ * first when dist/ is stale.
  *
  *   npm run bench -- --startup-only [--startup-runs R]     (bench/bench.ts also measures it in every sitting)
  */
