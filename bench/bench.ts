@@ -2,6 +2,7 @@
  * rig against Ansible on the same fleet, the same job, in one run (issue 8). Not a test: nothing is asserted.
  *
  *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID]
+ *                    [--startup-only] [--startup-runs R]
  *
  * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
  * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
@@ -27,6 +28,7 @@ import { existsSync } from 'node:fs';
 import { execInHost } from '../test/fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
 import { downBenchFleet, splitFleetSizes, upBenchFleet, type BenchFleet } from './bench-fleet.ts';
+import { measureStartup, renderStartup } from './bench-startup.ts';
 import { attempt, errorText, fmt, FLOOR_KEX, log, renderSitting, SCALING_PLAYBOOK, writeSitting, type ScalingPoint, type SizeResult } from './bench-report.ts';
 
 const WORK = join(PROJECT_ROOT, 'bench', '.work');
@@ -49,25 +51,32 @@ interface Options {
    *  uses the next ids. */
   readonly fleetId: number;
   readonly argv: readonly string[];
+  /** Startup CPU time (bench/bench-startup.ts): runs per command (default 20), measured first in every sitting. */
+  readonly startupRuns: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 240; let scalingOnly = false;
+  let startupOnly = false; let startupRuns = 20;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--scaling') scaling = argv[++i]!.split(',').map(Number);
     else if (a === '--scaling-only') scalingOnly = true;
+    else if (a === '--startup-only') startupOnly = true;
+    else if (a === '--startup-runs') startupRuns = Number(argv[++i]);
     else if (a === '--out') out = argv[++i]!;
     else if (a === '--settle') settleSeconds = Number(argv[++i]);
     else if (a === '--fleet-id') fleetId = Number(argv[++i]);
     else if (/^\d+$/.test(a)) sizes.push(Number(a));
-    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID])`);
+    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID] [--startup-only] [--startup-runs R])`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!(settleSeconds >= 0)) throw new Error('--settle must be a number of seconds');
   if (scalingOnly && !scaling.length) throw new Error('--scaling-only needs --scaling N,N,...');
-  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId, argv };
+  if (!Number.isInteger(startupRuns) || startupRuns < 1) throw new Error('--startup-runs must be a positive integer');
+  if (startupOnly) return { sizes: [], runs, scaling: [], out, settleSeconds, fleetId, argv, startupRuns };
+  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId, argv, startupRuns };
 }
 
 interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -310,6 +319,10 @@ async function main(): Promise<void> {
   const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
   const results: SizeResult[] = [];
   const scaling: ScalingPoint[] = [];
+  // Startup first, before any fleet loads the machine.
+  const startupFailures: string[] = [];
+  const startupResult = await attempt(startupFailures, 'startup', () => measureStartup(opts.startupRuns));
+  const startup = startupResult ? renderStartup(startupResult) : startupFailures.map((f) => `Startup not measured: ${f}`);
   const mitogen = await isMitogenInstalled();
   // Written after each size, so a long run that is stopped still leaves what it measured.
   for (const n of opts.sizes) {
@@ -318,10 +331,10 @@ async function main(): Promise<void> {
       results.push({ n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, mitogen: { changing: [], converged: [] }, mitogenNote: '',
         floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [] });
     }
-    writeSitting(opts.out, renderSitting(opts, started, results, scaling), previous);
+    writeSitting(opts.out, renderSitting(opts, started, results, scaling, startup), previous);
   }
   if (opts.scaling.length) scaling.push(...await scalingLine(opts.scaling, opts));
-  const sitting = renderSitting(opts, started, results, scaling);
+  const sitting = renderSitting(opts, started, results, scaling, startup);
   writeSitting(opts.out, sitting, previous);
   log(`\n${sitting}\nwritten to ${opts.out}`);
 }
