@@ -73,12 +73,12 @@ function gitCommit(): string {
 }
 
 /** One sitting: every table and ratio from this run of the bench, with the machine's load. */
-export function renderSitting(opts: { readonly argv: readonly string[] }, started: { at: Date; load: string }, results: SizeResult[], scaling: ScalingPoint[]): string {
+export function renderSitting(opts: { readonly argv: readonly string[] }, started: { at: Date; load: string }, results: SizeResult[], scaling: ScalingPoint[], startup: readonly string[] = []): string {
   const lines: string[] = [];
   lines.push(`## Sitting ${started.at.toISOString().slice(0, 16).replace('T', ' ')} UTC — commit ${gitCommit()}`, '');
   lines.push(`Command: \`npm run bench -- ${opts.argv.join(' ')}\`. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
     `Load average (1, 5, 15 min) at the start: ${started.load}; at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
-    `Floors: N parallel OpenSSH connections reading the job's files; "curve25519" pins \`KexAlgorithms=${FLOOR_KEX}\` (what ssh2, so rig, negotiates), "default kex" is OpenSSH's default (a post-quantum hybrid).`, '');
+    ...(results.length ? [`Floors: N parallel OpenSSH connections reading the job's files; "curve25519" pins \`KexAlgorithms=${FLOOR_KEX}\` (what ssh2, so rig, negotiates), "default kex" is OpenSSH's default (a post-quantum hybrid).`] : []), '');
   if (results.length) {
     lines.push('| N | run | rig | Ansible | Ansible + mitogen | floor, curve25519 | floor, default kex | Ansible / rig | mitogen / rig | rig / floor (curve25519) | rig / floor (default kex) | load (1 min) |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -113,6 +113,7 @@ export function renderSitting(opts: { readonly argv: readonly string[] }, starte
       lines.push(`| ${p.n} | ${p.fleets} | ${p.ms.length ? fmt(median(p.ms)) : 'failed'} | ${p.ms.length} | ${p.ms.length ? `${(median(p.ms) / p.n).toFixed(1)} ms` : '–'} | ${p.rssKb.length ? `${Math.round(Math.max(...p.rssKb) / 1024)} MB` : '?'} | ${loadRange(p.load)} |`);
     }
   }
+  if (startup.length) lines.push('', ...startup); // bench/bench-startup.ts
   const failures = [...results.flatMap((r) => r.failures), ...scaling.flatMap((p) => p.failures)];
   if (failures.length) lines.push('', 'Failed runs (recorded; the bench went on):', '', ...failures.map((f) => `- ${f}`));
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@
  * rig against Ansible on the same fleet, the same job, in one run (issue 8). Not a test: nothing is asserted.
  *
  *   npm run bench -- [N...] [--runs R] [--scaling N,N,...] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID]
+ *                    [--startup-only] [--startup-runs R]
  *
  * For each N (default 10 50): bring the fleet up (seeded old cluster), issue the job's certificates once (rig's PKI;
  * Ansible copies the same files), then alternate the tools round by round (A B, B A, …) after one warm-up round:
@@ -27,6 +28,7 @@ import { existsSync } from 'node:fs';
 import { execInHost } from '../test/fleet/fleet-lib.ts';
 import { PROJECT_ROOT } from '../test/fleet/fleet-layout.ts';
 import { downBenchFleet, splitFleetSizes, upBenchFleet, type BenchFleet } from './bench-fleet.ts';
+import { measureStartup, renderStartup } from './bench-startup.ts';
 import { attempt, errorText, fmt, FLOOR_KEX, log, renderSitting, SCALING_PLAYBOOK, writeSitting, type ScalingPoint, type SizeResult } from './bench-report.ts';
 import { sshdCpuMs, sshdListeners } from './host-cpu.ts';
 import { quoteShell } from '../src/text/shell-quote.ts';
@@ -36,9 +38,9 @@ const RIG = join(PROJECT_ROOT, 'bin', 'rig.js');
 const PLAYBOOK = 'playbooks/secure-cluster.ts';
 const ANSIBLE_PLAYBOOK = join(PROJECT_ROOT, 'bench', 'ansible', 'secure-cluster.yml');
 /** Paths the job changes; the seed snapshot restores them between changing runs. */
-const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-proxy', 'etc/default/kube-apiserver', 'var/lib/kubelet', 'var/lib/kube-proxy'];
+const SEED_PATHS = ['srv/kubernetes', 'etc/default/kubelet', 'etc/default/kube-proxy', 'etc/default/kube-apiserver', 'var/lib/kubelet', 'var/lib/kube-proxy', 'root/.kube'];
 const TARGETS = ['/srv/kubernetes/ca.crt', '/srv/kubernetes/server.cert', '/srv/kubernetes/kubelet.crt', '/srv/kubernetes/kube-proxy.crt', '/srv/kubernetes/basic_auth.csv',
-  '/var/lib/kubelet/kubeconfig', '/var/lib/kube-proxy/kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
+  '/root/.kube/config', '/root/.kube/kube-proxy.kubeconfig', '/etc/default/kubelet', '/etc/default/kube-proxy', '/etc/default/kube-apiserver'];
 
 interface Options {
   readonly sizes: number[];
@@ -51,25 +53,32 @@ interface Options {
    *  uses the next ids. */
   readonly fleetId: number;
   readonly argv: readonly string[];
+  /** Startup CPU time (bench/bench-startup.ts): runs per command (default 20), measured first in every sitting. */
+  readonly startupRuns: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const sizes: number[] = []; let runs = 5; let scaling: number[] = []; let out = join(PROJECT_ROOT, 'bench', 'RESULTS.md'); let settleSeconds = 180; let fleetId = 240; let scalingOnly = false;
+  let startupOnly = false; let startupRuns = 20;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--scaling') scaling = argv[++i]!.split(',').map(Number);
     else if (a === '--scaling-only') scalingOnly = true;
+    else if (a === '--startup-only') startupOnly = true;
+    else if (a === '--startup-runs') startupRuns = Number(argv[++i]);
     else if (a === '--out') out = argv[++i]!;
     else if (a === '--settle') settleSeconds = Number(argv[++i]);
     else if (a === '--fleet-id') fleetId = Number(argv[++i]);
     else if (/^\d+$/.test(a)) sizes.push(Number(a));
-    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID])`);
+    else throw new Error(`unknown argument ${a} (usage: npm run bench -- [N...] [--runs R] [--scaling 10,50,100,200] [--scaling-only] [--out FILE] [--settle SECONDS] [--fleet-id ID] [--startup-only] [--startup-runs R])`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!(settleSeconds >= 0)) throw new Error('--settle must be a number of seconds');
   if (scalingOnly && !scaling.length) throw new Error('--scaling-only needs --scaling N,N,...');
-  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId, argv };
+  if (!Number.isInteger(startupRuns) || startupRuns < 1) throw new Error('--startup-runs must be a positive integer');
+  if (startupOnly) return { sizes: [], runs, scaling: [], out, settleSeconds, fleetId, argv, startupRuns };
+  return { sizes: scalingOnly ? [] : sizes.length ? sizes : [10, 50], runs, scaling, out, settleSeconds, fleetId, argv, startupRuns };
 }
 
 interface Timed { readonly ms: number; readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -125,11 +134,11 @@ class Bench {
   }
 
   /** One ansible-playbook run; `mitogen` switches to Debian's ansible-mitogen `mitogen_linear` strategy. */
-  async ansible(mitogen = false): Promise<Timed> {
+  async ansible(mitogen = false, workerSerial = '100%'): Promise<Timed> {
     const cp = join(WORK, 'cp');
     mkdirSync(cp, { recursive: true });
     const r = await timeCommand(['ansible-playbook', '-i', this.fleet.inventoryPath, '-f', String(this.fleet.hosts.length), ANSIBLE_PLAYBOOK,
-      '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`], {
+      '-e', `pki_dir=${this.pkiDir}`, '-e', `master_address=${this.master}`, '-e', `worker_serial=${workerSerial}`], {
       ...process.env, ANSIBLE_CONFIG: join(PROJECT_ROOT, 'bench', 'ansible', 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True',
       ANSIBLE_SSH_ARGS: `-F ${this.fleet.sshConfigPath} -o ControlMaster=auto -o ControlPersist=300s`, ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
       ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
@@ -177,7 +186,8 @@ class Bench {
   }
 
   async reseed(): Promise<void> {
-    const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
+    // /root/.kube: the workers' kubeconfigs (tasks/cluster-vars.ts), which the seed does not have.
+    const script = `rm -rf /srv/kubernetes /var/lib/kubelet /var/lib/kube-proxy /var/lib/rig /root/.kube && tar xzf /var/tmp/rig-bench-seed.tgz -C /`;
     await Promise.all(this.fleet.hosts.map((h) => execInHost(h.fleet, h.fleetName, ['sh', '-c', script])));
   }
 }
@@ -343,6 +353,10 @@ async function main(): Promise<void> {
   const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
   const results: SizeResult[] = [];
   const scaling: ScalingPoint[] = [];
+  // Startup first, before any fleet loads the machine.
+  const startupFailures: string[] = [];
+  const startupResult = await attempt(startupFailures, 'startup', () => measureStartup(opts.startupRuns));
+  const startup = startupResult ? renderStartup(startupResult) : startupFailures.map((f) => `Startup not measured: ${f}`);
   const mitogen = await isMitogenInstalled();
   // Written after each size, so a long run that is stopped still leaves what it measured.
   for (const n of opts.sizes) {
@@ -352,10 +366,10 @@ async function main(): Promise<void> {
         floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [],
         cpu: { rig: { client: [], hosts: [] }, floor: { client: [], hosts: [] } } });
     }
-    writeSitting(opts.out, renderSitting(opts, started, results, scaling), previous);
+    writeSitting(opts.out, renderSitting(opts, started, results, scaling, startup), previous);
   }
   if (opts.scaling.length) scaling.push(...await scalingLine(opts.scaling, opts));
-  const sitting = renderSitting(opts, started, results, scaling);
+  const sitting = renderSitting(opts, started, results, scaling, startup);
   writeSitting(opts.out, sitting, previous);
   log(`\n${sitting}\nwritten to ${opts.out}`);
 }

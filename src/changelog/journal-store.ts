@@ -62,6 +62,11 @@ export type JournalEvent =
   | { readonly t: 'batch'; readonly phase: 'start' | 'end'; readonly play: number; readonly batch: number; readonly hosts: readonly string[]; readonly at: string };
 
 /** Sortable run id: UTC timestamp + random suffix, e.g. 20261123T011502Z-3f9a. */
+/** Runs in the order they started (startedAt, ms), then by id: ids carry whole seconds and a random suffix. */
+export function compareRunStart(a: RunMeta, b: RunMeta): number {
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 export function newRunId(now = new Date()): string {
   const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${ts}-${randomBytes(2).toString('hex')}`;
@@ -164,7 +169,7 @@ export class JournalStore {
     }
     // In the order the runs started: ids carry whole seconds and a random suffix, so two runs started in the same
     // second (an apply and its rollback from a script) would otherwise be ordered by chance.
-    return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return out.sort(compareRunStart);
   }
 
   /** Remove a run's controller journal (`rig prune`): its plan, events and pre-images. */

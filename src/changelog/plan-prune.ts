@@ -1,4 +1,4 @@
-import type { RunMeta } from './journal-store.ts';
+import { compareRunStart, type RunMeta } from './journal-store.ts';
 
 /** What `rig prune` removes: runs beyond the `keep` newest and/or started more than `olderThanMs` ago (both when both). */
 export interface PruneOptions {
@@ -34,7 +34,8 @@ export interface PruneDecision {
  * Pure: the caller loads the runs and acts on the decisions.
  */
 export function planPrune(runs: readonly PruneRunView[], o: PruneOptions): PruneDecision[] {
-  const sorted = [...runs].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+  // By start, not by id alone: two runs often start within one second (an apply and its rollback from a script).
+  const sorted = [...runs].sort((a, b) => compareRunStart(a.meta, b.meta));
   const lastOf = new Map<string, string>();
   for (const r of sorted) for (const h of r.meta.hosts) lastOf.set(h, r.meta.id);
   const ids = new Set(sorted.map((r) => r.meta.id));

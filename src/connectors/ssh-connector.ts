@@ -20,6 +20,7 @@ import type { ParsedJump } from './proxy-jump.ts';
 import { sshOptionsFromInventory } from './ssh-command-line-options.ts';
 import { SshConfigResolver, type SshHostConfig } from './ssh-config.ts';
 import { resolveConnectionSettings, type ConnectionSettings } from './ssh-connection-settings.ts';
+import { importEsm } from '../core/import-esm.ts';
 
 export interface SshConnectorOptions {
   /** OpenSSH client config. @default ~/.ssh/config */
@@ -53,7 +54,7 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(
 
 let nodeSsh: Promise<typeof NodeSSH> | undefined;
 function loadNodeSsh(): Promise<typeof NodeSSH> {
-  nodeSsh ??= import('node-ssh').then((m) => m.NodeSSH);
+  nodeSsh ??= importEsm<typeof import('node-ssh')>('node-ssh').then((m) => m.NodeSSH);
   return nodeSsh;
 }
 

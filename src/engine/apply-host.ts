@@ -37,6 +37,10 @@ export interface ApplyHostOptions {
   readonly stop?: StopSignal;
   /** Scale the step and script time limits (tests only). @default 1 */
   readonly timeLimitScale?: number;
+  /** Every stdout line of the script, as it arrives (health gates carried by the script: src/gates/fold-host-gates.ts). */
+  readonly onLine?: (line: string) => void;
+  /** Seconds the script's epilogue may poll gates after its last step (added to the script's time limit). */
+  readonly gateSeconds?: number;
 }
 
 /** What a step acts on, for messages and the host's intent record: its path, service, command, packages or wait. */
@@ -73,6 +77,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   let status: HostApplyResult['status'] = 'ok';
   let stoppedBefore: string | undefined;
   const record = (line: string): void => {
+    o.onLine?.(line);
     const f = line.split(' ');
     switch (f[0]) {
       case 'D': {
@@ -136,6 +141,7 @@ export async function applyHostSteps(o: ApplyHostOptions): Promise<HostApplyResu
   const abort = new AbortController();
   const watchdog = new ScriptWatchdog({
     host, steps: o.steps, onTimeout: (e) => abort.abort(e), ...(o.timeLimitScale ? { scale: o.timeLimitScale } : {}),
+    ...(o.gateSeconds ? { gateSeconds: o.gateSeconds } : {}),
   });
   const become = { become: o.become === true };
   const unStop = o.stop?.onRequest(() => {

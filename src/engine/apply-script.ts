@@ -4,6 +4,7 @@ import { quoteArgv, quoteShell } from '../text/shell-quote.ts';
 import { OWNER_IDS_FUNCTION } from '../facts/owner-ids.ts';
 import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
+import { PAUSE_FUNCTION, pollPauses } from './poll-backoff.ts';
 import type { ApplyScriptHooks } from './handler-script.ts';
 
 /** Host-side root of rig's state: journals of runs, pre-images, the lock. */
@@ -247,15 +248,15 @@ rig_setcap() {
   cd /
 }
 rig_wait() {
-  rig_i=$1 rig_to=$2 rig_iv=$3; shift 3
+  rig_i=$1 rig_to=$2 rig_pz=$3; shift 3
   rig_end=$(( $(date +%s) + rig_to ))
   while :; do
     "$@" >"$rig_t/o" 2>&1 </dev/null && return 0
     [ "$(date +%s)" -ge "$rig_end" ] && rig_fail "$rig_i" 124 "timed out after \${rig_to}s: $(tail -c 2000 "$rig_t/o")"
-    sleep "$rig_iv"
+    rig_pause
   done
 }
-`.replace(/\\\$/g, '$') + SWEEP_FUNCTIONS;
+`.replace(/\\\$/g, '$') + SWEEP_FUNCTIONS + '\n' + PAUSE_FUNCTION + '\n';
 
 function heredocBase64(b64: string): string {
   const lines: string[] = [];
@@ -313,7 +314,7 @@ function stepScript(s: ScriptStep, stateDir: string): string {
       return `${begin}\n${cmds.join('\n')}\nrig_jlog done ${q(id)}; printf 'D %s -\\n' ${q(id)}`;
     }
     case 'wait':
-      return `${begin}\nrig_wait ${q(id)} ${Math.max(1, Math.floor(c.timeoutSeconds))} ${Math.max(0.1, c.intervalSeconds)} ${quoteArgv(c.argv)}\nprintf 'D %s -\\n' ${q(id)}`;
+      return `${begin}\nrig_wait ${q(id)} ${Math.max(1, Math.floor(c.timeoutSeconds))} ${q(pollPauses(c.intervalSeconds))} ${quoteArgv(c.argv)}\nprintf 'D %s -\\n' ${q(id)}`;
   }
 }
 

@@ -15,6 +15,8 @@ import type { LayoutPlay, RunEventListener } from './run-events.ts';
 import { describeAbort, describeFailedEarlier, INTERRUPTED_REASON, type NotRunReason } from './not-run-reason.ts';
 import type { StopSignal } from './stop-signal.ts';
 import { describeGateStop, gateBatch, type GateRunRecord } from '../gates/gate-batch.ts';
+import { foldHostGates, withGateEpilogue } from '../gates/fold-host-gates.ts';
+import type { GateResult } from '../gates/gate-types.ts';
 import type { PendingRecord } from './pending-handlers.ts';
 import { hostPlayHooks } from './handler-script.ts';
 
@@ -274,21 +276,26 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       if (!todo.length) continue;
       session.options.onEvent?.({ kind: 'batch-start', play: play.index, playName: play.name, batch: bi, hosts: todo });
       journal.append({ t: 'batch', phase: 'start', play: play.index, batch: bi, hosts: todo, at: new Date().toISOString() });
+      // Host-side gates ride in each host's apply script (src/gates/fold-host-gates.ts); gateBatch checks the rest.
+      const hostGateResults = new Map<string, readonly GateResult[]>();
       const results: Array<HostApplyResult | undefined> = await mapLimit(todo, session.forks, async (name) => {
         if (stopped()) return undefined; // start nothing new
         const host = o.hosts.get(name)!;
         const hostPlay = hostPlans.get(name)!.plays.find((p) => p.play === play.index)!;
         const steps = hostPlay.steps;
+        const fold = o.kind === 'apply' ? foldHostGates({ host: name, play: play.index, batch: bi, gates: hostPlay.gates ?? [] }) : undefined;
         started.set(name, (started.get(name) ?? new Set()).add(play.index));
         session.options.onEvent?.({ kind: 'host-apply-start', host: name, play: play.index, steps: steps.length, changes: steps.filter(isChangeStep).length });
         const r = await applyHostSteps({
           connector: session.connector(host), runId: o.runId, play: play.index, steps, journal,
           lock: { acquire: !lockedNow.has(name), release: lastPlay.get(name) === play.index, owner: lockOwner(o.runId) },
-          hooks: hostPlayHooks({ plan, play, hostPlay, runId: o.runId, kind: o.kind, last: lastPlay.get(name) === play.index, ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}), ...(o.forceHandlers ? { forceHandlers: true } : {}) }),
+          hooks: withGateEpilogue(hostPlayHooks({ plan, play, hostPlay, runId: o.runId, kind: o.kind, last: lastPlay.get(name) === play.index, ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}), ...(o.forceHandlers ? { forceHandlers: true } : {}) }), fold),
+          ...(fold ? { onLine: fold.take, gateSeconds: fold.seconds } : {}),
           ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
           become: playBecomes(play, host, hostPlans.get(name)),
           ...(o.stop ? { stop: o.stop } : {}),
         });
+        if (fold && r.status === 'ok') hostGateResults.set(name, fold.results());
         if (r.status === 'ok') {
           lockedNow.add(name);
           if (lastPlay.get(name) === play.index) lockedNow.delete(name);
@@ -319,7 +326,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
       // Health gates of the batch's hosts that changed; a failure reverts the batch (src/gates/gate-batch.ts).
       const gated = await gateBatch(gates, {
         plan, play: play.index, batch: bi, applied: results.filter((r): r is HostApplyResult => r?.status === 'ok').map((r) => r.host),
-        runId: o.runId, journal, store: o.store, session, hostsByName: o.hosts, lockedNow, dead, revert: o.revert !== false,
+        runId: o.runId, journal, store: o.store, session, hostsByName: o.hosts, lockedNow, dead, revert: o.revert !== false, hostGateResults,
         stopped, ...(o.stop ? { stop: o.stop } : {}),
       });
       if (gated === 'stop') {

@@ -32,6 +32,8 @@ export interface ScriptWatchdogOptions {
   readonly onTimeout: (e: TimeoutError) => void;
   /** Scale every limit (tests). @default 1 */
   readonly scale?: number;
+  /** Health gates polled at the end of the script (`GS` record, src/gates/fold-host-gates.ts): their limit, seconds. */
+  readonly gateSeconds?: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export class ScriptWatchdog {
 
   constructor(private readonly o: ScriptWatchdogOptions) {
     this.#limits = new Map(o.steps.map((s) => [s.id, { seconds: stepTimeLimitSeconds(s.change), what: `step ${s.id} (${s.change.kind})` }]));
-    const total = scriptTimeLimitSeconds(o.steps.map((s) => s.change));
+    const total = scriptTimeLimitSeconds(o.steps.map((s) => s.change)) + (o.gateSeconds ?? 0);
     this.#total = setTimeout(() => this.fire(`the apply script did not finish within its limit of ${total} s`), this.ms(total));
     this.arm(PROLOGUE_LIMIT_SECONDS, 'the apply script\'s prologue (lock, drift check, journal)');
   }
@@ -80,6 +82,8 @@ export class ScriptWatchdog {
         if (l) this.arm(l.seconds, l.what);
       } else if (rec === 'D' && id) {
         this.arm(PROLOGUE_LIMIT_SECONDS, `the gap after step ${id}`);
+      } else if (rec === 'GS' && this.o.gateSeconds) {
+        this.arm(this.o.gateSeconds, 'the health gates at the end of the apply script');
       }
     }
   }

@@ -3,7 +3,8 @@ import { redactText } from '../core/secret.ts';
 import { mapLimit } from '../engine/gather-facts.ts';
 import type { StopSignal } from '../engine/stop-signal.ts';
 import { probeFromController } from './controller-gate-probe.ts';
-import { buildGateScript, parseGateLine } from './gate-host-script.ts';
+import { buildGateScript, GATE_INTERRUPTED_OUTPUT, parseGateLine } from './gate-host-script.ts';
+import { pollPauseList } from '../engine/poll-backoff.ts';
 import { describeGateCheck, type GateCheck, type GateResult, type PlannedGate } from './gate-types.ts';
 
 export interface GateTarget {
@@ -25,13 +26,14 @@ export interface CheckGatesOptions {
   readonly stop?: StopSignal;
 }
 
-const INTERRUPTED = 'interrupted: a stop was requested while polling';
+const INTERRUPTED = GATE_INTERRUPTED_OUTPUT;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Poll one controller-side gate like `wait`: attempt, sleep the interval, until it passes or the timeout ends. */
+/** Poll one controller-side gate like `wait`: attempt at once, then pause (pollPauses: 0.1 s doubling up to the interval), until it passes or the timeout ends. */
 async function pollFromController(check: GateCheck, g: PlannedGate, stop?: StopSignal): Promise<{ passed: boolean; attempts: number; output: string }> {
   const end = Date.now() + g.timeoutSeconds * 1000;
+  const pauses = pollPauseList(g.intervalSeconds);
   let attempts = 0;
   for (;;) {
     if (stop?.requested) return { passed: false, attempts, output: INTERRUPTED };
@@ -39,7 +41,7 @@ async function pollFromController(check: GateCheck, g: PlannedGate, stop?: StopS
     const r = await probeFromController(check);
     if (r.passed) return { passed: true, attempts, output: r.output };
     if (Date.now() >= end) return { passed: false, attempts, output: r.output };
-    await sleep(g.intervalSeconds * 1000);
+    await sleep((pauses.length > 1 ? pauses.shift()! : pauses[0]!) * 1000);
   }
 }
 

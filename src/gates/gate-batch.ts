@@ -36,6 +36,8 @@ export interface GateBatchContext {
   /** Hosts that failed (updated with the gate failures). */
   readonly dead: Map<string, { status: 'failed' | 'unreachable'; error: RigError | { code: string; message: string } }>;
   readonly revert: boolean;
+  /** Host-side gate results returned by the hosts' apply scripts (fold-host-gates.ts): those gates are not polled again. */
+  readonly hostGateResults?: ReadonlyMap<string, readonly GateResult[]>;
   readonly stopped: () => boolean;
   readonly stop?: StopSignal;
 }
@@ -74,7 +76,11 @@ export async function gateBatch(rec: GateRunRecord, c: GateBatchContext): Promis
     c.session.options.onEvent?.({ kind: 'gate-done', result: r });
   };
   c.session.options.onEvent?.({ kind: 'gates-start', play: c.play, batch: c.batch, phase: 'apply', hosts: targets.map((t) => t.host) });
-  const results = await checkGates(targets, { play: c.play, batch: c.batch, phase: 'apply', forks: c.session.forks, onResult: record, ...(c.stop ? { stop: c.stop } : {}) });
+  // Host-side gates already polled by the host's apply script: their results, in the play's gate order; the rest here.
+  const carried = targets.flatMap((t) => c.hostGateResults?.get(t.host) ?? []);
+  carried.forEach(record);
+  const remaining = targets.map((t) => (c.hostGateResults?.has(t.host) ? { ...t, gates: t.gates.filter((g) => g.from !== 'host') } : t)).filter((t) => t.gates.length);
+  const results = [...carried, ...await checkGates(remaining, { play: c.play, batch: c.batch, phase: 'apply', forks: c.session.forks, onResult: record, ...(c.stop ? { stop: c.stop } : {}) })];
   c.session.options.onEvent?.({ kind: 'gates-done', play: c.play, batch: c.batch, phase: 'apply', results });
   const failures = results.filter((r) => !r.passed);
   if (!failures.length) return 'go';

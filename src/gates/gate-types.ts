@@ -52,7 +52,7 @@ export interface GateProps {
   readonly from?: 'host' | 'controller';
   /** Give up after this long (then the batch is reverted unless --no-revert). @default 60 */
   readonly timeoutSeconds?: number;
-  /** Pause between two attempts. @default 1 */
+  /** Longest pause between two attempts, seconds: the first attempt runs at once, then pauses of 0.1 s doubling up to this. @default 1 */
   readonly intervalSeconds?: number;
   /**
    * The check that verifies a revert (the host as before the run): `false` to skip it. @default the same check

@@ -1,6 +1,6 @@
-import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { CST, Document, isMap, isSeq, LineCounter, parseAllDocuments, Parser, YAMLMap, YAMLSeq } from 'yaml';
 import { ManifestError } from '../errors.ts';
+import { loadDaemonSetClass } from './load-daemon-set-class.ts';
 
 /** The proxy listeners Kong gets on the node: plain HTTP on 80, TLS on 443. */
 export const HOST_PROXY_LISTEN = '0.0.0.0:80,0.0.0.0:443 ssl';
@@ -193,7 +193,7 @@ export function transformKongManifest(text: string, options: KongHostPortsOption
   const extra = Object.keys(daemonSet['spec'] as Obj).filter((k) => !DAEMONSET_SPEC_FIELDS.includes(k));
   if (extra.length) throw new ManifestError(`${refOf(daemonSet)}: spec.${extra.join(', spec.')} has no meaning in a DaemonSet`);
   try {
-    new DaemonSet(daemonSet as never).validate();
+    new (loadDaemonSetClass())(daemonSet as never).validate();
   } catch (e) {
     const errors = (e as { errors?: Array<{ instancePath: string; message?: string }> }).errors;
     const what = errors?.length ? errors.map((x) => `${x.instancePath || '/'} ${x.message ?? ''}`.trim()).join('; ') : (e as Error).message;

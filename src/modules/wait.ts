@@ -9,7 +9,7 @@ export interface WaitProps {
   readonly argv?: readonly string[];
   /** Give up (the host fails) after this many seconds. @default 60 */
   readonly timeoutSeconds?: number;
-  /** Seconds between two attempts. @default 1 */
+  /** Longest pause between two attempts, seconds: the first attempt runs at once, then pauses of 0.1 s doubling up to this. @default 1 */
   readonly intervalSeconds?: number;
   /** CA certificate (a path on the host) curl verifies the server with (`--cacert`). */
   readonly caFile?: string;

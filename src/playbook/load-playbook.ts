@@ -10,6 +10,7 @@ import type { Playbook, PlayDefinition, TaskList } from './types.ts';
 import { findBuiltRoot, prepareTypeScriptLoader } from './typescript-loader.ts';
 import { importCompiledPlaybook } from './playbook-compile-cache.ts';
 import { checkMaxFailPercentage, checkSerial, isDeferredOption } from './play-options.ts';
+import { importEsm } from '../core/import-esm.ts';
 
 export interface LoadedPlaybook {
   readonly path: string;
@@ -72,7 +73,7 @@ async function importPlaybookModule(path: string): Promise<Record<string, unknow
   const cached = rootUrl === undefined || process.env['RIG_PLAYBOOK_CACHE'] === 'off' ? undefined : await importCompiledPlaybook(path, rootUrl);
   if (cached !== undefined) return cached;
   await prepareTypeScriptLoader();
-  return await import(pathToFileURL(path).href) as Record<string, unknown>;
+  return await importEsm(pathToFileURL(path).href);
 }
 
 /** Check every play and every task with static props; collect all problems and throw once. */

@@ -18,10 +18,11 @@
  * undefined and the caller loads the playbook through tsx as before.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { privateCacheDir } from '../../bin/private-cache-dir.js';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { importEsm } from '../core/import-esm.ts';
 
 /** Bump when the compiled output's shape changes. */
 const FORMAT = 'rig-playbook-cache-1';
@@ -47,19 +48,7 @@ class CycleError extends Error {}
 
 /** The per-user cache directory (RIG_CACHE_DIR, else $XDG_CACHE_HOME/rig, else ~/.cache/rig), private to this user. */
 export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dir = env['RIG_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rig');
-  const playbooks = join(dir, 'playbooks');
-  try {
-    mkdirSync(playbooks, { recursive: true, mode: 0o700 });
-    // Code from here is imported and run: refuse a directory someone else owns or can write to.
-    for (const d of [dir, playbooks]) {
-      const st = statSync(d);
-      if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
-    }
-    return playbooks;
-  } catch {
-    return undefined;
-  }
+  return privateCacheDir('playbooks', env);
 }
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -90,7 +79,7 @@ export async function importCompiledPlaybook(path: string, rootUrl: string): Pro
   const wasEnabled = process.sourceMapsEnabled;
   process.setSourceMapsEnabled(true);
   try {
-    return await import(url) as Record<string, unknown>;
+    return await importEsm(url);
   } catch (e) {
     // Stack traces are formatted on first read: read it while source maps are on, so it names the playbook's lines.
     void (e as Error | undefined)?.stack;
@@ -166,7 +155,7 @@ function writeAtomically(file: string, text: string): void {
  * dependencies as placeholders and returns the manifest naming them.
  */
 async function transpile(path: string, source: Buffer, ctx: Context, codeFile: string): Promise<Manifest> {
-  const esbuild = await import('esbuild');
+  const esbuild = await importEsm<typeof import('esbuild')>('esbuild');
   const nonce = `rig-local-${randomBytes(8).toString('hex')}`;
   const deps: string[] = [];
   const srcPrefix = fileURLToPath(new URL('src/', ctx.rootUrl));

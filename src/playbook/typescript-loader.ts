@@ -8,6 +8,7 @@
  * (in the OS temp directory), so a second run compiles nothing.
  */
 import { register as registerModuleHooks } from 'node:module';
+import { importEsm } from '../core/import-esm.ts';
 
 let prepared = false;
 const PRELOADED = ['dist/src/modules/index.js', 'dist/src/playbook/types.js', 'dist/src/core/secret.js'];
@@ -30,8 +31,8 @@ export async function prepareTypeScriptLoader(): Promise<void> {
   }
   // Once hooks are registered every import crosses to the hooks thread: load what nearly every playbook imports
   // (the module factories and definePlaybook) before, so only the playbook's own files pay for the hooks.
-  await Promise.all(PRELOADED.map((m) => import(new URL(m, rootUrl).href)));
-  const { register } = await import('tsx/esm/api');
+  await Promise.all(PRELOADED.map((m) => importEsm(new URL(m, rootUrl).href)));
+  const { register } = await importEsm<typeof import('tsx/esm/api')>('tsx/esm/api');
   register();
   // Its `rig` goes on through the redirect hook (nextResolve), which maps src/index.ts to the built module.
   registerModuleHooks(new URL('scripts/playbook-resolve-hook.mjs', rootUrl), { data: { rootUrl } });

@@ -29,7 +29,7 @@ test('bench at N=2: rig, Ansible (plain and mitogen, or a reason) and the floor 
   // Ansible at N=2 alone takes minutes on a loaded 2-core machine (plain and mitogen, warm-up and counted rounds)
   t.timeout(20 * 60_000);
   const out = join(mkdtempSync(join(tmpdir(), 'rig-bench-')), 'RESULTS.md');
-  const r = await runBench(['2', '--runs', '1', '--settle', '0', '--fleet-id', String(FLEET_ID), '--out', out]);
+  const r = await runBench(['2', '--runs', '1', '--settle', '0', '--fleet-id', String(FLEET_ID), '--out', out, '--startup-runs', '2']);
   t.is(r.code, 0, r.output);
   const report = readFileSync(out, 'utf8');
   t.regex(report, /Machine: \d+ cores/);
@@ -45,6 +45,10 @@ test('bench at N=2: rig, Ansible (plain and mitogen, or a reason) and the floor 
   // Round trips come from rig --stats (a real count from the SSH layer), RSS from /usr/bin/time.
   t.regex(report, /\| 2 \| 1 \| \d+ \/ \d+ \| \d+ MB \|/, report);
   if (report.includes('| not measured |')) t.regex(report, /Ansible with mitogen at N=2: \S/, 'mitogen not measured, and the report says why');
+  // startup (bench/bench-startup.ts): CPU time of Node's start, --version and plan on 0 hosts, against the target
+  t.regex(report, /### Startup: CPU time \(user \+ sys\) per invocation, median of 2/);
+  t.regex(report, /\| `rig plan playbooks\/example\.ts`, 0 hosts \| \d+ ms \| \d+–\d+ ms \| (met|missed) \|/, report);
+  t.regex(report, /\| `node -e 0` \(Node's own start\) \| \d+ ms \| \d+–\d+ ms \| \(floor\) \|/, report);
   t.regex(r.output, /round 1 rig +changing/);
   t.regex(r.output, /round 1 ansible +changing/);
 });

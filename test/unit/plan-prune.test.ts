@@ -64,3 +64,21 @@ test('durations and the host-side script', (t) => {
   t.regex(buildPruneScript(['20261206T234527Z-ddec']), /for rig_id in 20261206T234527Z-ddec; do/);
   t.deepEqual(parsePruneOutput('P a\nA b\nF c\nZ ok\n'), { removed: ['a'], absent: ['b'], failed: ['c'], complete: true });
 });
+
+test('runs within one second are ordered by their start, not by the random part of their ids', (t) => {
+  // ids have a second's resolution and a random suffix (newRunId): here the rollback's sorts first
+  const at = (ms: number): string => new Date(NOW - DAY + ms).toISOString();
+  const view = (id: string, kind: RunMeta['kind'], startedAt: string, rollbackOf?: string): PruneRunView => ({
+    meta: { id, kind, playbook: 'p.ts', startedAt, status: 'ok', hosts: ['h1'], pid: 1, ...(rollbackOf ? { rollbackOf } : {}) },
+    leftToRollBack: [], running: false,
+  });
+  const apply = view('20261230T000000Z-ffff', 'apply', at(100));
+  const rollback = view('20261230T000000Z-0000', 'rollback', at(700), apply.meta.id);
+  for (const runs of [[apply, rollback], [rollback, apply]]) {
+    const decisions = planPrune(runs, { now: NOW, force: false, keep: 0 });
+    t.deepEqual(decisions.map((d) => [d.meta.id, d.remove, d.reason]), [
+      [apply.meta.id, true, 'nothing of it is left to roll back'],
+      [rollback.meta.id, false, 'the last run of h1'],
+    ]);
+  }
+});

@@ -4,27 +4,24 @@
  * The same checks run from source (RIG_FROM_SOURCE=1) so both paths stay equivalent.
  */
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { findBuiltRoot } from '../../src/playbook/typescript-loader.ts';
 import { PROJECT_ROOT, runRig } from '../helpers/run-rig.ts';
+import { ensureBuiltCli } from '../helpers/ensure-built-cli.ts';
 import { isBuiltCliFresh } from '../../bin/built-cli.js';
 import { PLAYBOOK_SECRET } from '../fixtures/playbooks/secret-from-playbook.ts';
+import { DEEP_IMPORT_SECRET } from '../fixtures/playbooks/secret-deep-import.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/secret-from-playbook.ts';
 const work = mkdtempSync(join(tmpdir(), 'rig-prebuilt-'));
 const inventory = join(work, 'inventory.yaml');
 writeFileSync(inventory, 'all:\n  hosts: {}\n');
 
-// Build only when dist/ is stale (CI's `npm ci` built it): rebuilding under rig processes of other test files running
-// from dist/ would pull their files away mid-load.
-test.before(() => {
-  if (isBuiltCliFresh(PROJECT_ROOT)) return;
-  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')], { cwd: PROJECT_ROOT, stdio: 'pipe' });
-});
+test.before(ensureBuiltCli);
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 test.serial('the build writes dist/rig.mjs and one built module per source file', (t) => {
@@ -34,8 +31,35 @@ test.serial('the build writes dist/rig.mjs and one built module per source file'
   t.true(statSync(join(PROJECT_ROOT, 'dist', 'src-redirect-hook.mjs')).isFile());
 });
 
-for (const mode of ['prebuilt', 'source'] as const) {
-  const env: Record<string, string> = mode === 'source' ? { RIG_FROM_SOURCE: '1' } : {};
+// dist/src/x.js gives the names of src/x.ts from the one bundle (dist/rig.cjs): it must export exactly what src/x.ts exports (the probe build's
+// metafile names them), each the bundle's own binding.
+test.serial('every built module exports the names its source exports, from the one bundle', async (t) => {
+  const sources = listSources(join(PROJECT_ROOT, 'src'));
+  t.true(sources.length > 100);
+  for (const path of sources) {
+    const rel = path.slice(join(PROJECT_ROOT, 'src').length + 1);
+    const source = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    const built = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', rel.replace(/\.ts$/, '.js'))).href) as Record<string, unknown>;
+    t.deepEqual(Object.keys(built).sort(), Object.keys(source).sort(), rel);
+  }
+  const bundle = createRequire(import.meta.url)(join(PROJECT_ROOT, 'dist', 'rig.cjs')) as Record<string, unknown>;
+  const secretModule = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'core', 'secret.js')).href) as Record<string, unknown>;
+  const index = await import(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'index.js')).href) as Record<string, unknown>;
+  t.is(index['secret'], secretModule['secret']);
+  t.true(Object.values(bundle).includes(secretModule['secret']));
+});
+
+function listSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory()
+    ? listSources(join(dir, e.name))
+    : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+}
+
+// `prebuilt+tsx`: the prebuilt CLI loading playbooks through tsx and dist/src-redirect-hook.mjs (what it falls back to
+// when the compiled-playbook cache cannot serve), with the bundle loaded by plain require() (no code cache).
+const MODES = { prebuilt: {}, 'prebuilt+tsx': { RIG_PLAYBOOK_CACHE: 'off', RIG_CODE_CACHE: 'off' }, source: { RIG_FROM_SOURCE: '1' } } as const;
+for (const mode of Object.keys(MODES) as Array<keyof typeof MODES>) {
+  const env: Record<string, string> = { ...MODES[mode] };
 
   test.serial(`${mode}: --version`, async (t) => {
     const r = await runRig(['--version'], { env });
@@ -52,6 +76,14 @@ for (const mode of ['prebuilt', 'source'] as const) {
     t.is(r.code, 1);
     t.regex(r.stderr, /matches no host/);
     t.false(r.stdout.includes(PLAYBOOK_SECRET) || r.stderr.includes(PLAYBOOK_SECRET), r.stderr);
+    t.true(r.stderr.includes('********'), r.stderr);
+  });
+
+  test.serial(`${mode}: a secret registered through a deep import of rig's sources is masked in the CLI's output`, async (t) => {
+    const r = await runRig(['plan', '-i', inventory, 'test/fixtures/playbooks/secret-deep-import.ts'], { env });
+    t.is(r.code, 1);
+    t.regex(r.stderr, /matches no host/);
+    t.false(r.stderr.includes(DEEP_IMPORT_SECRET), r.stderr);
     t.true(r.stderr.includes('********'), r.stderr);
   });
 
