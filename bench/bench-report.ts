@@ -24,6 +24,8 @@ export interface SizeResult {
   /** The floor with the key exchange rig's ssh2 negotiates (curve25519), and with OpenSSH's default. */
   readonly floor: number[];
   readonly floorDefaultKex: number[];
+  /** The changing run's floor: only the job's service restarts, over OpenSSH (Bench.restartFloor). */
+  readonly restartFloor: number[];
   readonly roundTrips: { changing: number; converged: number };
   /** Runs that failed, with their error; the bench went on without them. */
   readonly failures: string[];
@@ -94,6 +96,15 @@ export function renderSitting(opts: { readonly argv: readonly string[] }, starte
   }
   for (const r of results) lines.push(`| ${r.n} | ${r.rig.converged.length} | ${r.roundTrips.changing} / ${r.roundTrips.converged} | ${r.rig.rssKb.length ? `${Math.round(Math.max(...r.rig.rssKb) / 1024)} MB` : '?'} |`);
   for (const r of results) if (r.mitogenNote) lines.push('', `Ansible with mitogen at N=${r.n}: ${r.mitogenNote}`);
+  const restartRows = results.filter((r) => r.restartFloor.length);
+  if (restartRows.length) {
+    lines.push('', 'The changing run\'s floor: only the job\'s service restarts, in its order, over OpenSSH (the master\'s three daemons, then every',
+      'worker\'s two at once, then the master\'s apiserver again); every tool pays at least this.', '',
+      '| N | restart floor | rig changing / restart floor | Ansible changing / restart floor | mitogen changing / restart floor |', '|---|---|---|---|---|');
+    for (const r of restartRows) {
+      lines.push(`| ${r.n} | ${cell(r.restartFloor)} | ${overFloor(r.rig.changing, r.restartFloor)} | ${overFloor(r.ansible.changing, r.restartFloor)} | ${overFloor(r.mitogen.changing, r.restartFloor)} |`);
+    }
+  }
   const cpuRows = results.filter((r) => r.cpu.rig.client.length && r.cpu.floor.client.length);
   if (cpuRows.length) {
     lines.push('', 'Where the CPU goes (a separate pass after the timed rounds, not timed; medians of 3): the controller\'s side (the tool\'s processes) and',
@@ -121,12 +132,16 @@ export function renderSitting(opts: { readonly argv: readonly string[] }, starte
 
 const RESULTS_HEADER = `# Benchmark results: rig vs Ansible on the local fleet
 
-Job: \`playbooks/secure-cluster.ts\` (rig) and \`bench/ansible/secure-cluster.yml\` (Ansible: file, copy, template, replace,
-lineinfile, service handlers, a curl wait; forks = N, pipelining and ControlPersist on, no fact gathering), also run with
-Debian's ansible-mitogen \`mitogen_linear\` strategy. All install the same certificates (issued once by rig's PKI before the
-runs). Every run pair re-seeds each host (old cluster state) before the changing run; the converged run follows it. The
-tools rotate round by round after one warm-up round; medians and min–max over the counted rounds. Each sitting is one run
-of \`npm run bench\`: compare ratios within a sitting, never across sittings.
+Job: \`playbooks/secure-cluster.ts\` (rig) and \`bench/ansible/secure-cluster.yml\`, the same job written as an operator would in
+Ansible (file, copy, template, replace, lineinfile, service handlers; the same three plays — master's secure port, workers
+in \`worker_serial\` batches, the insecure port to loopback last — and rig's health gates as handlers with retries after
+each batch's restarts; forks = N, pipelining and ControlPersist on, no fact gathering), also run with Debian's
+ansible-mitogen \`mitogen_linear\` strategy. Both leave the same files on every host. All install the same certificates
+(issued once by rig's PKI before the runs). Every run pair re-seeds each host (old cluster state) before the changing run;
+the converged run follows it. The tools rotate round by round after one warm-up round; medians and min–max over the
+counted rounds. Floors: the converged run's (N parallel OpenSSH connections reading the job's files) and the changing
+run's (only the job's service restarts, over OpenSSH). A separate untimed pass says where the CPU goes (controller and
+hosts). Each sitting is one run of \`npm run bench\`: compare ratios within a sitting, never across sittings.
 
 ${SITTINGS_MARKER}
 `;

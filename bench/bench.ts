@@ -160,6 +160,27 @@ class Bench {
   }
 
   /**
+   * The changing run's floor: only the job's service restarts, in its order, each host's in one OpenSSH connection
+   * (curve25519): the master's kube-apiserver, kubelet and kube-proxy; then every worker's kubelet and kube-proxy at
+   * once; then the master's kube-apiserver again (the job's third play). The stand-in init scripts return once the
+   * restarted daemon runs. Any tool pays at least this; rig's and Ansible's changing runs are compared with it.
+   */
+  async restartFloor(): Promise<number> {
+    const ssh = (name: string, command: string) => timeCommand(['ssh', '-F', this.fleet.sshConfigPath, '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+      '-o', `KexAlgorithms=${FLOOR_KEX}`, name, command]);
+    const master = this.fleet.hosts.find((h) => h.role === 'master')!;
+    const workers = this.fleet.hosts.filter((h) => h !== master);
+    const t0 = process.hrtime.bigint();
+    const runs = [await ssh(master.name, '/etc/init.d/kube-apiserver restart && /etc/init.d/kubelet restart && /etc/init.d/kube-proxy restart')];
+    runs.push(...await Promise.all(workers.map((w) => ssh(w.name, '/etc/init.d/kubelet restart && /etc/init.d/kube-proxy restart'))));
+    runs.push(await ssh(master.name, '/etc/init.d/kube-apiserver restart'));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const failed = runs.filter((r) => r.code !== 0);
+    if (failed.length) throw new Error(`restart floor: ${failed.length} of ${runs.length} restarts failed: ${failed[0]!.stderr.trim().slice(0, 300)}`);
+    return ms;
+  }
+
+  /**
    * The curve25519 floor's CPU (not timed): the same N connections launched by one shell under /usr/bin/time, so the
    * client side is every ssh process's CPU.
    */
@@ -208,7 +229,7 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
     const plan = await timeCommand(b.rigArgs('plan').slice(5), { ...process.env, NO_COLOR: '1' });
     if (plan.code !== 2) throw new Error(`rig plan (issuing the certificates) exited ${plan.code}: ${plan.stderr.slice(-2000)}`);
     const res: SizeResult = { n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] },
-      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [], load: [],
+      mitogen: { changing: [], converged: [] }, mitogenNote: '', floor: [], floorDefaultKex: [], restartFloor: [], roundTrips: { changing: 0, converged: 0 }, failures: [], load: [],
       cpu: { rig: { client: [], hosts: [] }, floor: { client: [], hosts: [] } } };
     // Round trips from --stats (one extra, uncounted pair).
     await b.reseed();
@@ -257,6 +278,9 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
         floors.push(`${kex ?? 'default kex'} ${f === undefined ? 'failed' : fmt(f)}`);
       }
       log(`  ${label} floor    ${floors.join(', ')} (load ${loadAverage()})`);
+      const rf = await attempt(failures, `N=${n} ${label} restart floor`, () => b.restartFloor());
+      if (rf !== undefined && counted) res.restartFloor.push(rf);
+      log(`  ${label} restart floor ${rf === undefined ? 'failed' : fmt(rf)}`);
     }
     // Where the CPU goes (not timed): converged rig and the curve25519 floor, alternating, on the converged hosts.
     for (let i = 0; i < 3; i++) {
@@ -363,7 +387,7 @@ async function main(): Promise<void> {
     try { results.push(await benchSize(n, opts, mitogen)); } catch (e) {
       log(`  N=${n} FAILED: ${errorText(e)}`);
       results.push({ n, rig: { changing: [], converged: [], rssKb: [] }, ansible: { changing: [], converged: [] }, mitogen: { changing: [], converged: [] }, mitogenNote: '',
-        floor: [], floorDefaultKex: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [],
+        floor: [], floorDefaultKex: [], restartFloor: [], roundTrips: { changing: 0, converged: 0 }, failures: [`N=${n}: ${errorText(e)}`], load: [],
         cpu: { rig: { client: [], hosts: [] }, floor: { client: [], hosts: [] } } });
     }
     writeSitting(opts.out, renderSitting(opts, started, results, scaling, startup), previous);

@@ -49,6 +49,10 @@ test('bench at N=2: rig, Ansible (plain and mitogen, or a reason) and the floor 
   t.regex(report, /### Startup: CPU time \(user \+ sys\) per invocation, median of 2/);
   t.regex(report, /\| `rig plan playbooks\/example\.ts`, 0 hosts \| \d+ ms \| \d+–\d+ ms \| (met|missed) \|/, report);
   t.regex(report, /\| `node -e 0` \(Node's own start\) \| \d+ ms \| \d+–\d+ ms \| \(floor\) \|/, report);
+  // the changing run's restart floor and the ratios over it; where the CPU goes (controller and hosts, rig and floor)
+  t.regex(report, new RegExp(String.raw`\| 2 \| ${SPREAD} \| \d+\.\d\d \| \d+\.\d\d \| (?:\d+\.\d\d|–) \|`), report);
+  t.regex(report, /\| 2 \| floor, curve25519 \| \d+ ms \| \d+ ms \| \d+ ms \| 1\.00 \|/, report);
+  t.regex(report, /\| 2 \| rig converged \| \d+ ms \| \d+ ms \| \d+ ms \| \d+\.\d\d \|/, report);
   t.regex(r.output, /round 1 rig +changing/);
   t.regex(r.output, /round 1 ansible +changing/);
 });

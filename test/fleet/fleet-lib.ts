@@ -178,8 +178,13 @@ async function pidsInNetns(netnsNames: readonly string[]): Promise<number[]> {
   return pids;
 }
 
+/** A live process with this pid (not a zombie; not a thread of another process whose id happens to be `pid`: /proc
+ *  lists threads' ids too, and a dead claimer's pid is soon some thread's). */
 function isLive(pid: number): boolean {
-  try { return !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return !/^State:\s+[ZX]/m.test(status) && /^Tgid:\s+(\d+)$/m.exec(status)?.[1] === String(pid);
+  } catch { return false; }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
