@@ -138,7 +138,8 @@ in \`worker_serial\` batches, the insecure port to loopback last — and rig's h
 each batch's restarts; forks = N, pipelining and ControlPersist on, no fact gathering), also run with Debian's
 ansible-mitogen \`mitogen_linear\` strategy. Both leave the same files on every host. All install the same certificates
 (issued once by rig's PKI before the runs). Every run pair re-seeds each host (old cluster state) before the changing run;
-the converged run follows it. The tools rotate round by round after one warm-up round; medians and min–max over the
+the converged run follows it once the machine's CPUs are mostly idle again (the changing run restarts the fleet's
+stand-in daemons on these same cores; each converged run and floor waits for ≥ 75 % idle over a second, at most 30 s). The tools rotate round by round after one warm-up round; medians and min–max over the
 counted rounds. Floors: the converged run's (N parallel OpenSSH connections reading the job's files) and the changing
 run's (only the job's service restarts, over OpenSSH). A separate untimed pass says where the CPU goes (controller and
 hosts). Each sitting is one run of \`npm run bench\`: compare ratios within a sitting, never across sittings.

@@ -256,14 +256,14 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
         await b.reseed();
         if (tool === 'rig') {
           const c = await attempt(failures, `N=${n} ${label} rig changing`, () => b.rig());
-          const v = c && await attempt(failures, `N=${n} ${label} rig converged`, () => b.rig());
+          const v = c && await quiesce() && await attempt(failures, `N=${n} ${label} rig converged`, () => b.rig());
           if (counted && c) { res.rig.changing.push(c.ms); res.rig.rssKb.push(c.rssKb); }
           if (counted && v) { res.rig.converged.push(v.ms); res.rig.rssKb.push(v.rssKb); }
           log(`  ${label} rig      changing ${c ? fmt(c.ms) : 'failed'}, converged ${v ? fmt(v.ms) : 'failed'}${c ? ` (peak RSS ${Math.round(Math.max(c.rssKb, v?.rssKb ?? 0) / 1024)} MB)` : ''}`);
         } else {
           const m = tool === 'mitogen';
           const c = await attempt(failures, `N=${n} ${label} ${tool} changing`, () => b.ansible(m));
-          const v = c && await attempt(failures, `N=${n} ${label} ${tool} converged`, () => b.ansible(m));
+          const v = c && await quiesce() && await attempt(failures, `N=${n} ${label} ${tool} converged`, () => b.ansible(m));
           if (counted && c) res[tool].changing.push(c.ms);
           if (counted && v) res[tool].converged.push(v.ms);
           log(`  ${label} ${tool.padEnd(8)} changing ${c ? fmt(c.ms) : 'failed'}, converged ${v ? fmt(v.ms) : 'failed'}`);
@@ -273,11 +273,13 @@ async function benchSize(n: number, opts: Options, mitogenInstalled: boolean): P
       const kexes = round % 2 ? [undefined, FLOOR_KEX] : [FLOOR_KEX, undefined];
       const floors: string[] = [];
       for (const kex of kexes) {
+        await quiesce();
         const f = await attempt(failures, `N=${n} ${label} floor (${kex ?? 'default kex'})`, () => b.floor(kex));
         if (f !== undefined && counted) (kex ? res.floor : res.floorDefaultKex).push(f);
         floors.push(`${kex ?? 'default kex'} ${f === undefined ? 'failed' : fmt(f)}`);
       }
       log(`  ${label} floor    ${floors.join(', ')} (load ${loadAverage()})`);
+      await quiesce();
       const rf = await attempt(failures, `N=${n} ${label} restart floor`, () => b.restartFloor());
       if (rf !== undefined && counted) res.restartFloor.push(rf);
       log(`  ${label} restart floor ${rf === undefined ? 'failed' : fmt(rf)}`);
@@ -356,6 +358,27 @@ async function prepareConverged(b: Bench, n: number, playbook = PLAYBOOK): Promi
 
 
 /** Wait until the fleet's boot (N sshd + 2N stand-in daemons starting) has calmed down: 1-minute load < cores. */
+/**
+ * Wait (at most 30 s) until the machine's CPUs are mostly idle over one second (≥ 75 %): before every converged run
+ * and every floor, whichever tool. A changing run restarts the fleet's stand-in daemons (two Node processes per
+ * worker) on this machine's own cores; on real hosts they would start on their own CPUs, not the controller's. The
+ * same wait for every tool and floor, so the converged runs compare like with like. Resolves true (for `&&` chains).
+ */
+async function quiesce(): Promise<true> {
+  const sample = (): { idle: number; total: number } => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, x) => a + x, 0) };
+  };
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30_000) {
+    const a = sample();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = sample();
+    if (b.total > a.total && (b.idle - a.idle) / (b.total - a.total) >= 0.75) break;
+  }
+  return true;
+}
+
 async function settle(maxSeconds: number): Promise<void> {
   if (maxSeconds === 0) return;
   const t0 = Date.now(); const maxMs = maxSeconds * 1000;
