@@ -6,6 +6,7 @@ import { signFileState } from './file-signature.ts';
 import { STOP_CHECK_FUNCTION, stopCheckLine } from './stop-marker.ts';
 import { PAUSE_FUNCTION, pollPauses } from './poll-backoff.ts';
 import type { ApplyScriptHooks } from './handler-script.ts';
+import { PRIVATE_TEMP_DIR } from '../facts/private-temp-dir.ts';
 
 /** Host-side root of rig's state: journals of runs, pre-images, the lock. */
 export const HOST_STATE_DIR = '/var/lib/rig';
@@ -77,7 +78,7 @@ export const APPLY_PRELUDE = String.raw`
 set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
-rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$); mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${PRIVATE_TEMP_DIR}
 ${OWNER_IDS_FUNCTION}
 rig_sig() {
   if [ -L "$1" ]; then rig_ty=symlink; elif [ -f "$1" ]; then rig_ty=file; elif [ -d "$1" ]; then rig_ty=directory

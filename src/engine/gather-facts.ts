@@ -90,7 +90,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
     const stdout = res.stdout.toString();
     let facts: MemoryHostFacts | undefined;
     let parseError: unknown;
-    try { facts = parseGatherOutput(merged, stdout, host); } catch (e) { parseError = e; }
+    try { facts = parseGatherOutput(merged, stdout, host, res.stderr); } catch (e) { parseError = e; }
     if (lock) {
       const denied = /^L denied (\S*)$/m.exec(stdout);
       // A path the login user cannot read names the path and the fix; it says more than "cannot take the lock".

@@ -1,6 +1,7 @@
 import { quoteShell } from '../text/shell-quote.ts';
 import type { FactRequest } from './fact-request.ts';
 import { OWNER_IDS_FUNCTION } from './owner-ids.ts';
+import { PRIVATE_TEMP_DIR } from './private-temp-dir.ts';
 
 /** Files larger than this are stat'ed and hashed but their content is not transferred. */
 export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
@@ -32,7 +33,7 @@ export const GATHER_PRELUDE = String.raw`
 set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
-rig_t=$(mktemp -d 2>/dev/null || echo /tmp/rig.$$) ; mkdir -p "$rig_t"; trap 'rm -rf "$rig_t"' EXIT
+${PRIVATE_TEMP_DIR}
 if [ -d /run/systemd/system ]; then rig_init=systemd
 elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then rig_init=upstart
 elif command -v openrc >/dev/null 2>&1 && [ -d /run/openrc ]; then rig_init=openrc

@@ -7,7 +7,8 @@ import { MemoryHostFacts } from './host-facts.ts';
 const b64 = (s: string | undefined): Buffer => (s === undefined || s === '.' || s === '-' ? Buffer.alloc(0) : Buffer.from(s, 'base64'));
 
 /** Parse the records printed by a gather script (see gather-script.ts) into facts, keyed as requested. */
-export function parseGatherOutput(requests: readonly FactRequest[], stdout: string, host: string): MemoryHostFacts {
+/** `stderr`: the gather script's, quoted in the error when its answer is incomplete (what the host's shell said). */
+export function parseGatherOutput(requests: readonly FactRequest[], stdout: string, host: string, stderr = ''): MemoryHostFacts {
   let os: OsFact | undefined;
   const files = new Map<string, FileFact>();
   const commands = new Map<string, CommandFact>();
@@ -72,7 +73,8 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
     }
   }
   if (!os || !done) {
-    throw new RemoteCommandError('fact gathering did not complete (truncated answer)', {
+    const said = stderr.trim().slice(-1000);
+    throw new RemoteCommandError(`fact gathering did not complete (truncated answer)${said ? `; the host's shell said: ${said}` : ''}`, {
       host, hint: 'check that the host has a POSIX sh with coreutils (stat, sha256sum, base64)',
     });
   }
