@@ -9,7 +9,8 @@ export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
 /**
  * Shell functions of the gather protocol. Constant text; every value reaches them as a quoted argument.
  * Output records, one per line, fields separated by single spaces, free text base64-encoded:
- *   O <hostname-b64> <os-id> <init> <pkg-manager> <uid> <user>
+ *   O <hostname> <os-id> <init> <pkg-manager> <uid> <user>   (hostname: `=name` when it is only letters, digits, `.`, `-`;
+ *     else its base64, which never starts with `=`)
  *   F <i> absent | F <i> unreadable
  *     | F <i> <type> <mode> <owner> <group> <size> <sha256|-> <content-b64|-> <link-target-b64|-> <uid> <gid>
  *   `absent` only when the lookup of the path really found nothing: a path that cannot be looked up (a directory on
@@ -20,9 +21,11 @@ export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
  *   per-file forks starved SSH handshakes): per existing file, in request order, `T <i> <type>` (and `L <i> <target-b64>`
  *   for a symlink); then `Fs <mode> <owner> <group> <size> <uid> <gid>` per T record, `H <sha256>` per regular file, and one
  *   `B <content-b64>` holding the requested regular files ≤ MAX_CONTENT_BYTES concatenated in order (split by size on
- *   the controller, each part checked against its H). If a batch command fails (a file vanished, unreadable), `X`
- *   follows and every queued file is read again one by one as full F records. Paths with a newline are always read one
- *   by one.
+ *   the controller, each part checked against its H: streamed from `cat` to `base64`, a content that came short or
+ *   changed fails there, "changed while rig was reading it"). If `stat` or `sha256sum` fails (a file vanished, became
+ *   unreadable), `X` follows and every queued file is read again one by one as full F records. Paths with a newline
+ *   are always read one by one. Nothing of a file is written on the host: the queue and the lists are shell variables;
+ *   only a command or capability fact makes the temp directory (PRIVATE_TEMP_DIR), for its stderr.
  *   C <i> <exit> <stdout-b64> <stderr-b64>
  *   S <i> <exists 0|1> <running 0|1>
  *   P <i> <version|->            (one per package name, in request order)
@@ -33,7 +36,13 @@ export const GATHER_PRELUDE = String.raw`
 set -u
 export LC_ALL=C
 rig_b64() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
+rig_nl='
+'
+rig_q=
+rig_t=
+rig_tmp() { [ -n "$rig_t" ] && return 0
 ${PRIVATE_TEMP_DIR}
+}
 if [ -d /run/systemd/system ]; then rig_init=systemd
 elif command -v initctl >/dev/null 2>&1 && initctl version 2>/dev/null | grep -q upstart; then rig_init=upstart
 elif command -v openrc >/dev/null 2>&1 && [ -d /run/openrc ]; then rig_init=openrc
@@ -51,7 +60,8 @@ if [ -n "$rig_idl" ]; then
   rig_idl=\${rig_idl%% gid=*}; rig_uid=\${rig_idl#uid=}; rig_uid=\${rig_uid%%(*}
   case $rig_idl in *'('*')') rig_un=\${rig_idl#*(}; rig_un=\${rig_un%)} ;; *) rig_un=- ;; esac
 else rig_uid=$(id -u); rig_un=$(id -un 2>/dev/null || echo -); fi
-printf 'O %s %s %s %s %s %s\n' "$(printf '%s\n' "$rig_hn" | rig_b64)" "$rig_os" "$rig_init" "$rig_pm" "$rig_uid" "$rig_un"
+case $rig_hn in ''|*[!A-Za-z0-9.-]*) rig_hn=$(printf '%s\n' "$rig_hn" | rig_b64) ;; *) rig_hn==$rig_hn ;; esac
+printf 'O %s %s %s %s %s %s\n' "$rig_hn" "$rig_os" "$rig_init" "$rig_pm" "$rig_uid" "$rig_un"
 ${OWNER_IDS_FUNCTION}
 rig_reach() {
   rig_a=$1
@@ -88,48 +98,55 @@ rig_fq() {
   rig_type "$2"; case $rig_ty in absent|unreadable) printf 'F %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
   printf 'T %s %s\n' "$1" "$rig_ty"
   rig_k=o; [ "$rig_ty" = file ] && rig_k=f
-  printf '%s%s %s %s\n' "$rig_k" "$3" "$1" "$2" >> "$rig_t/q"
+  rig_q=$rig_q$rig_k$3' '$1' '$2$rig_nl
   [ "$rig_ty" = symlink ] && printf 'L %s %s\n' "$1" "$(readlink -- "$2" | tr -d '\n' | rig_b64)"
   return 0
 }
 rig_fbatch() {
-  [ -s "$rig_t/q" ] || return 0
-  set --
-  while IFS= read -r rig_l; do rig_l=\${rig_l#???}; set -- "$@" "\${rig_l#* }"; done < "$rig_t/q"
-  stat -c '%a %U %G %s %u %g' -- "$@" > "$rig_t/st" || return 1
-  : > "$rig_t/h"; : > "$rig_t/c"
-  while IFS= read -r rig_l; do
-    read -r rig_m rig_o rig_g rig_z rig_u rig_n <&3 || return 1
-    rig_ids "$rig_o" "$rig_g" "$rig_u" "$rig_n"
-    printf 'Fs %04o %s %s %s %s %s\n' "0$rig_m" "$rig_own" "$rig_grp" "$rig_z" "$rig_u" "$rig_n"
+  [ -n "$rig_q" ] || return 0
+  set --; rig_r=$rig_q
+  while [ -n "$rig_r" ]; do rig_l=\${rig_r%%"$rig_nl"*}; rig_r=\${rig_r#*"$rig_nl"}; rig_l=\${rig_l#???}; set -- "$@" "\${rig_l#* }"; done
+  rig_s=$(stat -c '%a %U %G %s %u %g' -- "$@") || return 1
+  rig_s=$rig_s$rig_nl; rig_h=; rig_cl=; rig_r=$rig_q
+  while [ -n "$rig_r" ]; do
+    rig_l=\${rig_r%%"$rig_nl"*}; rig_r=\${rig_r#*"$rig_nl"}
+    [ -n "$rig_s" ] || return 1
+    set -f; set -- \${rig_s%%"$rig_nl"*}; set +f; rig_s=\${rig_s#*"$rig_nl"}
+    [ $# = 6 ] || return 1
+    rig_ids "$2" "$3" "$5" "$6"
+    printf 'Fs %04o %s %s %s %s %s\n' "0$1" "$rig_own" "$rig_grp" "$4" "$5" "$6"
     rig_p=\${rig_l#???}; rig_p=\${rig_p#* }
     case $rig_l in
-      f1*) printf '%s\n' "$rig_p" >> "$rig_t/h"; [ "$rig_z" -le ${MAX_CONTENT_BYTES} ] && printf '%s\n' "$rig_p" >> "$rig_t/c" ;;
-      f0*) printf '%s\n' "$rig_p" >> "$rig_t/h" ;;
+      f1*) rig_h=$rig_h$rig_p$rig_nl; [ "$4" -le ${MAX_CONTENT_BYTES} ] && rig_cl=$rig_cl$rig_p$rig_nl ;;
+      f0*) rig_h=$rig_h$rig_p$rig_nl ;;
     esac
-  done < "$rig_t/q" 3< "$rig_t/st"
-  set --
-  while IFS= read -r rig_p; do set -- "$@" "$rig_p"; done < "$rig_t/h"
-  if [ $# -gt 0 ]; then
-    sha256sum -- "$@" > "$rig_t/hs" || return 1
-    while read -r rig_l rig_p; do rig_l=\${rig_l#\\}; printf 'H %s\n' "$rig_l"; done < "$rig_t/hs"
+  done
+  if [ -n "$rig_h" ]; then
+    set --; while [ -n "$rig_h" ]; do set -- "$@" "\${rig_h%%"$rig_nl"*}"; rig_h=\${rig_h#*"$rig_nl"}; done
+    rig_h=$(sha256sum -- "$@") || return 1
+    rig_h=$rig_h$rig_nl
+    while [ -n "$rig_h" ]; do rig_l=\${rig_h%%"$rig_nl"*}; rig_h=\${rig_h#*"$rig_nl"}; rig_l=\${rig_l%% *}; printf 'H %s\n' "\${rig_l#\\}"; done
   fi
-  set --
-  while IFS= read -r rig_p; do set -- "$@" "$rig_p"; done < "$rig_t/c"
-  if [ $# -gt 0 ]; then cat -- "$@" > "$rig_t/cc" || return 1; printf 'B %s\n' "$(rig_b64 < "$rig_t/cc")"; fi
+  if [ -n "$rig_cl" ]; then
+    set --; while [ -n "$rig_cl" ]; do set -- "$@" "\${rig_cl%%"$rig_nl"*}"; rig_cl=\${rig_cl#*"$rig_nl"}; done
+    # Streamed, never stored on the host: a content that came short or changed fails its H check on the controller.
+    printf 'B '; cat -- "$@" | rig_b64; echo
+  fi
   return 0
 }
 rig_fdone() {
   rig_fbatch && return 0
   echo X
-  while IFS= read -r rig_l; do
+  rig_r=$rig_q
+  while [ -n "$rig_r" ]; do
+    rig_l=\${rig_r%%"$rig_nl"*}; rig_r=\${rig_r#*"$rig_nl"}
     rig_c=\${rig_l#?}; rig_c=\${rig_c%"\${rig_c#?}"}; rig_l=\${rig_l#???}
     rig_file "\${rig_l%% *}" "\${rig_l#* }" "$rig_c"
-  done < "$rig_t/q"
+  done
 }
 rig_cmd() {
   rig_i=$1; shift
-  "$@" >"$rig_t/o" 2>"$rig_t/e" </dev/null; rig_rc=$?
+  rig_tmp; "$@" >"$rig_t/o" 2>"$rig_t/e" </dev/null; rig_rc=$?
   printf 'C %s %s %s %s\n' "$rig_i" "$rig_rc" "$(rig_b64 < "$rig_t/o")" "$(rig_b64 < "$rig_t/e")"
 }
 rig_svc() {
@@ -160,7 +177,7 @@ rig_cap() {
   if [ -z "$rig_gc" ]; then printf 'K %s nogetcap\n' "$1"; return 0; fi
   rig_type "$2"
   case $rig_ty in absent|unreadable) printf 'K %s %s\n' "$1" "$rig_ty"; return 0 ;; esac
-  rig_v=$("$rig_gc" -- "$2" 2>"$rig_t/e" </dev/null) || { printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; }
+  rig_tmp; rig_v=$("$rig_gc" -- "$2" 2>"$rig_t/e" </dev/null) || { printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; }
   if [ -s "$rig_t/e" ]; then printf 'K %s error %s\n' "$1" "$(rig_b64 < "$rig_t/e")"; return 0; fi
   rig_v=\${rig_v#"$2"}
   printf 'K %s ok %s\n' "$1" "$(printf %s "$rig_v" | rig_b64)"

@@ -32,7 +32,7 @@ export function parseGatherOutput(requests: readonly FactRequest[], stdout: stri
     if (tag === 'B') { batch.content = b64(f[1]); continue; }
     if (tag === 'O') {
       os = {
-        hostname: b64(f[1]).toString().trim(), id: f[2] ?? 'unknown', init: f[3] as OsFact['init'],
+        hostname: f[1]?.startsWith('=') ? f[1].slice(1) : b64(f[1]).toString().trim(), id: f[2] ?? 'unknown', init: f[3] as OsFact['init'],
         packageManager: f[4] as OsFact['packageManager'], uid: Number(f[5]), ...(f[6] && f[6] !== '-' ? { user: f[6] } : {}),
       };
       continue;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -109,4 +110,50 @@ test('a truncated batch (fewer stats than files) is an error', (t) => {
   const req: FactRequest[] = [{ kind: 'file', path: '/a' }, { kind: 'file', path: '/b' }];
   const out = ['O bG9jYWw= debian sysv apt 0', 'T 0 directory', 'T 1 directory', 'Fs 0755 root root 4096', 'E done', ''].join('\n');
   t.throws(() => parseGatherOutput(req, out, 'h1'), { message: /1 file stats for 2 files/ });
+});
+
+// Generated trees (seeded): hostile names (quotes, $, backquote, backslash, glob characters, dashes, spaces, tabs,
+// non-ASCII), binary contents, empty files, symlinks, directories, absent paths, with and without
+// content, in random order and with repeats. The batch must say what Node sees, file by file.
+test('generated trees: the batch reads every fact as Node sees it', (t) => {
+  const nameChar = fc.constantFrom(...'aZ09 \t\'"$`\\*?[]-=.:;&|<>(){}~#!%^,'.split(''), 'ü', '\u00ff', '\u2028');
+  const entry = fc.record({
+    name: fc.array(nameChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join('')).filter((n) => n !== '.' && n !== '..'),
+    kind: fc.constantFrom('file', 'file', 'file', 'empty', 'symlink', 'dir', 'absent'),
+    content: fc.uint8Array({ maxLength: 300 }),
+    withContent: fc.boolean(),
+  });
+  fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(7), { maxLength: 4 }), (entries, repeats) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rig-gather-gen-'));
+    const paths: string[] = [];
+    entries.forEach((e, k) => {
+      const p = join(dir, `${k}${e.name}`);
+      if (e.kind === 'file') writeFileSync(p, e.content);
+      else if (e.kind === 'empty') writeFileSync(p, '');
+      else if (e.kind === 'symlink') symlinkSync(e.name, p);
+      else if (e.kind === 'dir') mkdirSync(p);
+      paths.push(p);
+    });
+    const order = [...paths, ...repeats.filter((r) => r < paths.length).map((r) => paths[r]!)];
+    const requests: FactRequest[] = order.map((path) => ({ kind: 'file', path, ...(entries[paths.indexOf(path)]!.withContent ? {} : { content: false }) }));
+    const { facts } = gather(requests);
+    for (const [k, path] of paths.entries()) {
+      const f = facts.file(path);
+      const e = entries[k]!;
+      if (e.kind === 'absent') { if (f.exists) return false; continue; }
+      const st = lstatSync(path);
+      if (!f.exists || f.size !== st.size || f.mode !== (st.mode & 0o7777).toString(8).padStart(4, '0')) return false;
+      if (e.kind === 'symlink' && (f.type !== 'symlink' || f.target !== readlinkSync(path))) return false;
+      if (e.kind === 'dir' && f.type !== 'directory') return false;
+      if (e.kind === 'file' || e.kind === 'empty') {
+        const data = readFileSync(path);
+        if (f.type !== 'file' || f.sha256 !== sha(data)) return false;
+        // A path asked for twice, once with content, is read with content (merged requests).
+        const wanted = requests.some((r) => r.kind === 'file' && r.path === path && r.content !== false);
+        if (wanted ? !f.content?.equals(data) : f.content !== undefined) return false;
+      }
+    }
+    return true;
+  }), { seed: 2112, numRuns: 60 });
+  t.pass();
 });

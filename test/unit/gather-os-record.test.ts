@@ -24,3 +24,14 @@ for (const uid of uids) {
     t.is(facts.os.hostname, execFileSync('hostname').toString().trim());
   });
 }
+
+// The hostname goes plain (`=name`) when it is only letters, digits, dots and dashes, else as base64; the
+// kernel (a UTS namespace of its own, its name written to /proc/sys/kernel/hostname) is the oracle, hostile names included.
+for (const name of ['node-1.example', 'UPPER.lower-09', 'with space', 'q"uote\'s', '$(id)', 'ü-nicode', '=starts-with-equals', 'back\\slash', '-dash']) {
+  test(`O record: hostname ${JSON.stringify(name)} comes back as the kernel has it`, (t) => {
+    const out = execFileSync('unshare', ['--uts', 'sh', '-c', 'printf %s "$1" > /proc/sys/kernel/hostname && exec sh -s', 'sh', name], { input: buildGatherScript([]) }).toString();
+    const record = out.split('\n').find((l) => l.startsWith('O '))!;
+    t.is(record.split(' ')[1]!.startsWith('='), /^[A-Za-z0-9.-]+$/.test(name), 'plain only when it is plain');
+    t.is(parseGatherOutput([], out, 'local').os.hostname, name);
+  });
+}

@@ -66,8 +66,8 @@ test('held gatherHostFacts: finish(script) runs in the gather\'s shell; finish()
   const g = await gatherHostFacts(c, [{ kind: 'file', path: '/nonexistent/rig-held' }], undefined, undefined, undefined, true);
   t.true(g.ok);
   if (!g.ok) return;
-  // rig_t is the gather's own temporary directory variable: set only in that shell
-  t.true(await g.finish!('[ -n "$rig_t" ] && [ -d "$rig_t" ] || exit 9\n'));
+  // rig_init is the gather's own variable (the host's init system): set only in that shell
+  t.true(await g.finish!('[ -n "${rig_init:-}" ] || exit 9\n'));
   t.is(c.stats.roundTrips, 2);
   const h = await gatherHostFacts(c, [], undefined, undefined, undefined, true);
   t.true(h.ok && await h.finish!());

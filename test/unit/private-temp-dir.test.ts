@@ -11,7 +11,7 @@ import { APPLY_PRELUDE } from '../../src/engine/apply-script.ts';
 /** A PATH holding the tools the snippet and the probe use, but no mktemp (a minimal host). */
 function pathWithoutMktemp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rig-nomktemp-'));
-  for (const tool of ['mkdir', 'rm', 'stat', 'cat']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(dir, tool));
+  for (const tool of ['mkdir', 'rm', 'stat', 'cat', 'id', 'base64', 'sha256sum', 'tr']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(dir, tool));
   return dir;
 }
 
@@ -87,11 +87,12 @@ test('the gather and the apply scripts make their temp directory only this way',
   }
 });
 
-test('a gather stopped this way fails the host with the shell\'s own words, not only "truncated answer"', async (t) => {
+test('a gather that needs the directory and is stopped this way fails the host with the shell\'s own words, not only "truncated answer"', async (t) => {
   const path = pathWithoutMktemp();
   let plantedAt = '';
   t.teardown(() => { rmSync(path, { recursive: true, force: true }); if (plantedAt) rmSync(plantedAt, { force: true }); });
-  const requests = [{ kind: 'file', path: '/etc/hostname' }] as const;
+  // A command fact needs the temp directory (its stderr); file facts are read without one (gather-batch.test.ts).
+  const requests = [{ kind: 'file', path: '/etc/hostname' }, { kind: 'command', key: 'k', argv: ['true'] }] as const;
   const r = await runProbe(path, (pid) => { plantedAt = `/tmp/rig.${pid}`; symlinkSync('/etc', plantedAt); }, buildGatherScript(requests));
   t.not(r.code, 0);
   t.throws(() => parseGatherOutput(requests, r.stdout, 'w1', r.stderr), {
