@@ -10,7 +10,7 @@
  * Node's conditions), local TypeScript files to their own compiled files. The cached name of a module is a hash of
  * its source bytes, of the build it links against and of its local dependencies' names (a Merkle hash), so an edit
  * anywhere below a playbook gives new names up to the playbook and nothing stale is ever loaded. A second run reads
- * and hashes the sources and one small manifest per module, then imports.
+ * and hashes the sources and one entry per module (its code and import list), then imports.
  *
  * Each compiled file carries an inline source map; Node's source-map support is on while the playbook is imported,
  * so a playbook that throws at import reports its own file and line. Anything unusual (an import cycle between
@@ -25,14 +25,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { importEsm } from '../core/import-esm.ts';
 
 /** Bump when the compiled output's shape changes. */
-const FORMAT = 'rig-playbook-cache-1';
+const FORMAT = 'rig-playbook-cache-2';
 const LOCAL_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
-interface Manifest {
+/**
+ * One compiled module before linking, in ONE file (`<key>.json`): its code and the placeholders in it go together.
+ * (Kept as two files, code and manifest, two rig processes compiling the same new module at once could pair one's
+ * code with the other's placeholder nonce, and the linked file kept the unreplaced placeholders for good.)
+ */
+interface Entry {
   /** Absolute paths of the local TypeScript files this module imports, in the order of the placeholders. */
   readonly deps: readonly string[];
   /** The placeholder prefix written in the compiled code, `<nonce>-<index>`. */
   readonly nonce: string;
+  /** The compiled code, local imports as `"<nonce>-<index>"`. */
+  readonly code: string;
 }
 
 interface Context {
@@ -97,28 +104,18 @@ async function compileModule(path: string, ctx: Context): Promise<string> {
   ctx.inProgress.add(path);
   const source = readFileSync(path);
   const firstKey = sha256(`${ctx.buildId}\0${path}\0${sha256(source)}`);
-  const manifestFile = join(ctx.dir, `${firstKey}.json`);
-  const codeFile = join(ctx.dir, `${firstKey}.js`);
-  let manifest = tryReadManifest(manifestFile);
-  if (manifest === undefined) {
-    manifest = await transpile(path, source, ctx, codeFile);
-    writeAtomically(manifestFile, JSON.stringify(manifest));
+  const entryFile = join(ctx.dir, `${firstKey}.json`);
+  let entry = tryReadEntry(entryFile);
+  if (entry === undefined) {
+    entry = await transpile(path, source, ctx, join(ctx.dir, `${firstKey}.js`));
+    writeAtomically(entryFile, JSON.stringify(entry));
   }
   const depUrls: string[] = [];
-  for (const dep of manifest.deps) depUrls.push(await compileModule(dep, ctx));
+  for (const dep of entry.deps) depUrls.push(await compileModule(dep, ctx));
   const finalFile = join(ctx.dir, `${sha256(`${firstKey}\0${depUrls.join('\0')}`)}.mjs`);
   if (!isFile(finalFile)) {
-    let code: string;
-    try {
-      code = readFileSync(codeFile, 'utf8');
-    } catch {
-      // The manifest outlived its code (a cache cleaned by hand): compile again.
-      manifest = await transpile(path, source, ctx, codeFile);
-      writeAtomically(manifestFile, JSON.stringify(manifest));
-      code = readFileSync(codeFile, 'utf8');
-    }
-    const placeholder = new RegExp(`"${manifest.nonce}-(\\d+)"`, 'g');
-    writeAtomically(finalFile, code.replace(placeholder, (_, i: string) => JSON.stringify(depUrls[Number(i)])));
+    const placeholder = new RegExp(`"${entry.nonce}-(\\d+)"`, 'g');
+    writeAtomically(finalFile, entry.code.replace(placeholder, (_, i: string) => JSON.stringify(depUrls[Number(i)])));
   }
   const url = pathToFileURL(finalFile).href;
   ctx.inProgress.delete(path);
@@ -126,10 +123,10 @@ async function compileModule(path: string, ctx: Context): Promise<string> {
   return url;
 }
 
-function tryReadManifest(file: string): Manifest | undefined {
+function tryReadEntry(file: string): Entry | undefined {
   try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    return Array.isArray(m.deps) && typeof m.nonce === 'string' ? m : undefined;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Entry;
+    return Array.isArray(m.deps) && typeof m.nonce === 'string' && typeof m.code === 'string' ? m : undefined;
   } catch {
     return undefined;
   }
@@ -151,10 +148,10 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /**
- * Compile one module with esbuild (every import external, rewritten): writes its code to `codeFile` with local
- * dependencies as placeholders and returns the manifest naming them.
+ * Compile one module with esbuild (every import external, rewritten): its code with local dependencies as
+ * placeholders, and the list naming them. `codeFile` only names esbuild's output (nothing is written there).
  */
-async function transpile(path: string, source: Buffer, ctx: Context, codeFile: string): Promise<Manifest> {
+async function transpile(path: string, source: Buffer, ctx: Context, codeFile: string): Promise<Entry> {
   const esbuild = await importEsm<typeof import('esbuild')>('esbuild');
   const nonce = `rig-local-${randomBytes(8).toString('hex')}`;
   const deps: string[] = [];
@@ -208,8 +205,7 @@ async function transpile(path: string, source: Buffer, ctx: Context, codeFile: s
   const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as { sources: string[] };
   map.sources = [fileUrl];
   const inline = Buffer.from(JSON.stringify(map)).toString('base64');
-  writeAtomically(codeFile, `${code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')}//# sourceMappingURL=data:application/json;base64,${inline}\n`);
-  return { deps, nonce };
+  return { deps, nonce, code: `${code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')}//# sourceMappingURL=data:application/json;base64,${inline}\n` };
 }
 
 function loaderFor(path: string): 'ts' | 'tsx' {

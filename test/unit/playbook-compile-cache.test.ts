@@ -111,3 +111,27 @@ test.serial('a playbook outside the checkout importing `rig` is compiled against
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test.serial('rig processes compiling the same new playbook at once all load it, and so does every later run', async (t) => {
+  // Local imports (playbook → a.ts → b0..b7.ts): several modules compiled by every process at the same moment.
+  const dir = join(work, 'p5');
+  mkdirSync(join(dir, 'tasks'), { recursive: true });
+  // Eight leaves under a.ts: many modules whose compiles overlap.
+  for (let k = 0; k < 8; k++) writeFileSync(join(dir, 'tasks', `b${k}.ts`), `export const leaf${k}: string = '${k === 0 ? 'concurrent-leaf' : ''}';\n`);
+  writeFileSync(join(dir, 'tasks', 'a.ts'), `${Array.from({ length: 8 }, (_, k) => `import { leaf${k} } from './b${k}.ts';`).join('\n')}
+export const pattern: string = \`\${[${Array.from({ length: 8 }, (_, k) => `leaf${k}`).join(', ')}].join('')}-ok\`;
+`);
+  const playbook = join(dir, 'playbook.ts');
+  writeFileSync(playbook, `import { definePlaybook } from ${JSON.stringify(types)};
+import { pattern } from './tasks/a.ts';
+
+export default definePlaybook({ name: 'concurrent', plays: [{ hosts: pattern, tasks: [] }] });
+`);
+  for (let round = 0; round < 4; round++) {
+    const env = { RIG_CACHE_DIR: join(work, `cache5-${round}`) };
+    const runs = await Promise.all(Array.from({ length: 8 }, () => runRig(['plan', '-i', inventory, playbook], { env })));
+    for (const r of runs) t.regex(r.stderr, /pattern "concurrent-leaf-ok" matches no host/, `round ${round}, concurrent: ${r.stderr}`);
+    const after = await runRig(['plan', '-i', inventory, playbook], { env });
+    t.regex(after.stderr, /pattern "concurrent-leaf-ok" matches no host/, `round ${round}, the run after: ${after.stderr}`);
+  }
+});
