@@ -7,11 +7,12 @@
 // mangled name, and dist/src/x.js is a small ES module giving src/x.ts's own names from the bundle (Node's require
 // cache holds the one instance). A playbook's `rig` (its src/index.ts) and its deep imports of '../src/x.ts' resolve to
 // those modules: through the compiled-playbook cache (src/playbook/playbook-compile-cache.ts) or through tsx and
-// dist/src-redirect-hook.mjs. bin/rig.js loads the build when dist/rig.mjs is not older than src/.
+// dist/src-redirect-hook.mjs. bin/rig.js loads the build when it was built from the sources beside it (bin/built-cli.js).
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashBuildInputs } from '../bin/built-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -117,6 +118,8 @@ await build({
   outfile: join(next, 'kube-daemon-set.cjs'),
 });
 copyFileSync(join(root, 'scripts', 'src-redirect-hook.mjs'), join(next, 'src-redirect-hook.mjs'));
+// What it was built from (bin/built-cli.js: an install that gave every file the same date is judged by content).
+writeFileSync(join(next, 'sources.sha256'), `${hashBuildInputs(root)}\n`);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });
