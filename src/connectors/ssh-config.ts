@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname, userInfo, type UserInfo } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { SshConfigError } from '../errors.ts';
@@ -162,7 +162,15 @@ interface Pass {
 
 /** The current user as OpenSSH sees it (password database, gethostname, environment). */
 export function currentLocalIdentity(env: Readonly<Record<string, string | undefined>> = process.env): LocalIdentity {
-  const u = userInfo();
+  let u: UserInfo<string>;
+  try {
+    u = userInfo();
+  } catch {
+    // As ssh.c: "No user exists for uid N" — without a name and a home, %u, %d and ~ in ssh_config mean nothing.
+    throw new SshConfigError(`no user exists for uid ${process.getuid?.() ?? '?'}: the password database has no entry for the user running rig (OpenSSH refuses to run so too)`, {
+      hint: 'run rig as a user listed in /etc/passwd (in a container: add an entry for this uid, or run it as a named user)',
+    });
+  }
   return { userName: u.username, uid: u.uid, homeDir: u.homedir, hostName: hostname(), env };
 }
 
