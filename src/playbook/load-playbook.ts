@@ -1,7 +1,8 @@
 import { validateGate } from '../gates/plan-gates.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PlaybookError, ValidationError } from '../errors.ts';
 import { FLUSH_HANDLERS } from '../modules/flush-handlers.ts';
@@ -54,9 +55,10 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
     mod = await importPlaybookModule(path);
   } catch (e) {
     const err = e as Error;
-    const m = /:(\d+):\d+/.exec(err.stack ?? '');
+    const at = locateLoadError(err);
     throw new PlaybookError(`playbook failed to load: ${err.message}`, {
-      file, ...(m ? { line: Number(m[1]) } : {}), cause: e, hint: 'run `npm run typecheck` to see type errors with their lines',
+      file: at && at.file !== path ? relative(process.cwd(), at.file) || at.file : file, ...(at ? { line: at.line } : {}), cause: e,
+      hint: 'run `npm run typecheck` to see type errors with their lines',
     });
   }
   const playbook = (mod['default'] ?? mod['playbook']) as Playbook | undefined;
@@ -65,6 +67,29 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   }
   validatePlaybook(playbook, file);
   return { path, sha256: createHash('sha256').update(text).digest('hex'), playbook };
+}
+
+/**
+ * Where a playbook that failed to load went wrong: the first frame of the error's stack (source-mapped) in a file of
+ * the user's — the playbook or a module it imports — never Node's internals (`node:internal/…:873`), a package in
+ * node_modules, or rig itself. None (no line rather than a wrong one) when no frame is theirs, e.g. a missing package.
+ */
+function locateLoadError(err: Error): { readonly file: string; readonly line: number } | undefined {
+  const rigRoot = rigInstallRoot();
+  for (const m of (err.stack ?? '').matchAll(/(?:^|[\s(])(?:file:\/\/)?(\/[^\s()]+?):(\d+):\d+/gm)) {
+    let file = m[1]!;
+    try { file = decodeURIComponent(file); } catch { /* keep it as written */ }
+    if (file.includes('/node_modules/') || (rigRoot !== undefined && ['src/', 'dist/', 'bin/', 'scripts/'].some((d) => file.startsWith(rigRoot + d)))) continue;
+    return { file, line: Number(m[2]) };
+  }
+  return undefined;
+}
+
+/** The directory of the running rig (above bin/, holding its src/, dist/ and scripts/), from the entry script; undefined when unknown. */
+function rigInstallRoot(): string | undefined {
+  const entry = process.argv[1];
+  if (!entry) return undefined;
+  try { return `${dirname(dirname(realpathSync(entry)))}/`; } catch { return undefined; }
 }
 
 /** Prebuilt: from the compiled-playbook cache (no tsx at all); from source, or when the cache cannot serve: tsx. */

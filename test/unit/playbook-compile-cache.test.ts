@@ -135,3 +135,20 @@ export default definePlaybook({ name: 'concurrent', plays: [{ hosts: pattern, ta
     t.regex(after.stderr, /pattern "concurrent-leaf-ok" matches no host/, `round ${round}, the run after: ${after.stderr}`);
   }
 });
+
+test.serial('a load error names the user\'s own file and line: an imported module\'s, never Node\'s internals', async (t) => {
+  const dir = join(work, 'p6');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'dep.ts'), "export const x = 1;\n\nthrow new Error('boom in dep on line three');\n");
+  const throwing = join(dir, 'throwing.ts');
+  writeFileSync(throwing, `import { definePlaybook } from ${JSON.stringify(types)};\nimport { x } from './dep.ts';\n\nexport default definePlaybook({ name: 'x' + x, plays: [] });\n`);
+  const missing = join(dir, 'missing.ts');
+  writeFileSync(missing, `import { definePlaybook } from ${JSON.stringify(types)};\nimport nope from 'no-such-package-rig-test';\n\nexport default definePlaybook({ name: String(nope), plays: [] });\n`);
+  for (const [mode, env] of [['prebuilt, compiling', { RIG_CACHE_DIR: join(work, 'cache6') }], ['prebuilt, cached', { RIG_CACHE_DIR: join(work, 'cache6') }], ['from source', { RIG_FROM_SOURCE: '1' }]] as const) {
+    const r = await runRig(['plan', '-i', inventory, throwing], { env });
+    t.regex(r.stderr, /error\[PLAYBOOK\] \S*dep\.ts:3: playbook failed to load: boom in dep on line three/, `${mode}: ${r.stderr}`);
+    const m = await runRig(['plan', '-i', inventory, missing], { env });
+    t.regex(m.stderr, /error\[PLAYBOOK\] \S*missing\.ts(:2)?: playbook failed to load: .*no-such-package-rig-test/, `${mode}: ${m.stderr}`);
+    t.notRegex(m.stderr, /missing\.ts:(?!2:)\d+/, `${mode}: no line from Node's internals`);
+  }
+});
