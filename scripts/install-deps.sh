@@ -4,6 +4,7 @@ set -euo pipefail
 
 PACKAGES=(
   openssh-server openssh-client tini iproute2 util-linux    # the fleet: sshd, PID 1, netns/veth/bridge, nsenter/unshare
+  nftables                                                 # tests: a host that stops hearing the controller (input dropped, output flowing)
   nginx libnginx-mod-http-lua                              # the audit proxy
   openssl                                                  # seed PKI and certificate checks in tests
   libcap2-bin                                              # setcap/getcap: the capability module, Kong host ports (setpriv: util-linux)

@@ -20,8 +20,9 @@ function installSignalHandlers(stop: StopSignal): () => void {
       stop.request();
       return;
     }
-    stop.force();
-    process.stderr.write(`\n${sig}: stopped at once${stop.graceful ? '; the run is journaled as interrupted (see `rig log`)' : ''}\n`);
+    const journaled = stop.force() > 0;
+    process.stderr.write(`\n${sig}: stopped at once${!stop.graceful ? '' : journaled ? '; the run is journaled as interrupted (see `rig log`)'
+      : ' before anything was applied (nothing journaled); hosts already locked keep this run\'s lock: --break-lock clears it'}\n`);
     process.exit(INTERRUPTED_EXIT_CODE);
   };
   process.on('SIGINT', onSignal);

@@ -222,7 +222,7 @@ export class SshConnector implements Connector {
     const input = Buffer.from(script);
     this.stats.bytesSent += input.length;
     return new Promise<ExecResult>((resolve, reject) => {
-      const lost = (why: string) => new UnreachableError(`connection lost during a command: ${why}`, { host: this.host.name, hint: 'the host or the network went away; `rig rollback` can undo what the run did' });
+      const lost = (why: string) => new UnreachableError(`connection lost during a command: ${why}`, { host: this.host.name, hint: 'the host or the network went away; if the run had started changing it, `rig log` shows what was done and `rig rollback` undoes it' });
       if (this.#lost) { reject(lost(this.#lost)); return; }
       conn.exec(command, (err, stream) => {
         if (err) { reject(lost(err.message)); return; }

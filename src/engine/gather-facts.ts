@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Connector, ExecResult } from '../connectors/connector.ts';
-import { isRigError, LockedError, RigError, UnreachableError, UnreadableError } from '../errors.ts';
+import { InterruptedError, isRigError, LockedError, RigError, TimeoutError, UnreachableError, UnreadableError } from '../errors.ts';
 import type { FactRequest } from '../facts/fact-request.ts';
 import { buildGatherScript } from '../facts/gather-script.ts';
 import type { MemoryHostFacts } from '../facts/host-facts.ts';
@@ -34,12 +35,30 @@ export type GatherOutcome =
   }
   | { readonly ok: false; readonly error: RigError; readonly unreachable: boolean };
 
+/** How long a host's gather may take once connected, seconds, unless RIG_GATHER_TIMEOUT says otherwise. */
+export const GATHER_LIMIT_SECONDS = 300;
+
+/** The gather's time limit in seconds: RIG_GATHER_TIMEOUT when it is a positive number, else GATHER_LIMIT_SECONDS. */
+export function gatherLimitSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.RIG_GATHER_TIMEOUT);
+  return env.RIG_GATHER_TIMEOUT && Number.isFinite(v) && v > 0 ? v : GATHER_LIMIT_SECONDS;
+}
+
+export interface GatherLimits {
+  /** A stop (the operator's Ctrl-C): the gather in flight is abandoned, the host fails as interrupted. */
+  readonly signal?: AbortSignal;
+  /** @default gatherLimitSeconds() */
+  readonly seconds?: number;
+}
+
 /**
  * Connect (if needed) and gather every fact in ONE round trip; when `lock` is given, the same script takes the
- * host's lock after reading the facts.
+ * host's lock after reading the facts. The gather has a time limit (a host that answers keepalives but whose script
+ * blocks — a FIFO planted where a file was, a hung mount, a status script that never returns — fails with TIMEOUT
+ * naming the host instead of holding the run for ever) and stops on `limits.signal`.
  */
-export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false): Promise<GatherOutcome> {
-  const first = await gatherOnce(connector, requests, lock, become, pendingOf, hold);
+export async function gatherHostFacts(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false, limits: GatherLimits = {}): Promise<GatherOutcome> {
+  const first = await gatherOnce(connector, requests, lock, become, pendingOf, hold, limits);
   // --break-lock: judge the holder on the controller; break only that holder's lock (one more round trip).
   if (first.ok || !lock?.spec.breakStale || !(first.error instanceof LockedError) || first.heldBy === undefined) return first;
   const holder = parseLockOwner(first.heldBy);
@@ -52,15 +71,29 @@ export async function gatherHostFacts(connector: Connector, requests: readonly F
       }),
     };
   }
-  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become, pendingOf, hold);
+  return gatherOnce(connector, requests, { ...lock, spec: { ...lock.spec, breakOwner: first.heldBy } }, become, pendingOf, hold, limits);
 }
 
-/** The last line of every gather's output (parse-gather-output.ts): where a held gather's shell waits. */
-const GATHER_END_MARKER = 'E done';
+/**
+ * The last line of a held gather's output (parse-gather-output.ts), where its shell waits: `E done <random tag>`, new
+ * for every gather. A fixed line could be printed by the host before the script even runs (a `.bashrc` echoing it):
+ * the controller took that for the end, while the script went on and took the lock.
+ */
+const gatherEndTag = (): string => randomBytes(12).toString('hex');
 
-async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false): Promise<GatherOutcome & { readonly heldBy?: string }> {
+async function gatherOnce(connector: Connector, requests: readonly FactRequest[], lock?: { runId: string; spec: LockSpec }, become?: boolean, pendingOf?: string, hold = false, limits: GatherLimits = {}): Promise<GatherOutcome & { readonly heldBy?: string }> {
   const t0 = Date.now();
   const host = connector.host.name;
+  // Until the facts are in (the marker of a held gather, or the script's end): the time limit and the stop.
+  const abort = new AbortController();
+  const seconds = limits.seconds ?? gatherLimitSeconds();
+  const timer = setTimeout(() => abort.abort(new TimeoutError(`fact gathering did not finish within ${seconds} s`, {
+    host, hint: 'something on the host blocks a read: a FIFO or device where a file was expected, a hung mount, a service status script that never returns; RIG_GATHER_TIMEOUT=SECONDS allows a slower host more time',
+  })), seconds * 1000);
+  const onStop = (): void => abort.abort(new InterruptedError('interrupted while gathering facts: nothing was changed on this host', { host }));
+  if (limits.signal?.aborted) onStop();
+  limits.signal?.addEventListener('abort', onStop, { once: true });
+  const factsIn = (): void => { clearTimeout(timer); limits.signal?.removeEventListener('abort', onStop); };
   // A held gather's shell: `send` while it waits, else (it ended, or never started) a script needs a round trip of its own.
   let send: ((more?: string) => void) | undefined;
   let full: Promise<ExecResult> | undefined;
@@ -75,18 +108,21 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
   let handedOver = false;
   try {
     await connector.connect();
+    abort.signal.throwIfAborted();
     const merged = mergeFactRequests(requests);
     // The playbook's pending handlers (pending-handlers.ts) are read in the same round trip.
     const epilogue = [pendingOf !== undefined ? pendingGatherScript(pendingOf) : '', lock ? gatherLockScript(lock.runId, lock.spec) : ''].filter(Boolean).join('\n');
-    const script = buildGatherScript(merged, epilogue);
+    const endTag = hold ? gatherEndTag() : '';
+    const script = buildGatherScript(merged, epilogue, endTag);
     let res: { readonly stdout: Buffer; readonly stderr: string };
     if (hold) {
       let marked!: (o: { stdout: Buffer; stderr: string }) => void;
       const atMarker = new Promise<{ stdout: Buffer; stderr: string }>((resolve) => { marked = resolve; });
-      full = connector.runScript(script, { ...(become === undefined ? {} : { become }), hold: { marker: GATHER_END_MARKER, onMarker: (o, s) => { send = s; marked(o); } } });
+      full = connector.runScript(script, { ...(become === undefined ? {} : { become }), signal: abort.signal, hold: { marker: `E done ${endTag}`, onMarker: (o, s) => { factsIn(); send = s; marked(o); } } });
       full.catch(() => undefined);
       res = await Promise.race([atMarker, full]);
-    } else res = await connector.runScript(script, become === undefined ? {} : { become });
+    } else res = await connector.runScript(script, { ...(become === undefined ? {} : { become }), signal: abort.signal });
+    factsIn();
     const stdout = res.stdout.toString();
     let facts: MemoryHostFacts | undefined;
     let parseError: unknown;
@@ -123,6 +159,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
     if (!error.where.host) Object.assign(error, { where: { ...error.where, host } });
     return { ok: false, error, unreachable: error instanceof UnreachableError || error.code === 'HOST_KEY' };
   } finally {
+    factsIn();
     if (!handedOver) void finish(); // a held shell nobody will use: let it exit
   }
 }
@@ -144,7 +181,7 @@ export function describeLock(host: string, ownerJson: string): LockedError {
   const who = describeHolder(owner);
   return new LockedError(stale ? `stale lock: ${who} holds the lock but its process is gone` : `locked by ${who}`, {
     host,
-    hint: stale ? 'the run that took the lock died; clear it with --break-lock (then consider `rig rollback` of that run)'
+    hint: stale ? 'the run that took the lock died; clear it with --break-lock (and if `rig log` lists that run, it had started changing hosts: consider `rig rollback` of it)'
       : 'wait for that run to finish; if it is dead, re-run with --break-lock',
   });
 }

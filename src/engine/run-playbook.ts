@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Connector } from '../connectors/connector.ts';
 import type { HostRecap, JournalStore, RunJournal, RunKind } from '../changelog/journal-store.ts';
 import { newRunId } from '../changelog/journal-store.ts';
-import { InterruptedError, isRigError, RigError } from '../errors.ts';
+import { InterruptedError, isRigError, LockedError, RigError } from '../errors.ts';
 import type { Host } from '../inventory/types.ts';
 import { buildReleaseScript, type LockSpec } from './apply-script.ts';
 import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
@@ -54,6 +54,8 @@ export interface PlanRunOptions {
   readonly breakLock?: boolean;
   /** With breakLock: also break a lock whose holder is alive on this controller. @default false */
   readonly force?: boolean;
+  /** Aborted on a stop request: gathers in flight are abandoned (their hosts fail as interrupted), none starts. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PlanRunResult {
@@ -129,7 +131,7 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
       return { host: host.name, address: host.address, plays: [], error: errorRecord(error) };
     }
     // The gather and the lock run as the host's plays will (play- and task-level become included).
-    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host), input.playbook.playbook.name, lockSpec !== undefined);
+    const g = await gatherHostFacts(session.connector(host), tasks.factRequests(), lockSpec ? { runId, spec: lockSpec } : undefined, hostBecomes(plays, host), input.playbook.playbook.name, lockSpec !== undefined, options.signal ? { signal: options.signal } : {});
     if (!g.ok) {
       if (g.unreachable) {
         session.options.onEvent?.({ kind: 'host-unreachable', host: host.name, error: g.error });
@@ -338,10 +340,24 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
     }
   }
   // Release locks still held (hosts with nothing to apply, or after an abort): the second round trip of a converged run.
+  // A host whose release fails keeps this run's lock: it did not finish cleanly (the next run there needs
+  // --break-lock), so it is failed, never "ok" — unless it failed or was unreachable already, which says more.
   await mapLimit([...lockedNow], session.forks, async (name) => {
     const host = o.hosts.get(name);
     if (!host) return;
-    try { await session.connector(host).runScript(buildReleaseScript(o.runId), { become: hostBecomes(plan.plays, host, hostPlans.get(name)) }); } catch { /* reported already or unreachable */ }
+    let problem: string | undefined;
+    try {
+      const r = await session.connector(host).runScript(buildReleaseScript(o.runId), { become: hostBecomes(plan.plays, host, hostPlans.get(name)) });
+      if (r.exitCode !== 0) problem = `the release script exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-300)}` : ''}`;
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (problem === undefined || dead.has(name)) return;
+    const error = new LockedError(`this run's lock could not be released: ${problem}`, {
+      host: name, hint: 'the host keeps the lock of this run: the next run there reports it stale, and --break-lock clears it',
+    });
+    dead.set(name, { status: 'failed', error });
+    session.options.onEvent?.({ kind: 'host-failed', host: name, error });
   });
   unForce?.();
   const interrupted = stopped();

@@ -27,12 +27,17 @@ export class StopSignal {
     for (const f of [...this.#onRequest]) { try { f(); } catch { /* a listener must not stop the others */ } }
   }
 
-  /** Second signal: call every force listener (synchronous work only: the process exits right after). */
-  force(): void {
+  /**
+   * Second signal: call every force listener (synchronous work only: the process exits right after). Returns how
+   * many there were: none means no run was being journaled (a stop while facts were still being gathered).
+   */
+  force(): number {
     this.#requested = true;
-    if (this.#forced) return;
+    if (this.#forced) return 0;
     this.#forced = true;
-    for (const f of [...this.#onForce]) { try { f(); } catch { /* keep going: we are exiting */ } }
+    const listeners = [...this.#onForce];
+    for (const f of listeners) { try { f(); } catch { /* keep going: we are exiting */ } }
+    return listeners.length;
   }
 
   /** Run `f` when a stop is requested (at once if it already was). Returns a function that removes it. */

@@ -184,13 +184,24 @@ rig_cap() {
 }
 `.replace(/\\\$/g, '$');
 
-/** Build the one script that gathers every requested fact (deduplicated by the caller). */
-export function buildGatherScript(requests: readonly FactRequest[], epilogue = ''): string {
+/**
+ * Build the one script that gathers every requested fact (deduplicated by the caller). Its last line is `E done`, or
+ * `E done <endTag>`: a held gather (src/engine/gather-facts.ts) passes a random tag, so that its end is told from
+ * anything the host prints before the script runs (a login shell's `.bashrc` echoing "E done").
+ */
+export function buildGatherScript(requests: readonly FactRequest[], epilogue = '', endTag = ''): string {
+  if (!/^[0-9a-f]*$/.test(endTag)) throw new Error(`gather end tag must be hex: ${endTag}`);
   // Every fact is read with stdin on /dev/null: the shell reads this script from stdin, and after the last line it
   // may keep waiting there for the run's next script (a held gather, src/connectors/connector.ts HoldOptions); a
   // service's status script or a package query that read stdin would eat that script, or wait for it forever.
   const lines = [GATHER_PRELUDE, '{'];
-  requests.forEach((r, i) => {
+  // Files first, their batch read at once (rig_fdone) and then the programs (commands, services, packages): a file's
+  // type is checked and its bytes read within moments, not after every status script has run — less time for
+  // someone to swap it for a FIFO (the gather's time limit covers what is left).
+  const order = [...requests.entries()].sort(([, a], [, b]) => Number(a.kind !== 'file') - Number(b.kind !== 'file'));
+  let filesDone = false;
+  for (const [i, r] of order) {
+    if (!filesDone && r.kind !== 'file') { lines.push('rig_fdone'); filesDone = true; }
     switch (r.kind) {
       case 'file': lines.push(`${r.path.includes('\n') ? 'rig_file' : 'rig_fq'} ${i} ${quoteShell(r.path)} ${r.content === false ? 0 : 1}`); break;
       case 'command': lines.push(`rig_cmd ${i} ${r.argv.map(quoteShell).join(' ')}`); break;
@@ -198,7 +209,8 @@ export function buildGatherScript(requests: readonly FactRequest[], epilogue = '
       case 'package': lines.push(`rig_pkg ${i} ${r.names.map(quoteShell).join(' ')}`); break;
       case 'capability': lines.push(`rig_cap ${i} ${quoteShell(r.path)}`); break;
     }
-  });
-  lines.push('rig_fdone', epilogue, '} </dev/null', 'echo "E done"', '');
+  }
+  if (!filesDone) lines.push('rig_fdone');
+  lines.push(epilogue, '} </dev/null', endTag ? `echo 'E done ${endTag}'` : 'echo "E done"', '');
   return lines.join('\n');
 }

@@ -166,7 +166,7 @@ test('gather with the lock: an unreadable path fails the host and the lock the s
   // With become, the release runs as root too (the lock is root's).
   const viaSudo = connectorAnswering('L ok');
   await gatherHostFacts(viaSudo.connector, [{ kind: 'file', path: '/etc/a' }], lock, true);
-  t.deepEqual(viaSudo.options, [{ become: true }, { become: true }], 'gather and release both become root');
+  t.deepEqual(viaSudo.options.map((o) => (o as { become?: boolean }).become), [true, true], 'gather and release both become root');
   const denied = connectorAnswering('L denied deploy');
   const g2 = await gatherHostFacts(denied.connector, [{ kind: 'file', path: '/etc/a' }], lock);
   t.like(g2, { ok: false, error: { code: 'UNREADABLE' } });

@@ -86,8 +86,8 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
           return;
         }
         if (stop.requested) {
-          await releaseLocks(session, inventory, locked, runId, plan);
-          const msg = 'interrupted before anything was restored: nothing changed, locks released';
+          const released = await releaseLocks(session, inventory, locked, runId, plan);
+          const msg = `interrupted before anything was restored: nothing changed, ${released}`;
           if (opts.json) jsonResult.write({ command: 'rollback', rollbackOf: run.meta.id, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: { code: 'INTERRUPTED', message: msg, where: {} } });
           else out(msg);
           setExitCode(INTERRUPTED_EXIT_CODE);

@@ -162,12 +162,15 @@ export function register(program: Command, setExitCode: SetExitCode, stop: StopS
         } else {
           const prepared = await preparePlanInput(target, opts);
           inventory = prepared.inventory;
-          const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true, ...(opts.force ? { force: true } : {}) });
+          // A first Ctrl-C while facts are gathered abandons the gathers in flight (nothing is changed yet).
+          const gatherStop = new AbortController();
+          const unStop = stop.onRequest(() => gatherStop.abort());
+          const r = await planRun(prepared.input, session, { lock: true, breakLock: opts.breakLock === true, ...(opts.force ? { force: true } : {}), signal: gatherStop.signal }).finally(unStop);
           await reporter.flush();
           plan = r.plan; runId = r.runId; locked = r.locked;
           if (stop.requested) {
-            await releaseLocks(session, inventory, locked, runId, r.plan);
-            const msg = 'interrupted before anything was applied: nothing changed, locks released';
+            const released = await releaseLocks(session, inventory, locked, runId, r.plan);
+            const msg = `interrupted before anything was applied: nothing changed, ${released}`;
             finishOutput(opts, session, t0, { command: 'apply', runId, exitCode: INTERRUPTED_EXIT_CODE, interrupted: true, error: { code: 'INTERRUPTED', message: msg, where: {} } }, [msg]);
             setExitCode(INTERRUPTED_EXIT_CODE);
             return;
@@ -228,14 +231,13 @@ export function runFailureError(result: ApplyRunResult): { error?: JsonError } {
  * `yes`: the locks are released, "not applied" is said (with --json: the one JSON object, error NOT_CONFIRMED), false
  * is returned (exit 1), nothing changed.
  */
-export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<void>, result: { readonly command: 'apply' | 'rollback'; readonly runId: string; readonly color: boolean }): Promise<boolean> {
+export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly json?: boolean }, plan: Plan, stop: StopSignal, release: () => Promise<string>, result: { readonly command: 'apply' | 'rollback'; readonly runId: string; readonly color: boolean }): Promise<boolean> {
   const question = describeConfirmation(plan, result.command === 'rollback' ? 'Roll back' : 'Apply');
   if (!question || !wantsConfirmation(opts)) return true;
   if (opts.json) process.stderr.write(`${renderPlan(plan, { color: result.color })}\n`);
   const yes = await askConfirmation(question, process.stdin, opts.json ? process.stderr : process.stdout);
   if (yes && !stop.requested) return true;
-  await release();
-  const message = 'not applied: nothing changed, locks released';
+  const message = `not applied: nothing changed, ${await release()}`;
   process.stderr.write(`${message}\n`);
   if (opts.json) {
     const error: JsonError = { code: 'NOT_CONFIRMED', message, where: {}, hint: 'answer `yes` to the question, or pass --yes (-y) to apply without asking' };
@@ -244,13 +246,24 @@ export async function confirmOrRelease(opts: { readonly yes?: boolean; readonly 
   return false;
 }
 
-/** Release the locks this run took, as the user that took them (the host's become in `plan`). */
-export async function releaseLocks(session: Session, inventory: Inventory, locked: ReadonlySet<string>, runId: string, plan: Plan): Promise<void> {
+/**
+ * Release the locks this run took, as the user that took them (the host's become in `plan`). Returns what to say:
+ * "locks released", or which hosts still hold this run's lock and why (a host gone silent), never a false "released".
+ */
+export async function releaseLocks(session: Session, inventory: Inventory, locked: ReadonlySet<string>, runId: string, plan: Plan): Promise<string> {
+  const kept: string[] = [];
   await mapLimit([...locked], session.forks, async (name) => {
     const host = inventory.getHost(name);
     const become = hostBecomes(plan.plays, host, plan.hosts.find((h) => h.host === name));
-    try { await session.connector(host).runScript(buildReleaseScript(runId), { become }); } catch { /* unreachable */ }
+    try {
+      const r = await session.connector(host).runScript(buildReleaseScript(runId), { become });
+      if (r.exitCode !== 0) kept.push(`${name} (the release exited ${r.exitCode})`);
+    } catch (e) {
+      kept.push(`${name} (${(e as Error).message})`);
+    }
   });
+  if (!kept.length) return 'locks released';
+  return `locks released except on ${kept.sort().join(', ')}: the next run there finds this run's lock stale; --break-lock clears it`;
 }
 
 /** Load a saved plan; refuse another format or a plan made from a different version of its playbook. */
