@@ -71,6 +71,14 @@ for (const point of POINTS) {
         await Promise.all(victims.map((v) => execInHost(fleet, v, ['sh', '-c', "pkill -9 -f 'sshd: root@notty' || true"])));
       } else {
         child.kill('SIGKILL');
+        // The host's sshd must have seen the controller go (its session process gone, the script's stdout closed)
+        // before the script is let go: on a loaded machine 300 ms was not always enough, and the script finished.
+        const end = Date.now() + 15_000;
+        while (Date.now() < end) {
+          const left = await Promise.all(victims.map((v) => execInHost(fleet, v, ['sh', '-c', "pgrep -f 'sshd: root@nott[y]' || true"])));
+          if (left.every((r) => r.stdout.trim() === '')) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       await new Promise((r) => setTimeout(r, 300));
       await releaseHold();
