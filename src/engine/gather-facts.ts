@@ -87,9 +87,7 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
   // Until the facts are in (the marker of a held gather, or the script's end): the time limit and the stop.
   const abort = new AbortController();
   const seconds = limits.seconds ?? gatherLimitSeconds();
-  const timer = setTimeout(() => abort.abort(new TimeoutError(`fact gathering did not finish within ${seconds} s`, {
-    host, hint: 'something on the host blocks a read: a FIFO or device where a file was expected, a hung mount, a service status script that never returns; RIG_GATHER_TIMEOUT=SECONDS allows a slower host more time',
-  })), seconds * 1000);
+  let timer: NodeJS.Timeout | undefined; // from the connection on (connecting has its own timeout and queue)
   const onStop = (): void => abort.abort(new InterruptedError('interrupted while gathering facts: nothing was changed on this host', { host }));
   if (limits.signal?.aborted) onStop();
   limits.signal?.addEventListener('abort', onStop, { once: true });
@@ -109,6 +107,9 @@ async function gatherOnce(connector: Connector, requests: readonly FactRequest[]
   try {
     await connector.connect();
     abort.signal.throwIfAborted();
+    timer = setTimeout(() => abort.abort(new TimeoutError(`fact gathering did not finish within ${seconds} s`, {
+      host, hint: 'something on the host blocks a read: a FIFO or device where a file was expected, a hung mount, a service status script that never returns; RIG_GATHER_TIMEOUT=SECONDS allows a slower host more time',
+    })), seconds * 1000);
     const merged = mergeFactRequests(requests);
     // The playbook's pending handlers (pending-handlers.ts) are read in the same round trip.
     const epilogue = [pendingOf !== undefined ? pendingGatherScript(pendingOf) : '', lock ? gatherLockScript(lock.runId, lock.spec) : ''].filter(Boolean).join('\n');
