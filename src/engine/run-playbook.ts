@@ -3,6 +3,7 @@ import type { Connector } from '../connectors/connector.ts';
 import type { HostRecap, JournalStore, RunJournal, RunKind } from '../changelog/journal-store.ts';
 import { newRunId } from '../changelog/journal-store.ts';
 import { InterruptedError, isRigError, LockedError, RigError } from '../errors.ts';
+import { releaseHostLock } from './release-host-lock.ts';
 import type { Host } from '../inventory/types.ts';
 import { buildReleaseScript, type LockSpec } from './apply-script.ts';
 import { applyHostSteps, type HostApplyResult } from './apply-host.ts';
@@ -108,8 +109,8 @@ export async function planRun(input: PlanInput, session: Session, options: PlanR
     // Nothing to do on this host: release its lock now (the apply will not touch it), in the gather's shell when it
     // still waits (x.finish), else in a round trip of its own. A host with steps keeps the lock; its shell exits.
     if (lockSpec && locked.has(host.name) && hp.plays.every((p) => p.steps.length === 0)) {
-      const release = buildReleaseScript(runId);
-      const done = x.finish ? x.finish(release) : session.connector(host).runScript(release, { become: hostBecomes(plays, host, hp) }).then((r) => r.exitCode === 0);
+      const done = x.finish ? x.finish(buildReleaseScript(runId))
+        : releaseHostLock(session.connector(host), runId, hostBecomes(plays, host, hp)).then((problem) => problem === undefined);
       releases.push(done.then((ok) => { if (ok) locked.delete(host.name); }, () => { /* unreachable now: the lock stays, as after any lost connection */ }));
     } else if (x.finish) releases.push(x.finish().then(() => undefined));
     return hp;
@@ -345,13 +346,7 @@ export async function applyRun(plan: Plan, session: Session, o: ApplyRunOptions)
   await mapLimit([...lockedNow], session.forks, async (name) => {
     const host = o.hosts.get(name);
     if (!host) return;
-    let problem: string | undefined;
-    try {
-      const r = await session.connector(host).runScript(buildReleaseScript(o.runId), { become: hostBecomes(plan.plays, host, hostPlans.get(name)) });
-      if (r.exitCode !== 0) problem = `the release script exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-300)}` : ''}`;
-    } catch (e) {
-      problem = (e as Error).message;
-    }
+    const problem = await releaseHostLock(session.connector(host), o.runId, hostBecomes(plan.plays, host, hostPlans.get(name)));
     if (problem === undefined || dead.has(name)) return;
     const error = new LockedError(`this run's lock could not be released: ${problem}`, {
       host: name, hint: 'the host keeps the lock of this run: the next run there reports it stale, and --break-lock clears it',

@@ -4,9 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { JournalStore, newRunId } from '../../changelog/journal-store.ts';
 import { PlanFileError, UsageError } from '../../errors.ts';
-import { buildReleaseScript } from '../../engine/apply-script.ts';
 import { mapLimit } from '../../engine/gather-facts.ts';
 import { hostBecomes } from '../../engine/become.ts';
+import { releaseHostLock } from '../../engine/release-host-lock.ts';
 import { PLAN_FORMAT, type Plan } from '../../engine/plan-types.ts';
 import { applyRun, planRun, type ApplyRunResult, type Session } from '../../engine/run-playbook.ts';
 import type { Inventory } from '../../inventory/types.ts';
@@ -255,12 +255,8 @@ export async function releaseLocks(session: Session, inventory: Inventory, locke
   await mapLimit([...locked], session.forks, async (name) => {
     const host = inventory.getHost(name);
     const become = hostBecomes(plan.plays, host, plan.hosts.find((h) => h.host === name));
-    try {
-      const r = await session.connector(host).runScript(buildReleaseScript(runId), { become });
-      if (r.exitCode !== 0) kept.push(`${name} (the release exited ${r.exitCode})`);
-    } catch (e) {
-      kept.push(`${name} (${(e as Error).message})`);
-    }
+    const problem = await releaseHostLock(session.connector(host), runId, become);
+    if (problem !== undefined) kept.push(`${name} (${problem})`);
   });
   if (!kept.length) return 'locks released';
   return `locks released except on ${kept.sort().join(', ')}: the next run there finds this run's lock stale; --break-lock clears it`;
